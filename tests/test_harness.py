@@ -161,4 +161,4 @@ def test_chromium_fake_camera_streams_the_y4m_colour(
         page.goto(base_url)
         width, height, *rgb = page.evaluate("window.pixel")
     assert (width, height) == (160, 120)
-    assert all(abs(got - want) <= 12 for got, want in zip(rgb, _CAMERA_COLOUR, strict=True)), rgb
+    assert all(abs(got - want) <= 6 for got, want in zip(rgb, _CAMERA_COLOUR, strict=True)), rgb
