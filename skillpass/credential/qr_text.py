@@ -1,0 +1,51 @@
+"""COSE bytes ⇄ QR text: the ``SP1:`` prefix, base45, and zlib only when it makes the text shorter."""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+from skillpass.credential.base45 import Base45Error, b45decode, b45encode
+from skillpass.credential.constants import QR_PREFIX, ZLIB_FIRST_BYTE, Limits
+from skillpass.credential.errors import CredentialError
+
+_ANY_VERSION_PREFIX = re.compile(r"^SP\d+:")
+
+
+def to_qr_text(cose: bytes) -> str:
+    """Prefix + base45 of the COSE bytes, compressed when that is smaller."""
+    compressed = zlib.compress(cose, 9)
+    return QR_PREFIX + b45encode(compressed if len(compressed) < len(cose) else cose)
+
+
+def from_qr_text(text: str, limits: Limits) -> tuple[bytes, bool]:
+    """The COSE bytes and whether they were compressed; size limits come before any work."""
+    if not text:
+        raise CredentialError("qr_empty")
+    if len(text) > limits.max_qr_text:
+        raise CredentialError("qr_too_long", f"{len(text)} characters")
+    if not text.startswith(QR_PREFIX):
+        raise CredentialError("prefix_version" if _ANY_VERSION_PREFIX.match(text) else "prefix_missing")
+    try:
+        data = b45decode(text[len(QR_PREFIX) :])
+    except Base45Error as e:
+        raise CredentialError("base45_invalid", str(e)) from e
+    if data[:1] == bytes([ZLIB_FIRST_BYTE]):
+        return _inflate(data, limits.max_decompressed), True
+    return data, False
+
+
+def _inflate(data: bytes, max_size: int) -> bytes:
+    """Inflate at most ``max_size`` bytes: a zlib bomb stops after the limit, costing nothing."""
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(data, max_size + 1)
+    except zlib.error as e:
+        raise CredentialError("zlib_invalid", str(e)) from e
+    if len(out) > max_size or inflater.unconsumed_tail:
+        raise CredentialError("zlib_too_large", f"more than {max_size} bytes")
+    if not inflater.eof:
+        raise CredentialError("zlib_invalid", "the stream is truncated")
+    if inflater.unused_data:
+        raise CredentialError("zlib_trailing")
+    return out
