@@ -36,7 +36,6 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "format": ("应为 YYYY-MM-DD 格式的真实日期", "must be a real date written YYYY-MM-DD"),
     "too_few_items": ("至少需要 {limit} 项", "needs at least {limit} item(s)"),
     "duplicate_items": ("存在重复项", "contains duplicate items"),
-    "invalid": ("取值无效", "invalid value"),
     # Identity documents.
     "id_format": ("证件号码格式不正确：{expected_zh}", "wrong ID number format: {expected_en}"),
     "id_birth_date": ("身份证出生日期不是真实日期", "birth date in the ID number is not a real date"),
