@@ -18,6 +18,7 @@ from skillpass.schemas.checks import (
 )
 from skillpass.schemas.errors import CheckInputError
 
+
 def test_resident_canonical_example_is_valid() -> None:
     assert resident_id_is_valid("11010519491231002X")
     assert resident_id_check_char("11010519491231002") == "X"
@@ -109,7 +110,9 @@ def test_occupation_code_valid(good: str) -> None:
     assert occupation_code_is_valid(good)
 
 
-@pytest.mark.parametrize("bad", ["0-31-01-03", "9-31-01-03", "6-31-01-3", "6-31-01-033", "6310103", "6-31-01-03\n"])
+@pytest.mark.parametrize(
+    "bad", ["0-31-01-03", "9-31-01-03", "6-31-01-3", "6-31-01-033", "6310103", "6-31-01-03\n", "6-31-01-0３"]
+)
 def test_occupation_code_invalid(bad: str) -> None:
     assert not occupation_code_is_valid(bad)
 
@@ -164,6 +167,9 @@ def test_certificate_number_construction_is_checked(fields: dict[str, object], c
     assert caught.value.code == code
 
 
-@pytest.mark.parametrize(("text", "clean"), [("电工", True), ("--", True), (" 电工", False), ("电\n工", False)])
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [("电工", True), ("--", True), (" 电工", False), ("电\n工", False), ("电\u200b工", False)],
+)
 def test_text_is_clean(text: str, clean: bool) -> None:
     assert text_is_clean(text) is clean

@@ -9,7 +9,17 @@ from skillpass.schemas.names import name_is_valid, normalise_name
 
 @pytest.mark.parametrize(
     "name",
-    ["张三丰", "𠮷田", "买买提·艾力", "阿卜杜热合曼·买买提艾力", "John Smith", "JOHN·SMITH", "José Müller", "王〇", "김민준"],
+    [
+        "张三丰",
+        "𠮷田",
+        "买买提·艾力",
+        "阿卜杜热合曼·买买提艾力",
+        "John Smith",
+        "JOHN·SMITH",
+        "José Müller",
+        "王〇",
+        "김민준",
+    ],
 )
 def test_valid_names(name: str) -> None:
     assert name_is_valid(name)

@@ -22,11 +22,12 @@ from skillpass.schemas import (
     require_valid_certificate,
     require_valid_institution,
     require_valid_roster_row,
+    structure,
     validate_certificate,
     validate_institution,
     validate_roster_row,
+    vocabulary,
 )
-from skillpass.schemas import structure, vocabulary
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CERT: dict[str, Any] = json.loads((EXAMPLES / "certificate-typical.json").read_text(encoding="utf-8"))
@@ -58,9 +59,15 @@ def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
 _DELETE = object()
 
 
+def _cn(number: str) -> dict[str, Any]:
+    return _with(CERT, certificate_number=number)
+
+
 def _scope(**changes: Any) -> dict[str, Any]:
     return _with(INSTITUTION, scopes=[_with(INSTITUTION["scopes"][0], **changes)])
 
+
+CN = "/certificate_number"
 
 # code -> (validator, document, pointer where the issue must appear)
 CASES: dict[str, tuple[Validator, object, str]] = {
@@ -81,23 +88,29 @@ CASES: dict[str, tuple[Validator, object, str]] = {
     "id_check_char": (validate_certificate, _with(CERT, id_number="110105194912310021"), "/id_number"),
     "uscc_format": (validate_institution, _with(INSTITUTION, uscc="91100000000013477I"), "/uscc"),
     "uscc_check_char": (validate_institution, _with(INSTITUTION, uscc="91100000000013477C"), "/uscc"),
-    "occupation_code_format": (validate_roster_row, _with(ROW, occupation_code="9-31-01-03"), "/occupation_code"),
+    "occupation_code_format": (
+        validate_roster_row,
+        _with(ROW, occupation_code="9-31-01-03"),
+        "/occupation_code",
+    ),
     "name_invalid": (validate_certificate, _with(CERT, holder_name="张三1"), "/holder_name"),
     "name_not_normalised": (validate_roster_row, _with(ROW, holder_name="买买提•艾力"), "/holder_name"),
     "text_invalid": (validate_certificate, _with(CERT, work_type="--\n"), "/work_type"),
-    "certno_length": (validate_certificate, _with(CERT, certificate_number="Y00001100000126300001"), "/certificate_number"),
-    "certno_category": (validate_certificate, _with(CERT, certificate_number="A000011000001263000001"), "/certificate_number"),
-    "certno_digits": (validate_certificate, _with(CERT, certificate_number="Y0000110000012630000O1"), "/certificate_number"),
-    "certno_level": (validate_certificate, _with(CERT, certificate_number="Y000011000001269000001"), "/certificate_number"),
-    "certno_serial": (validate_certificate, _with(CERT, certificate_number="Y000011000001263000000"), "/certificate_number"),
-    "certno_level_mismatch": (validate_certificate, _with(CERT, level=4), "/certificate_number"),
-    "certno_year_mismatch": (validate_certificate, _with(CERT, issue_date="2027-01-02"), "/certificate_number"),
+    "certno_length": (validate_certificate, _cn("Y00001100000126300001"), CN),
+    "certno_category": (validate_certificate, _cn("A000011000001263000001"), CN),
+    "certno_digits": (validate_certificate, _cn("Y0000110000012630000O1"), CN),
+    "certno_level": (validate_certificate, _cn("Y000011000001269000001"), CN),
+    "certno_serial": (validate_certificate, _cn("Y000011000001263000000"), CN),
+    "certno_level_mismatch": (validate_certificate, _with(CERT, level=4), CN),
+    "certno_year_mismatch": (validate_certificate, _with(CERT, issue_date="2027-01-02"), CN),
     "certno_institution_mismatch": (
-        validate_certificate, _with(CERT, institution_code="Y000011000002"), "/certificate_number",
+        validate_certificate,
+        _with(CERT, institution_code="Y000011000002"),
+        CN,
     ),
     "institution_code_mismatch": (validate_institution, _with(INSTITUTION, site="000002"), "/code"),
     "scope_window": (validate_institution, _scope(valid_until="2025-12-31"), "/scopes/0/valid_until"),
-}  # fmt: skip
+}
 
 
 def test_every_code_has_a_case() -> None:
@@ -122,7 +135,8 @@ def test_zh_and_en_messages_read_as_promised() -> None:
 
 
 @pytest.mark.parametrize(
-    ("validate", "doc"), [(validate_certificate, CERT), (validate_roster_row, ROW), (validate_institution, INSTITUTION)]
+    ("validate", "doc"),
+    [(validate_certificate, CERT), (validate_roster_row, ROW), (validate_institution, INSTITUTION)],
 )
 def test_valid_documents_have_no_issues(validate: Validator, doc: dict[str, Any]) -> None:
     assert validate(doc) == []
@@ -191,9 +205,14 @@ def test_length_counts_code_points_outside_the_bmp() -> None:
 
 @pytest.mark.parametrize(
     ("id_type", "number", "ok"),
-    [("护照", "E12345678", True), ("护照", "e12345678", False), ("港澳居民来往内地通行证", "H1234567(8)", True),
-     ("外国人永久居留身份证", "A" * 30, True), ("护照", "A B", False)],
-)  # fmt: skip
+    [
+        ("护照", "E12345678", True),
+        ("护照", "e12345678", False),
+        ("港澳居民来往内地通行证", "H1234567(8)", True),
+        ("外国人永久居留身份证", "A" * 30, True),
+        ("护照", "A B", False),
+    ],
+)
 def test_other_id_types(id_type: str, number: str, ok: bool) -> None:
     issues = validate_certificate(_with(CERT, id_type=id_type, id_number=number))
     assert (issues == []) is ok
@@ -256,9 +275,38 @@ def test_every_assertion_keyword_in_the_schemas_has_an_issue_code() -> None:
 
 
 _JSON_SCHEMA_KEYWORDS = frozenset(
-    "type enum const required additionalProperties properties pattern maxLength minLength minimum maximum "
-    "exclusiveMinimum exclusiveMaximum format minItems maxItems uniqueItems items oneOf anyOf allOf not if "
-    "then else dependentRequired patternProperties propertyNames multipleOf contains".split()
+    {
+        "type",
+        "enum",
+        "const",
+        "required",
+        "additionalProperties",
+        "properties",
+        "pattern",
+        "maxLength",
+        "minLength",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "format",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "items",
+        "oneOf",
+        "anyOf",
+        "allOf",
+        "not",
+        "if",
+        "then",
+        "else",
+        "dependentRequired",
+        "patternProperties",
+        "propertyNames",
+        "multipleOf",
+        "contains",
+    }
 )
 
 
