@@ -5,6 +5,8 @@ for the pure-Python ``qrcode``; see docs/decisions.md)."""
 from __future__ import annotations
 
 import io
+from typing_extensions import Buffer
+from typing import cast
 
 import zxingcpp
 from PIL import Image
@@ -21,7 +23,9 @@ def render_image(text: str, *, scale: int = 8) -> Image.Image:
     """A black-on-white QR code at level Q, each module ``scale`` pixels, quiet zone included."""
     barcode = _barcode(text)
     bitmap = barcode.to_image(scale=scale, add_quiet_zones=True)
-    return Image.frombuffer("L", (bitmap.shape[1], bitmap.shape[0]), bytes(memoryview(bitmap)), "raw", "L", 0, 1)
+    height, width = bitmap.shape
+    pixels = bytes(memoryview(cast(Buffer, bitmap)))
+    return Image.frombuffer("L", (width, height), pixels, "raw", "L", 0, 1)
 
 
 def render_png(text: str, *, scale: int = 8) -> bytes:
@@ -38,13 +42,13 @@ def render_svg(text: str) -> str:
 
 def qr_version(text: str) -> int:
     """The QR version (1–40) the text needs at level Q."""
-    modules = _barcode(text).to_image(scale=1, add_quiet_zones=False).shape[0]
+    modules: int = _barcode(text).to_image(scale=1, add_quiet_zones=False).shape[0]
     return (modules - 17) // 4
 
 
 def read_texts(image: Image.Image) -> list[str]:
     """Every QR code's text found in a picture (may be empty)."""
-    results = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+    results = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
     return [result.text for result in results if result.valid]
 
 
