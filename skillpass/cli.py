@@ -16,6 +16,9 @@ from importlib import import_module
 _COMMAND_MODULES = (
     "skillpass.keys.cli",
     "skillpass.credential.cli",
+    "skillpass.registry.cli",
+    "skillpass.issuer.cli",
+    "skillpass.verifier.cli",
 )
 
 Handler = Callable[[argparse.Namespace], int]
