@@ -6,7 +6,7 @@ import getpass
 import os
 import sys
 
-PASSPHRASE_ENV = "SKILLPASS_KEY_PASSPHRASE"
+PASSPHRASE_ENV = "SKILLPASS_KEY_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
 
 
 def report_error(code: str, message_zh: str, message_en: str) -> int:
@@ -30,5 +30,7 @@ def read_passphrase(*, confirm: bool = False) -> str:
         )
     passphrase = getpass.getpass("密钥口令 key passphrase: ")
     if confirm and getpass.getpass("再次输入 repeat: ") != passphrase:
-        raise SystemExit(report_error("passphrase_mismatch", "两次输入的口令不一致", "the passphrases differ"))
+        raise SystemExit(
+            report_error("passphrase_mismatch", "两次输入的口令不一致", "the passphrases differ")
+        )
     return passphrase

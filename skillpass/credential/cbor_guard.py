@@ -50,11 +50,11 @@ def _scan(data: bytes, limits: Limits) -> int:
             if end > size:
                 raise CredentialError("cbor_invalid", "truncated")
             argument, pos = int.from_bytes(data[pos:end], "big"), end
-        if major == _BYTES or major == _TEXT:
+        if major in (_BYTES, _TEXT):
             pos += argument
             if pos > size:
                 raise CredentialError("cbor_invalid", "a string runs past the end")
-        elif major == _ARRAY or major == _MAP:
+        elif major in (_ARRAY, _MAP):
             if argument > max_items:
                 raise CredentialError("cbor_too_complex", "a container is too large")
             pending.append(argument * 2 if major == _MAP else argument)

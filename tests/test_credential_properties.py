@@ -1,0 +1,81 @@
+"""Property tests: valid certificates round-trip; any mutation of a QR text is rejected with a code."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from credential_fixtures import typical_claims
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from skillpass.credential import CertificateClaims, CredentialError, MaskedId, decode, encode, verify
+from skillpass.credential.base45 import ALPHABET
+from skillpass.keys import Signer
+from skillpass.schemas import vocabulary
+
+SIGNER = Signer.generate()
+GOOD = encode(typical_claims(), SIGNER)
+
+_name_chars = st.sampled_from("张王李赵刘陈杨黄周吴郑孙马朱胡林郭何高罗𠮷艾买提力阿古丽")
+names = st.lists(_name_chars, min_size=1, max_size=vocabulary.HOLDER_NAME_MAX).map("".join)
+work_types = st.one_of(
+    st.just("--"), st.lists(st.sampled_from("维修电工焊接车床操作"), min_size=1, max_size=14).map("".join)
+)
+
+
+@st.composite
+def claims(draw: st.DrawFn) -> CertificateClaims:
+    level = draw(st.integers(1, 5))
+    issued = draw(st.dates(date(2019, 1, 1), date(2099, 12, 31)))
+    serial = draw(st.integers(1, 999_999))
+    id_number = draw(st.from_regex(r"[0-9A-Z]{6,30}", fullmatch=True))
+    return CertificateClaims(
+        certificate_number=f"{draw(st.sampled_from('YS'))}{draw(st.from_regex(r'[0-9]{12}', fullmatch=True))}"
+        f"{issued.year % 100:02d}{level}{serial:06d}",
+        holder_name=draw(names),
+        id_type=draw(st.sampled_from(vocabulary.ID_TYPES)),
+        id_masked=MaskedId.of(id_number),
+        occupation_code=f"{draw(st.integers(1, 8))}-{draw(st.integers(0, 99)):02d}-"
+        f"{draw(st.integers(0, 99)):02d}-{draw(st.integers(0, 99)):02d}",
+        level=level,
+        work_type=draw(work_types),
+        issue_date=issued,
+        status_list=draw(st.integers(0, 1000)),
+        status_index=draw(st.integers(0, 2**20 - 1)),
+    )
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(claims())
+def test_any_valid_certificate_round_trips(value: CertificateClaims) -> None:
+    parsed = decode(encode(value, SIGNER))
+    verify(parsed, SIGNER.public_key)
+    assert parsed.claims == value
+
+
+mutations = st.one_of(
+    st.tuples(st.just("replace"), st.integers(0, len(GOOD) - 1), st.sampled_from(ALPHABET + "a€\x00")),
+    st.tuples(st.just("delete"), st.integers(0, len(GOOD) - 1), st.just("")),
+    st.tuples(st.just("insert"), st.integers(0, len(GOOD)), st.sampled_from(ALPHABET)),
+    st.tuples(st.just("truncate"), st.integers(0, len(GOOD) - 1), st.just("")),
+)
+
+
+@settings(max_examples=500)
+@given(mutations)
+def test_mutations_are_rejected_with_a_code(mutation: tuple[str, int, str]) -> None:
+    kind, at, char = mutation
+    text = {
+        "replace": GOOD[:at] + char + GOOD[at + 1 :],
+        "delete": GOOD[:at] + GOOD[at + 1 :],
+        "insert": GOOD[:at] + char + GOOD[at:],
+        "truncate": GOOD[:at],
+    }[kind]
+    if text == GOOD:
+        return
+    try:
+        verify(decode(text), SIGNER.public_key)
+    except CredentialError as e:
+        assert e.code
+    else:
+        raise AssertionError(f"mutation {mutation} was accepted")
