@@ -34,3 +34,13 @@ def ratio(
         baseline_rates.append(b)
         ratios.append(m / b)
     return statistics.median(ratios), statistics.median(measured_rates), statistics.median(baseline_rates)
+
+
+def result(what: str, figure: str, target: str, met: bool | None = None) -> None:
+    """Print one machine-readable result line; bench/run_all turns these into docs/performance.md."""
+    import json
+
+    print(
+        "RESULT "
+        + json.dumps({"what": what, "figure": figure, "target": target, "met": met}, ensure_ascii=False)
+    )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _measure import ratio
+from _measure import ratio, result
 
 from skillpass import qrimage
 from skillpass.credential import CertificateClaims, decode, encode, verify
@@ -38,14 +38,34 @@ def main() -> None:
         lambda: verify(decode(text), signer.public_key), lambda: signer.public_key.verify(message, signature)
     )
     print(f"decode+verify: {mine:,.0f}/s, raw PyNaCl verify {raw:,.0f}/s, ratio {r:.0%} (target >= 60%)")
+    result(
+        "credential decode+verify vs raw PyNaCl verify",
+        f"{r:.0%} ({mine:,.0f}/s vs {raw:,.0f}/s)",
+        ">= 60 %",
+        r >= 0.6,
+    )
     r, mine, raw = ratio(lambda: encode(claims, signer), lambda: signer.sign(message))
     print(f"encode+sign:   {mine:,.0f}/s, raw PyNaCl sign {raw:,.0f}/s, ratio {r:.0%} (target >= 25%)")
+    result(
+        "credential encode+sign vs raw PyNaCl sign",
+        f"{r:.0%} ({mine:,.0f}/s vs {raw:,.0f}/s)",
+        ">= 25 %",
+        r >= 0.25,
+    )
 
     for name, limit in (("typical", 11), ("longest", 16)):
         qr = encode(_claims(name), signer)
-        print(f"QR {name}: {len(qr)} characters, version {qrimage.qr_version(qr)} at Q (target <= {limit})")
+        version = qrimage.qr_version(qr)
+        print(f"QR {name}: {len(qr)} characters, version {version} at Q (target <= {limit})")
+        result(
+            f"QR version at Q, {name} example",
+            f"version {version} ({len(qr)} characters)",
+            f"<= {limit}",
+            version <= limit,
+        )
 
-    print(f"QR PNG, zxing-cpp: {_ms(lambda: qrimage.render_png(text)):.2f} ms per code")
+    zxing_ms = _ms(lambda: qrimage.render_png(text))
+    print(f"QR PNG, zxing-cpp: {zxing_ms:.2f} ms per code")
     try:
         import qrcode  # type: ignore[import-untyped]
     except ImportError:
@@ -58,7 +78,13 @@ def main() -> None:
         code.make(fit=True)
         code.make_image().save(io.BytesIO())
 
-    print(f"QR PNG, qrcode:    {_ms(with_qrcode):.2f} ms per code")
+    qrcode_ms = _ms(with_qrcode)
+    print(f"QR PNG, qrcode:    {qrcode_ms:.2f} ms per code")
+    result(
+        "QR PNG generation, zxing-cpp vs qrcode",
+        f"{zxing_ms:.1f} ms vs {qrcode_ms:.1f} ms per code",
+        "choose the faster",
+    )
 
 
 def _ms(operation: object, count: int = 30) -> float:

@@ -1,0 +1,62 @@
+"""Run each bench/bench_*.py in turn and write docs/performance.md: a table of what was measured,
+the figure, the target and the command, followed by each benchmark's full output."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "performance.md"
+
+
+def main() -> int:
+    rows: list[tuple[dict[str, object], str]] = []
+    outputs: list[tuple[str, str]] = []
+    for script in sorted((ROOT / "bench").glob("bench_*.py")):
+        command = f".venv/bin/python bench/{script.name}"
+        print(f"== {command}", flush=True)
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, check=False, timeout=1800
+        )
+        text = done.stdout + (f"\n[stderr]\n{done.stderr[-3000:]}" if done.returncode else "")
+        print(text, flush=True)
+        outputs.append((f"{command}  ({time.monotonic() - started:.0f} s, exit {done.returncode})", text))
+        rows += [
+            (json.loads(line[7:]), command) for line in done.stdout.splitlines() if line.startswith("RESULT ")
+        ]
+    OUT.write_text(_render(rows, outputs), encoding="utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)}")
+    return 0
+
+
+def _render(rows: list[tuple[dict[str, object], str]], outputs: list[tuple[str, str]]) -> str:
+    met = {True: "yes", False: "**no**", None: "—"}
+    lines = [
+        "# Performance",
+        "",
+        f"Measured by `bench/run_all` on {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}. Ratios are medians of interleaved rounds "
+        "in one run, because these shared machines are noisy.",
+        "",
+        "| what | figure | target | met | command |",
+        "|---|---|---|---|---|",
+    ]
+    for row, command in rows:
+        lines.append(
+            f"| {row['what']} | {row['figure']} | {row['target']} | {met[row.get('met')]} | `{command}` |"
+        )  # type: ignore[index]
+    lines += ["", "## Full output", ""]
+    for title, text in outputs:
+        lines += [f"### `{title}`", "", "```", text.strip(), "```", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
