@@ -1,0 +1,1 @@
+"""`skillpass demo`: a whole registry, issuance and verification flow on one machine."""
