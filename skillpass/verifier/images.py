@@ -81,7 +81,7 @@ class ImageLimits:
     pdf_max_side: int = 5000
     pdf_timeout_seconds: float = 15.0
     pdf_memory_bytes: int = 1024 * 1024 * 1024
-    retry_max_side: int = 1600
+    retry_max_side: int = 800
 
 
 DEFAULT_IMAGE_LIMITS = ImageLimits()
@@ -157,15 +157,15 @@ def _find_texts(image: Image.Image, limits: ImageLimits) -> list[str]:
 
 
 def _cleaned(image: Image.Image, limits: ImageLimits) -> Image.Image:
-    """Upright, grey, at most `retry_max_side` pixels, contrast stretched, then black and white.
+    """Upright, grey, at most `retry_max_side` pixels, contrast stretched.
 
-    Downscaling averages away sensor noise and JPEG blocking; a global threshold after stretching
-    the contrast removes uneven light that confuses the reader's own local binariser.
+    Downscaling averages away sensor noise and JPEG blocking, which defeat the reader on large
+    phone photos. We leave binarisation to the reader's local thresholding: a global threshold of
+    our own lost codes under uneven light in our trials.
     """
     grey = ImageOps.exif_transpose(image).convert("L")
     grey.thumbnail((limits.retry_max_side, limits.retry_max_side), Image.Resampling.LANCZOS)
-    stretched = ImageOps.autocontrast(grey, cutoff=1)
-    return stretched.point(lambda value: 255 if value >= 128 else 0)
+    return ImageOps.autocontrast(grey, cutoff=1)
 
 
 def _render_pdf_first_page(data: bytes, limits: ImageLimits) -> bytes:

@@ -131,7 +131,8 @@ class VerdictModel(BaseModel):
     trust_as_of: Any = None
     trust_age_seconds: float | None = None
     mode: str | None = None
-    holder_confirmation: Any = None
+    holder_confirmation: dict[str, Any] | None = None
+    note: dict[str, str] | None = None
     decoded_from: Literal["image"] | None = None
 
 
@@ -388,11 +389,13 @@ async def _buffer(receive: Receive, limit: int) -> Receive | None:
             break
         chunk: bytes = message.get("body", b"")
         size += len(chunk)
+        more_body = bool(message.get("more_body", False))
         if size > limit:
-            await _drain(receive)
+            if more_body:
+                await _drain(receive)
             return None
         chunks.append(chunk)
-        if not message.get("more_body", False):
+        if not more_body:
             break
     replayed = False
 
@@ -423,6 +426,7 @@ async def _refuse(send: Send, code: str) -> None:
     body = json.dumps(
         {"code": error.code, "message_zh": error.message_zh, "message_en": error.message_en},
         ensure_ascii=False,
+        separators=(",", ":"),
     ).encode()
     headers = [
         (b"content-type", b"application/json"),

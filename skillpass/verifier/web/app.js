@@ -142,6 +142,34 @@
     港澳台居民居住证: "Residence permit (Hong Kong / Macao / Taiwan)",
   };
 
+  // The checks in DESIGN's order, named for people; the service's messages say what each result means.
+  const CHECK_NAMES = {
+    zh: {
+      format: "二维码格式",
+      key_known: "签名密钥已登记",
+      signature: "签名（内容未被改动）",
+      key_valid: "签名密钥在有效期内",
+      institution_active: "评价机构备案状态",
+      scope: "机构认定范围（职业、等级）",
+      certificate_number: "证书编号",
+      status: "证书状态（撤销、暂停）",
+      registry_record: "全国联网查询系统记录",
+    },
+    en: {
+      format: "QR code format",
+      key_known: "Signing key registered",
+      signature: "Signature (content unaltered)",
+      key_valid: "Signing key in force",
+      institution_active: "Institution in good standing",
+      scope: "Institution's scope (occupation, level)",
+      certificate_number: "Certificate number",
+      status: "Certificate status (revoked, suspended)",
+      registry_record: "National registry record",
+    },
+  };
+
+  const HOLDER_METHODS = { online_registry: "holderHow_online", offline_masked: "holderHow_offline" };
+
   const MARKS = { valid: "✓", invalid: "✗", indeterminate: "?" };
 
   const state = { lang: "zh", verdict: null, error: null, trust: null, cameraKey: null, cameraReason: "" };
@@ -304,7 +332,10 @@
     box.querySelector(".mark").textContent = MARKS[verdict.result] ?? "?";
     box.querySelector(".label").textContent = t(`result_${verdict.result}`);
     const failed = (verdict.checks || []).find((check) => check.outcome === "fail");
-    el("verdict-reason").textContent = failed ? pick(failed, "message") : pick(verdict, "message");
+    el("verdict-reason").textContent = pick(verdict, "message");
+    const note = el("verdict-note");
+    note.hidden = !verdict.note;
+    note.textContent = verdict.note ? pick(verdict.note, "message") || verdict.note[state.lang] || "" : "";
     renderFailedCheck(failed);
     renderHolder(verdict.holder_confirmation);
     renderFields(verdict);
@@ -324,15 +355,16 @@
 
   function renderHolder(confirmation) {
     const node = el("holder-result");
-    if (!confirmation || typeof confirmation !== "object" || confirmation.match === undefined) {
+    if (!confirmation || typeof confirmation !== "object") {
       node.hidden = true;
       node.textContent = "";
       return;
     }
+    const match = Boolean(confirmation.name_match && confirmation.id_match);
     node.hidden = false;
-    node.dataset.match = String(Boolean(confirmation.match));
-    const how = confirmation.method ? t(`holderHow_${confirmation.method}`) : "";
-    node.textContent = t(confirmation.match ? "holderMatch" : "holderMismatch") + how;
+    node.dataset.match = String(match);
+    const how = HOLDER_METHODS[confirmation.method] ? t(HOLDER_METHODS[confirmation.method]) : "";
+    node.textContent = t(match ? "holderMatch" : "holderMismatch") + how;
   }
 
   function renderFields(verdict) {
@@ -392,7 +424,7 @@
   }
 
   function checkName(check) {
-    return pick(check, "name") || pick(check, "title") || check.code;
+    return CHECK_NAMES[state.lang][check.code] ?? check.code;
   }
 
   function trustAge(seconds) {

@@ -1,0 +1,156 @@
+"""Reading QR text out of uploads (`skillpass.verifier.images`): real photos' defects, hostile files.
+
+The pictures are generated here from a real credential's QR code; the hostile files are named after
+the attack they are.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import zlib
+from collections.abc import Callable
+
+import pytest
+from PIL import Image, ImageFilter
+
+from skillpass.qrimage import read_texts, render_image
+from skillpass.verifier.images import ImageError, ImageKind, ImageLimits, decode_upload, sniff
+
+TEXT = "SP1:" + "6BFOXN*TS0BI$ZD.P9" * 8  # any QR text will do for the reader; the engine is not involved
+
+
+def _encoded(image: Image.Image, fmt: str = "PNG", **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+def _qr(scale: int = 6) -> Image.Image:
+    return render_image(TEXT, scale=scale).convert("RGB")
+
+
+def _on_a4_page() -> Image.Image:
+    """A 150 dpi A4 page, the QR code about 2.5 cm wide in the lower right corner, like a certificate."""
+    page = Image.new("RGB", (1240, 1754), "white")
+    qr = render_image(TEXT, scale=3).convert("RGB")
+    page.paste(qr, (1240 - qr.width - 80, 1754 - qr.height - 80))
+    return page
+
+
+PHOTOS: dict[str, Callable[[], bytes]] = {
+    "scaled_half": lambda: _encoded(_qr().resize((_qr().width // 2, _qr().height // 2))),
+    "rotated_10": lambda: _encoded(_qr().rotate(10, expand=True, fillcolor="white")),
+    "rotated_90": lambda: _encoded(_qr().rotate(90, expand=True)),
+    "blurred": lambda: _encoded(_qr().filter(ImageFilter.GaussianBlur(1))),
+    "jpeg_quality_30": lambda: _encoded(_qr(), "JPEG", quality=30),
+    "webp": lambda: _encoded(_qr(), "WEBP", quality=60),
+    "small_on_a4_page": lambda: _encoded(_on_a4_page()),
+}
+
+
+@pytest.mark.parametrize("photo", sorted(PHOTOS))
+def test_reads_qr_from_imperfect_pictures(photo: str) -> None:
+    assert decode_upload(PHOTOS[photo]()) == TEXT
+
+
+def _noisy_large_photo() -> Image.Image:
+    """A 1140 px code under heavy (seeded) sensor noise: too grainy for the reader at full size."""
+    qr = _qr(20).convert("L")
+    noise = Image.frombytes("L", qr.size, random.Random(2).randbytes(qr.width * qr.height))
+    return Image.blend(qr, noise, 0.62)
+
+
+def test_noisy_large_photo_is_read_on_the_downscaled_retry() -> None:
+    photo = _noisy_large_photo()
+    assert read_texts(photo) == []  # the first pass alone fails: the retry is what reads it
+    assert decode_upload(_encoded(photo)) == TEXT
+
+
+def test_prefers_skillpass_text_over_another_qr_code() -> None:
+    page = Image.new("RGB", (900, 450), "white")
+    page.paste(render_image("https://example.org/", scale=6).convert("RGB"), (10, 10))
+    page.paste(_qr(4), (440, 10))
+    assert decode_upload(_encoded(page)) == TEXT
+
+
+def test_foreign_qr_text_is_returned_for_the_engine_to_reject() -> None:
+    assert decode_upload(_encoded(render_image("hello", scale=6))) == "hello"
+
+
+def test_pdf_first_page_is_rendered_and_read() -> None:
+    pdf = _encoded(_on_a4_page(), "PDF", resolution=150.0)
+    assert sniff(pdf) is ImageKind.PDF
+    assert decode_upload(pdf) == TEXT
+
+
+def test_type_comes_from_magic_bytes() -> None:
+    assert sniff(_encoded(_qr(), "JPEG")) is ImageKind.JPEG
+    assert sniff(_encoded(_qr(), "WEBP")) is ImageKind.WEBP
+    assert sniff(_encoded(_qr())) is ImageKind.PNG
+    with pytest.raises(ImageError) as caught:
+        sniff(_encoded(_qr(), "GIF"))
+    assert caught.value.code == "image_unsupported"
+
+
+def _png_with_header_only(width: int, height: int) -> bytes:
+    """A PNG whose IHDR declares `width`×`height` and whose pixel data is a single tiny IDAT."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _decompression_bomb_png() -> bytes:
+    """30000×30000 single-colour 1-bit pixels: about 100 KiB on disk, 900 MP once decoded."""
+    row = b"\0" + b"\0" * (30000 // 8)
+    compressor = zlib.compressobj(9)
+    data = b"".join(compressor.compress(row) for _ in range(30000)) + compressor.flush()
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", 30000, 30000, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+
+HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
+    "empty_file": (lambda: b"", "image_empty"),
+    "text_file_named_png": (lambda: b"this is not a picture\n" * 10, "image_unsupported"),
+    "decompression_bomb_png": (_decompression_bomb_png, "image_too_large"),
+    "huge_declared_dimensions": (lambda: _png_with_header_only(1_000_000, 1_000_000), "image_too_large"),
+    "wide_strip_over_side_limit": (lambda: _png_with_header_only(50_000, 10), "image_too_large"),
+    "zero_dimensions": (lambda: _png_with_header_only(0, 0), "image_corrupt"),
+    "truncated_png": (lambda: _encoded(_qr())[:200], "image_corrupt"),
+    "png_magic_then_garbage": (lambda: b"\x89PNG\r\n\x1a\n" + b"\xff" * 500, "image_corrupt"),
+    "garbage_pdf": (lambda: b"%PDF-1.7\n" + b"\x00garbage" * 100, "pdf_unreadable"),
+    "blank_picture": (lambda: _encoded(Image.new("RGB", (300, 300), "white")), "qr_not_found"),
+    "over_byte_limit": (lambda: b"\x89PNG\r\n\x1a\n" + b"\0" * (10 * 1024 * 1024), "upload_too_large"),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(HOSTILE))
+def test_hostile_uploads_are_refused_with_a_code(attack: str) -> None:
+    make, code = HOSTILE[attack]
+    with pytest.raises(ImageError) as caught:
+        decode_upload(make())
+    assert caught.value.code == code
+    assert 400 <= caught.value.status < 500
+    assert caught.value.message_zh and caught.value.message_en
+
+
+def test_pdf_rendering_is_bounded_in_time() -> None:
+    slow = ImageLimits(pdf_timeout_seconds=0.000_001)
+    with pytest.raises(ImageError) as caught:
+        decode_upload(_encoded(_on_a4_page(), "PDF"), slow)
+    assert caught.value.code == "pdf_unreadable"
