@@ -1,0 +1,46 @@
+"""Request dependencies: the registry of this app and the authenticated caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from skillpass.registry.errors import RegistryError
+from skillpass.registry.service import Registry
+from skillpass.registry.tokens import ADMIN, REVIEWER, Principal, authenticate
+
+
+def registry(request: Request) -> Registry:
+    """The registry this app serves."""
+    found: Registry = request.app.state.registry
+    return found
+
+
+RegistryDep = Annotated[Registry, Depends(registry)]
+
+
+def caller(reg: RegistryDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """The authenticated caller of a write endpoint."""
+    with reg.db.read() as conn:
+        return authenticate(conn, authorization, reg.now().unix)
+
+
+CallerDep = Annotated[Principal, Depends(caller)]
+
+
+def require_role(principal: Principal, *roles: str) -> None:
+    """``forbidden`` unless the caller has one of ``roles``."""
+    if principal.role not in roles:
+        raise RegistryError("forbidden", f"needs role {' or '.join(roles)}")
+
+
+def require_institution(principal: Principal, code: str) -> None:
+    """``forbidden`` unless the caller is the admin or this institution."""
+    if not principal.may_act_for(code):
+        raise RegistryError("forbidden", "institutions act only on their own records")
+
+
+def require_reviewer(principal: Principal) -> None:
+    """Reviewers and the admin review batches."""
+    require_role(principal, ADMIN, REVIEWER)

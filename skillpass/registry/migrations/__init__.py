@@ -1,0 +1,1 @@
+"""Alembic migrations of the registry database (package data, run by ``migrate.upgrade``)."""

@@ -1,0 +1,84 @@
+"""Request bodies of the HTTP API. Unknown members are refused; documents with their own schemas
+(institution records, roster rows) are checked by ``schemas`` so each problem gets its own code."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+_CODE = r"^[YS]\d{12}$"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InstitutionStatusIn(_Body):
+    status: Literal["active", "suspended", "removed"]
+    effective: date | None = None
+    reason: StrictStr = Field(default="", max_length=500)
+
+
+class TokenIn(_Body):
+    role: Literal["admin", "reviewer", "institution"]
+    institution_code: StrictStr | None = Field(default=None, pattern=_CODE)
+    expires_in_days: StrictInt | None = Field(default=None, ge=1, le=3650)
+
+
+class KeyIn(_Body):
+    jwk: dict[str, Any]
+    valid_from: date
+    valid_until: date | None = None
+
+
+class RetireIn(_Body):
+    retired: date | None = None
+
+
+class RevokeIn(_Body):
+    revoked: date | None = None
+    reason: StrictStr = Field(default="", max_length=500)
+
+
+class BatchIn(_Body):
+    batch_id: StrictStr = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+    institution_code: StrictStr = Field(pattern=_CODE)
+    rows: list[Any] = Field(min_length=1)
+
+
+class DecisionIn(_Body):
+    row: StrictInt
+    approve: StrictBool
+    reason: StrictStr | None = Field(default=None, max_length=500)
+
+
+class ReviewIn(_Body):
+    decisions: list[DecisionIn] | None = None
+    approve_all_valid: StrictBool = False
+
+
+class CredentialIn(_Body):
+    row: StrictInt
+    qr: StrictStr = Field(max_length=8000)
+
+
+class PublishIn(_Body):
+    credentials: list[CredentialIn] = Field(min_length=1, max_length=20_000)
+
+
+class CertificateStatusIn(_Body):
+    action: Literal["revoke", "suspend", "reinstate"]
+    reason: StrictStr = Field(min_length=1, max_length=500)
+
+
+class QueryIn(_Body):
+    holder_name: StrictStr = Field(min_length=1, max_length=64)
+    certificate_number: StrictStr | None = Field(default=None, max_length=22)
+    id_number: StrictStr | None = Field(default=None, max_length=64)
+
+
+class ConfirmHolderIn(_Body):
+    holder_name: StrictStr = Field(min_length=1, max_length=64)
+    id_number: StrictStr = Field(min_length=1, max_length=64)
