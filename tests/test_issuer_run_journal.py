@@ -1,0 +1,144 @@
+"""The issuance journal: one batch per directory, QR texts final once recorded, decisions that keep
+their certificate numbers, and a process killed inside a transaction leaving the state before it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from skillpass.issuer import journal as jn
+from skillpass.issuer.journal import Decision, Journal, JournalError
+
+ROWS = [(2, {"holder_name": "王建国", "level": 3}), (3, {"holder_name": "李秀英", "level": 4})]
+
+
+def _certificate(number: str) -> dict[str, object]:
+    return {"certificate_number": number, "issue_date": "2026-11-24", "status": {"list": 0, "index": 7}}
+
+
+def _started(tmp_path: Path) -> Journal:
+    journal = Journal.open(tmp_path)
+    journal.start("batch-1", "sha-1", "Y000011000001", ROWS)
+    return journal
+
+
+def test_start_records_rows_in_batch_order_with_roster_numbers(tmp_path: Path) -> None:
+    with _started(tmp_path) as journal:
+        rows = journal.rows()
+        assert [(r.row, r.roster_row, r.fields["holder_name"], r.state) for r in rows] == [
+            (1, 2, "王建国", jn.SUBMITTED),
+            (2, 3, "李秀英", jn.SUBMITTED),
+        ]
+        assert journal.meta("batch_id") == "batch-1"
+        assert not journal.complete()
+    assert (tmp_path / jn.FILENAME).is_file()
+
+
+def test_starting_again_with_the_same_batch_is_harmless(tmp_path: Path) -> None:
+    with _started(tmp_path) as journal:
+        journal.start("batch-1", "sha-1", "Y000011000001", ROWS)
+        assert len(journal.rows()) == 2
+
+
+@pytest.mark.parametrize(("batch_id", "sha"), [("batch-2", "sha-1"), ("batch-1", "sha-2")])
+def test_another_batch_in_the_same_directory_is_refused(tmp_path: Path, batch_id: str, sha: str) -> None:
+    _started(tmp_path).close()
+    with Journal.open(tmp_path) as journal, pytest.raises(JournalError) as raised:
+        journal.require_batch(batch_id, sha)
+    assert raised.value.code == "journal_other_batch"
+    assert "--out" in raised.value.message_en
+
+
+def test_a_recorded_qr_text_is_final(tmp_path: Path) -> None:
+    with _started(tmp_path) as journal:
+        journal.record_signed([(1, "SP1:AAA")])
+        journal.record_signed([(1, "SP1:AAA")])
+        with pytest.raises(JournalError) as raised:
+            journal.record_signed([(1, "SP1:BBB")])
+        assert raised.value.code == "journal_signature_changed"
+        assert journal.rows()[0].qr == "SP1:AAA"
+
+
+def test_signing_an_unknown_row_is_refused(tmp_path: Path) -> None:
+    with _started(tmp_path) as journal, pytest.raises(JournalError) as raised:
+        journal.record_signed([(9, "SP1:AAA")])
+    assert raised.value.code == "journal_unknown_row"
+
+
+def test_decisions_keep_the_certificate_number(tmp_path: Path) -> None:
+    with _started(tmp_path) as journal:
+        journal.record_decisions([Decision(1, jn.APPROVED, _certificate("Y000011000001263000001"))])
+        journal.record_decisions([Decision(1, jn.APPROVED, _certificate("Y000011000001263000001"))])
+        with pytest.raises(JournalError) as raised:
+            journal.record_decisions([Decision(1, jn.APPROVED, _certificate("Y000011000001263000002"))])
+        assert raised.value.code == "journal_number_changed"
+        certificate = journal.rows()[0].certificate
+        assert certificate is not None
+        assert certificate["certificate_number"] == "Y000011000001263000001"
+
+
+def test_final_states_are_not_reopened_by_later_decisions(tmp_path: Path) -> None:
+    with _started(tmp_path) as journal:
+        journal.record_decisions(
+            [
+                Decision(1, jn.APPROVED, _certificate("Y000011000001263000001")),
+                Decision(2, jn.REJECTED, code="review_rejected", reason="照片不清晰"),
+            ]
+        )
+        journal.record_signed([(1, "SP1:AAA")])
+        journal.record_published([1])
+        journal.record_decisions([Decision(1, jn.APPROVED), Decision(2, jn.APPROVED)])
+        assert [(r.state, r.reason) for r in journal.rows()] == [
+            (jn.PUBLISHED, None),
+            (jn.REJECTED, "照片不清晰"),
+        ]
+        assert journal.complete()
+
+
+def test_a_refused_publication_keeps_the_row_open_for_the_next_run(tmp_path: Path) -> None:
+    with _started(tmp_path) as journal:
+        journal.record_decisions(
+            [Decision(n, jn.APPROVED, _certificate(f"Y00001100000126300000{n}")) for n in (1, 2)]
+        )
+        journal.record_publish_refused([(1, "key_unknown", "not registered")])
+        journal.record_published([2])
+        first = journal.rows()[0]
+        assert (first.state, first.code) == (jn.APPROVED, "key_unknown")
+        assert not journal.complete()
+        journal.record_published([1])
+        assert journal.rows()[0].code is None
+        assert journal.complete()
+
+
+def test_rendered_files_are_recorded(tmp_path: Path) -> None:
+    with _started(tmp_path) as journal:
+        journal.record_files([(2, {"pdf": "certificates/X.pdf"})])
+        assert [r.files for r in journal.rows()] == [None, {"pdf": "certificates/X.pdf"}]
+
+
+def test_sigkill_inside_a_transaction_leaves_the_state_before_it(tmp_path: Path) -> None:
+    """A real process is killed while ``record_signed`` holds its transaction open: the row signed in
+    that transaction must not appear, the one committed before it must."""
+    _started(tmp_path).close()
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from skillpass.issuer.journal import Journal
+        journal = Journal.open(Path({str(tmp_path)!r}))
+        journal.record_signed([(1, "SP1:COMMITTED")])
+        def rows():
+            yield (2, "SP1:TORN")
+            os.kill(os.getpid(), signal.SIGKILL)
+        journal.record_signed(rows())
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], env=os.environ.copy(), check=False)
+    assert done.returncode == -9
+    with Journal.open(tmp_path) as journal:
+        assert [r.qr for r in journal.rows()] == ["SP1:COMMITTED", None]
