@@ -4,7 +4,7 @@ Layout of ``DIR`` (files 0600, directory 0700)::
 
     registry-key.json   the registry's Ed25519 key, encrypted with the passphrase (Argon2id + SecretBox)
     hmac.key            the secret keying the ID-number digests (hex)
-    registry.json       the database URL chosen at init (when not the default)
+    registry.json       the database URL (when not the default) and public URL chosen at init
     admin.token         the first admin token (also printed once by ``skillpass registry init``)
     registry.sqlite3    the default database
 """
@@ -28,6 +28,7 @@ from skillpass.registry.settings import Settings
 from skillpass.registry.tokens import ADMIN, create_token
 
 DATABASE_URL_ENV = "SKILLPASS_DATABASE_URL"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8700"
 KEY_FILE = "registry-key.json"
 HMAC_FILE = "hmac.key"
 CONFIG_FILE = "registry.json"
@@ -56,15 +57,26 @@ def resolve_database_url(data_dir: Path, database_url: str | None) -> str:
     from_env = os.environ.get(DATABASE_URL_ENV)
     if from_env:
         return from_env
+    saved = _saved(data_dir, "database_url")
+    return saved or default_database_url(data_dir)
+
+
+def resolve_public_url(data_dir: Path, public_url: str | None) -> str:
+    """``--public-url``, else the URL saved at init, else the local default."""
+    return public_url or _saved(data_dir, "public_url") or DEFAULT_PUBLIC_URL
+
+
+def _saved(data_dir: Path, key: str) -> str | None:
     config = data_dir / CONFIG_FILE
-    if config.exists():
-        saved = json.loads(config.read_text(encoding="utf-8")).get("database_url")
-        if isinstance(saved, str) and saved:
-            return saved
-    return default_database_url(data_dir)
+    if not config.exists():
+        return None
+    value = json.loads(config.read_text(encoding="utf-8")).get(key)
+    return value if isinstance(value, str) and value else None
 
 
-def init_registry(data_dir: Path, database_url: str | None, passphrase: str, **overrides: Any) -> Initialised:
+def init_registry(
+    data_dir: Path, database_url: str | None, passphrase: str, public_url: str | None = None, **overrides: Any
+) -> Initialised:
     """Create the schema, the registry key, the HMAC secret and the first admin token."""
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     if (data_dir / KEY_FILE).exists():
@@ -74,9 +86,13 @@ def init_registry(data_dir: Path, database_url: str | None, passphrase: str, **o
     write_private_key(data_dir / KEY_FILE, signer, passphrase)
     secret = secrets.token_bytes(32)
     write_secret_file(data_dir / HMAC_FILE, secret.hex() + "\n")
-    if database_url:
-        write_secret_file(data_dir / CONFIG_FILE, json.dumps({"database_url": database_url}) + "\n")
-    settings = replace(Settings(database_url=url, signer=signer, hmac_secret=secret), **overrides)
+    public = public_url or DEFAULT_PUBLIC_URL
+    write_secret_file(
+        data_dir / CONFIG_FILE, json.dumps({"database_url": database_url, "public_url": public}) + "\n"
+    )
+    settings = replace(
+        Settings(database_url=url, signer=signer, hmac_secret=secret, public_url=public), **overrides
+    )
     db = Database(url)
     try:
         migrate.upgrade(db.engine)
@@ -97,12 +113,19 @@ def init_registry(data_dir: Path, database_url: str | None, passphrase: str, **o
         token = db.write(first_admin)
     finally:
         db.dispose()
+    database_file = data_dir / "registry.sqlite3"
+    if database_file.exists():
+        database_file.chmod(0o600)
     write_secret_file(data_dir / ADMIN_TOKEN_FILE, token + "\n")
     return Initialised(settings, token)
 
 
 def open_registry(
-    data_dir: Path, passphrase: str, database_url: str | None = None, **overrides: Any
+    data_dir: Path,
+    passphrase: str,
+    database_url: str | None = None,
+    public_url: str | None = None,
+    **overrides: Any,
 ) -> Settings:
     """Settings for an initialised data directory (and the schema upgraded to the newest)."""
     if not (data_dir / KEY_FILE).exists():
@@ -115,4 +138,7 @@ def open_registry(
         migrate.upgrade(db.engine)
     finally:
         db.dispose()
-    return replace(Settings(database_url=url, signer=signer, hmac_secret=secret), **overrides)
+    public = resolve_public_url(data_dir, public_url)
+    return replace(
+        Settings(database_url=url, signer=signer, hmac_secret=secret, public_url=public), **overrides
+    )
