@@ -1,0 +1,393 @@
+"""The production topology of deploy/, brought up for real on loopback from the machine's own binaries.
+
+PostgreSQL (the harness's server, a fresh database), the registry as a `skillpass registry serve`
+process, two `skillpass verifier serve` replicas, and Debian's nginx running the config that
+deploy/render_nginx_conf.py renders from deploy/nginx/skillpass.conf.template - the same files the
+compose file uses - with TLS from a self-signed certificate made here. A certificate is filed, reviewed,
+signed and published through the proxy's /registry/ path, then verified through the proxy over HTTPS.
+
+One stack per module (seconds to start); the tests read it and only the last one stops a replica.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import re
+import ssl
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from harness.postgres import fresh_database
+from harness.servers import free_port, run_process_server
+
+from skillpass.credential import CertificateClaims, encode
+from skillpass.keys import Signer, to_jwk
+from skillpass.qrimage import render_png
+from skillpass.schemas import resident_id_check_char, uscc_check_char
+
+pytestmark = [pytest.mark.xdist_group("deploy"), pytest.mark.postgres]
+
+ROOT = Path(__file__).resolve().parents[1]
+RENDER = ROOT / "deploy" / "render_nginx_conf.py"
+NGINX = "/usr/sbin/nginx"
+SKILLPASS = str(Path(sys.executable).with_name("skillpass"))
+PASSPHRASE = "deployment test passphrase"
+CODE = "Y000011000001"
+REGISTRY_HOST = "registry.localhost"
+_UPSTREAM = re.compile(r'upstream="([^"]*)"')
+_CACHE = re.compile(r"cache=(\S+)")
+
+
+@dataclass
+class Stack:
+    """The running topology: where to reach it, how to trust it, and the certificate it issued."""
+
+    proxy: str
+    plain: str
+    registry: str
+    tls: ssl.SSLContext
+    access_log: Path
+    verifier_ports: list[int]
+    certificate_number: str
+    qr: str
+    replicas: list[contextlib.ExitStack] = field(default_factory=list)
+
+    def client(self) -> httpx.Client:
+        """An HTTPS client that trusts exactly the test's self-signed certificate."""
+        return httpx.Client(base_url=self.proxy, verify=self.tls, timeout=30)
+
+    def log_since(self, mark: int) -> list[str]:
+        """Access log lines written after `mark` (a line count taken earlier)."""
+        return self.access_log.read_text(encoding="utf-8").splitlines()[mark:]
+
+    def log_mark(self) -> int:
+        return len(self.access_log.read_text(encoding="utf-8").splitlines())
+
+
+@pytest.fixture(scope="module")
+def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    base = tmp_path_factory.mktemp("deploy")
+    with contextlib.ExitStack() as stop, fresh_database(postgres_server_url) as database_url:
+        registry = stop.enter_context(_registry(base / "registry", database_url))
+        registry_jwk = base / "registry.jwk"
+        registry_jwk.write_text(httpx.get(f"{registry}/api/v1/registry-key").text, encoding="utf-8")
+        ports = [free_port(), free_port()]
+        cert, key = _certificate(base)
+        http_port, https_port = free_port(), free_port()
+        prefix = base / "nginx"
+        _render(prefix, cert, key, registry, ports, http_port, https_port)
+        nginx = [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"]
+        stop.enter_context(run_process_server(nginx, f"http://127.0.0.1:{http_port}/healthz"))
+        tls = ssl.create_default_context(cafile=str(cert))
+        proxy = f"https://127.0.0.1:{https_port}"
+        number, qr = _issue_through_proxy(proxy, tls, base / "registry")
+        replicas = [_verifier(port, registry, registry_jwk, base / f"cache-{port}") for port in ports]
+        for replica in replicas:
+            stop.enter_context(replica)
+        yield Stack(
+            proxy=proxy,
+            plain=f"http://127.0.0.1:{http_port}",
+            registry=registry,
+            tls=tls,
+            access_log=prefix / "logs" / "access.log",
+            verifier_ports=ports,
+            certificate_number=number,
+            qr=qr,
+            replicas=replicas,
+        )
+
+
+# ---- the tests
+
+
+def test_certificate_verifies_through_the_proxy_over_https(stack: Stack) -> None:
+    with stack.client() as client:
+        verdict = client.post("/api/v1/verify", json={"qr": stack.qr}).json()
+    assert verdict["valid"] is True, verdict
+    assert verdict["result"] == "valid"
+    assert verdict["credential"]["certificate_number"] == stack.certificate_number
+    assert verdict["institution"]["code"] == CODE
+
+
+def test_uploaded_image_verifies_through_the_proxy(stack: Stack) -> None:
+    files = {"file": ("certificate.png", render_png(stack.qr), "image/png")}
+    with stack.client() as client:
+        response = client.post("/api/v1/verify/image", files=files)
+    assert response.status_code == 200, response.text
+    assert response.json()["valid"] is True
+    assert response.json()["decoded_from"] == "image"
+
+
+def test_a_forged_certificate_is_invalid_through_the_proxy(stack: Stack) -> None:
+    forged = encode(
+        CertificateClaims.from_certificate(_certificate_doc_for_forgery(stack)), Signer.generate()
+    )
+    with stack.client() as client:
+        verdict = client.post("/api/v1/verify", json={"qr": forged}).json()
+    assert verdict["valid"] is False
+    assert verdict["result"] != "valid"
+
+
+def test_both_replicas_serve_requests(stack: Stack) -> None:
+    mark = stack.log_mark()
+    with stack.client() as client:
+        for _ in range(6):
+            assert client.post("/api/v1/verify", json={"qr": stack.qr}).json()["valid"] is True
+    served = {_logged(_UPSTREAM, line) for line in stack.log_since(mark)}
+    assert served == {f"127.0.0.1:{port}" for port in stack.verifier_ports}
+
+
+def test_plain_http_redirects_to_https_except_the_health_probe(stack: Stack) -> None:
+    redirect = httpx.get(f"{stack.plain}/api/v1/verify?x=1", headers={"Host": "verify.example.cn"})
+    assert redirect.status_code == 301
+    port = stack.proxy.rsplit(":", 1)[1]
+    assert redirect.headers["location"] == f"https://verify.example.cn:{port}/api/v1/verify?x=1"
+    health = httpx.get(f"{stack.plain}/healthz")
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok"}
+
+
+def test_verifier_page_has_security_headers_that_allow_the_camera(stack: Stack) -> None:
+    with stack.client() as client:
+        page = client.get("/")
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+    assert page.headers["strict-transport-security"].startswith("max-age=")
+    assert page.headers.get_list("x-content-type-options") == ["nosniff"]
+    csp = page.headers.get_list("content-security-policy")
+    assert len(csp) == 1, csp
+    assert "default-src 'self'" in csp[0]
+    assert "media-src 'self' blob:" in csp[0]
+    assert "camera=(self)" in page.headers["permissions-policy"]
+
+
+def test_registry_answers_under_its_prefix_and_its_own_name(stack: Stack) -> None:
+    direct = httpx.get(f"{stack.registry}/api/v1/registry-key").json()
+    with stack.client() as client:
+        by_prefix = client.get("/registry/api/v1/registry-key")
+        by_name = client.get(
+            "/api/v1/registry-key",
+            headers={"Host": REGISTRY_HOST},
+            extensions={"sni_hostname": REGISTRY_HOST},
+        )
+    assert by_prefix.json() == direct
+    assert by_name.json() == direct
+    assert by_name.headers["strict-transport-security"].startswith("max-age=")
+    assert "camera" in by_name.headers["permissions-policy"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/trust-list", "/api/v1/status-lists/0"])
+def test_signed_documents_pass_their_caching_headers_and_are_cached(stack: Stack, path: str) -> None:
+    direct = httpx.get(f"{stack.registry}{path}")
+    assert direct.status_code == 200
+    mark = stack.log_mark()
+    with stack.client() as client:
+        first = client.get(f"/registry{path}")
+        second = client.get(f"/registry{path}")
+        revalidated = client.get(f"/registry{path}", headers={"If-None-Match": direct.headers["etag"]})
+    for response in (first, second):
+        assert response.status_code == 200
+        assert response.content == direct.content
+        assert response.headers["etag"] == direct.headers["etag"]
+        assert response.headers["cache-control"] == direct.headers["cache-control"]
+        assert response.headers["content-type"] == direct.headers["content-type"]
+    assert revalidated.status_code == 304
+    cache = [_logged(_CACHE, line) for line in stack.log_since(mark)]
+    assert cache[:2] == ["MISS", "HIT"], cache
+
+
+def test_oversized_body_is_refused_by_the_proxy_with_our_error_shape(stack: Stack) -> None:
+    files = {"file": ("huge.png", b"\x89PNG" + bytes(11 * 1024 * 1024), "image/png")}
+    with stack.client() as client:
+        response = client.post("/api/v1/verify/image", files=files)
+    assert response.status_code == 413
+    assert response.json()["code"] == "body_too_large"
+    assert response.json()["message_zh"]
+
+
+def test_verification_survives_a_replica_going_away(stack: Stack) -> None:
+    """Last in the module: it stops the first replica for good."""
+    stack.replicas[0].close()
+    mark = stack.log_mark()
+    with stack.client() as client:
+        for _ in range(4):
+            assert client.post("/api/v1/verify", json={"qr": stack.qr}).json()["valid"] is True
+    # A request first sent to the stopped replica logs both addresses ("A, B"); the last one answered.
+    last_hops = {_logged(_UPSTREAM, line).split(",")[-1].strip() for line in stack.log_since(mark)}
+    assert last_hops == {f"127.0.0.1:{stack.verifier_ports[1]}"}
+
+
+def _logged(pattern: re.Pattern[str], line: str) -> str:
+    """One field of our access log format (deploy/nginx/skillpass.conf.template, `log_format skillpass`)."""
+    found = pattern.search(line)
+    assert found is not None, line
+    return found.group(1)
+
+
+# ---- bringing the topology up
+
+
+@contextlib.contextmanager
+def _registry(data_dir: Path, database_url: str) -> Iterator[str]:
+    """`skillpass registry init` once, then `skillpass registry serve`, as the compose file does."""
+    env = {"SKILLPASS_KEY_PASSPHRASE": PASSPHRASE}
+    init = subprocess.run(
+        [SKILLPASS, "registry", "init", "--data-dir", str(data_dir), "--database-url", database_url],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert init.returncode == 0, init.stdout + init.stderr
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [SKILLPASS, "registry", "serve", "--data-dir", str(data_dir), "--database-url", database_url,
+            "--host", "127.0.0.1", "--port", str(port), "--public-url", url]  # fmt: skip
+    with run_process_server(argv, f"{url}/healthz", env=env):
+        yield url
+
+
+def _verifier(port: int, registry: str, registry_jwk: Path, cache: Path) -> contextlib.ExitStack:
+    """One verifier replica, started now; closing the returned stack stops it."""
+    argv = [SKILLPASS, "verifier", "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--registry", registry, "--registry-key", str(registry_jwk), "--cache-dir", str(cache)]  # fmt: skip
+    replica = contextlib.ExitStack()
+    replica.enter_context(run_process_server(argv, f"http://127.0.0.1:{port}/healthz"))
+    return replica
+
+
+def _certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for the proxy's names (and the bare loopback address)."""
+    cert, key = directory / "tls.crt", directory / "tls.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-days", "2", "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert),
+         "-addext", f"subjectAltName=DNS:localhost,DNS:{REGISTRY_HOST},IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def _render(
+    prefix: Path, cert: Path, key: Path, registry: str, ports: list[int], http_port: int, https_port: int
+) -> None:
+    argv = [sys.executable, str(RENDER), "--prefix", str(prefix), "--listen-address", "127.0.0.1",
+            "--http-port", str(http_port), "--https-port", str(https_port),
+            "--certificate", str(cert), "--certificate-key", str(key),
+            "--registry", registry.removeprefix("http://"), "--server-name", "localhost",
+            "--registry-server-name", REGISTRY_HOST, "--worker-processes", "2"]  # fmt: skip
+    for port in ports:
+        argv += ["--verifier", f"127.0.0.1:{port}"]
+    if os.geteuid() == 0:  # nginx started by root would hand its workers to `nobody`; keep them ours
+        argv += ["--user", pwd.getpwuid(os.geteuid()).pw_name]
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+# ---- the certificate, issued through the proxy
+
+
+def _issue_through_proxy(proxy: str, tls: ssl.SSLContext, data_dir: Path) -> tuple[str, str]:
+    """File an institution, register its key, submit, approve, sign and publish one certificate."""
+    admin = (data_dir / "admin.token").read_text(encoding="utf-8").strip()
+    signer = Signer.generate()
+    with httpx.Client(base_url=f"{proxy}/registry", verify=tls, timeout=30) as client:
+        _ok(client, "/api/v1/institutions", admin, _institution())
+        token = _ok(client, "/api/v1/tokens", admin, {"role": "institution", "institution_code": CODE})[
+            "token"
+        ]
+        reviewer = _ok(client, "/api/v1/tokens", admin, {"role": "reviewer"})["token"]
+        key = {"jwk": to_jwk(signer.public_key), "valid_from": "2024-01-01"}
+        _ok(client, f"/api/v1/institutions/{CODE}/keys", token, key)
+        row = _roster_row()
+        _ok(
+            client,
+            "/api/v1/batches",
+            token,
+            {"batch_id": "deploy-1", "institution_code": CODE, "rows": [row]},
+        )
+        batch = _ok(client, "/api/v1/batches/deploy-1/review", reviewer, {"approve_all_valid": True})
+        approved = batch["rows"][0]
+        assert approved["state"] == "approved", approved
+        qr = encode(
+            CertificateClaims.from_certificate(_certificate_doc(row, approved["certificate"])), signer
+        )
+        published = _ok(
+            client, "/api/v1/batches/deploy-1/publish", token, {"credentials": [{"row": 1, "qr": qr}]}
+        )
+        assert published["results"][0]["state"] == "published", published
+    return approved["certificate"]["certificate_number"], qr
+
+
+def _ok(client: httpx.Client, path: str, token: str, body: dict[str, Any]) -> Any:
+    response = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code < 300, (path, response.status_code, response.text)
+    return response.json()
+
+
+def _institution() -> dict[str, Any]:
+    uscc17 = "91110000000000001"
+    return {
+        "code": CODE,
+        "name": "中国国家铁路集团有限公司",
+        "uscc": uscc17 + uscc_check_char(uscc17),
+        "category": "Y",
+        "national_code": "0000",
+        "province": "11",
+        "site": "000001",
+        "scopes": [
+            {
+                "occupation_code": "6-31-01-03",
+                "occupation_name": "电工",
+                "work_types": ["--"],
+                "levels": [3],
+                "valid_from": "2024-01-01",
+            }
+        ],
+    }
+
+
+def _roster_row() -> dict[str, Any]:
+    id17 = "11010519900307123"
+    return {
+        "holder_name": "李四",
+        "id_type": "居民身份证",
+        "id_number": id17 + resident_id_check_char(id17),
+        "occupation_code": "6-31-01-03",
+        "occupation_name": "电工",
+        "work_type": "--",
+        "level": 3,
+        "assessment_date": (date.today() - timedelta(days=7)).isoformat(),
+    }
+
+
+def _certificate_doc(row: dict[str, Any], approved: dict[str, Any]) -> dict[str, Any]:
+    """The certificate an institution signs: the row's fields plus what approval allocated."""
+    doc = {name: value for name, value in row.items() if name != "assessment_date"}
+    doc.update(
+        certificate_number=approved["certificate_number"],
+        issue_date=approved["issue_date"],
+        status=approved["status"],
+        institution_code=CODE,
+    )
+    return doc
+
+
+def _certificate_doc_for_forgery(stack: Stack) -> dict[str, Any]:
+    """The published certificate's data, to be signed by a key the registry never saw."""
+    return {
+        **{name: value for name, value in _roster_row().items() if name != "assessment_date"},
+        "certificate_number": stack.certificate_number,
+        "issue_date": date.today().isoformat(),
+        "status": {"list": 0, "index": 1},
+        "institution_code": CODE,
+    }
