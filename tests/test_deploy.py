@@ -48,38 +48,47 @@ _CACHE = re.compile(r"cache=(\S+)")
 
 
 @dataclass
-class Stack:
-    """The running topology: where to reach it, how to trust it, and the certificate it issued."""
+class Proxied:
+    """PostgreSQL, the registry and nginx, with one certificate issued through the proxy."""
 
     proxy: str
     plain: str
     registry: str
+    registry_jwk: Path
     tls: ssl.SSLContext
     access_log: Path
     verifier_ports: list[int]
     certificate_number: str
     qr: str
-    replicas: list[contextlib.ExitStack] = field(default_factory=list)
 
     def client(self) -> httpx.Client:
         """An HTTPS client that trusts exactly the test's self-signed certificate."""
         return httpx.Client(base_url=self.proxy, verify=self.tls, timeout=30)
 
+    def log_mark(self) -> int:
+        """How many access log lines there are now (for `log_since`)."""
+        return len(self.access_log.read_text(encoding="utf-8").splitlines())
+
     def log_since(self, mark: int) -> list[str]:
-        """Access log lines written after `mark` (a line count taken earlier)."""
+        """Access log lines written after `mark`."""
         return self.access_log.read_text(encoding="utf-8").splitlines()[mark:]
 
-    def log_mark(self) -> int:
-        return len(self.access_log.read_text(encoding="utf-8").splitlines())
+
+@dataclass
+class Stack(Proxied):
+    """The whole topology: the above plus the verifier replicas nginx balances over."""
+
+    replicas: list[contextlib.ExitStack] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
-def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def proxied(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
     base = tmp_path_factory.mktemp("deploy")
     with contextlib.ExitStack() as stop, fresh_database(postgres_server_url) as database_url:
         registry = stop.enter_context(_registry(base / "registry", database_url))
         registry_jwk = base / "registry.jwk"
         registry_jwk.write_text(httpx.get(f"{registry}/api/v1/registry-key").text, encoding="utf-8")
+        # The replicas' ports are in nginx's upstream before they run: nginx starts without them.
         ports = [free_port(), free_port()]
         cert, key = _certificate(base)
         http_port, https_port = free_port(), free_port()
@@ -90,20 +99,28 @@ def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         tls = ssl.create_default_context(cafile=str(cert))
         proxy = f"https://127.0.0.1:{https_port}"
         number, qr = _issue_through_proxy(proxy, tls, base / "registry")
-        replicas = [_verifier(port, registry, registry_jwk, base / f"cache-{port}") for port in ports]
-        for replica in replicas:
-            stop.enter_context(replica)
-        yield Stack(
+        yield Proxied(
             proxy=proxy,
             plain=f"http://127.0.0.1:{http_port}",
             registry=registry,
+            registry_jwk=registry_jwk,
             tls=tls,
             access_log=prefix / "logs" / "access.log",
             verifier_ports=ports,
             certificate_number=number,
             qr=qr,
-            replicas=replicas,
         )
+
+
+@pytest.fixture(scope="module")
+def stack(proxied: Proxied, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    base = tmp_path_factory.mktemp("verifiers")
+    with contextlib.ExitStack() as stop:
+        replicas = []
+        for port in proxied.verifier_ports:
+            replica = _verifier(port, proxied.registry, proxied.registry_jwk, base / f"cache-{port}")
+            replicas.append(stop.enter_context(replica))
+        yield Stack(**vars(proxied), replicas=replicas)
 
 
 # ---- the tests
@@ -146,12 +163,12 @@ def test_both_replicas_serve_requests(stack: Stack) -> None:
     assert served == {f"127.0.0.1:{port}" for port in stack.verifier_ports}
 
 
-def test_plain_http_redirects_to_https_except_the_health_probe(stack: Stack) -> None:
-    redirect = httpx.get(f"{stack.plain}/api/v1/verify?x=1", headers={"Host": "verify.example.cn"})
+def test_plain_http_redirects_to_https_except_the_health_probe(proxied: Proxied) -> None:
+    redirect = httpx.get(f"{proxied.plain}/api/v1/verify?x=1", headers={"Host": "verify.example.cn"})
     assert redirect.status_code == 301
-    port = stack.proxy.rsplit(":", 1)[1]
+    port = proxied.proxy.rsplit(":", 1)[1]
     assert redirect.headers["location"] == f"https://verify.example.cn:{port}/api/v1/verify?x=1"
-    health = httpx.get(f"{stack.plain}/healthz")
+    health = httpx.get(f"{proxied.plain}/healthz")
     assert health.status_code == 200
     assert health.json() == {"status": "ok"}
 
@@ -170,9 +187,9 @@ def test_verifier_page_has_security_headers_that_allow_the_camera(stack: Stack) 
     assert "camera=(self)" in page.headers["permissions-policy"]
 
 
-def test_registry_answers_under_its_prefix_and_its_own_name(stack: Stack) -> None:
-    direct = httpx.get(f"{stack.registry}/api/v1/registry-key").json()
-    with stack.client() as client:
+def test_registry_answers_under_its_prefix_and_its_own_name(proxied: Proxied) -> None:
+    direct = httpx.get(f"{proxied.registry}/api/v1/registry-key").json()
+    with proxied.client() as client:
         by_prefix = client.get("/registry/api/v1/registry-key")
         by_name = client.get(
             "/api/v1/registry-key",
@@ -186,11 +203,11 @@ def test_registry_answers_under_its_prefix_and_its_own_name(stack: Stack) -> Non
 
 
 @pytest.mark.parametrize("path", ["/api/v1/trust-list", "/api/v1/status-lists/0"])
-def test_signed_documents_pass_their_caching_headers_and_are_cached(stack: Stack, path: str) -> None:
-    direct = httpx.get(f"{stack.registry}{path}")
+def test_signed_documents_pass_their_caching_headers_and_are_cached(proxied: Proxied, path: str) -> None:
+    direct = httpx.get(f"{proxied.registry}{path}")
     assert direct.status_code == 200
-    mark = stack.log_mark()
-    with stack.client() as client:
+    mark = proxied.log_mark()
+    with proxied.client() as client:
         first = client.get(f"/registry{path}")
         second = client.get(f"/registry{path}")
         revalidated = client.get(f"/registry{path}", headers={"If-None-Match": direct.headers["etag"]})
@@ -201,13 +218,13 @@ def test_signed_documents_pass_their_caching_headers_and_are_cached(stack: Stack
         assert response.headers["cache-control"] == direct.headers["cache-control"]
         assert response.headers["content-type"] == direct.headers["content-type"]
     assert revalidated.status_code == 304
-    cache = [_logged(_CACHE, line) for line in stack.log_since(mark)]
+    cache = [_logged(_CACHE, line) for line in proxied.log_since(mark)]
     assert cache[:2] == ["MISS", "HIT"], cache
 
 
-def test_oversized_body_is_refused_by_the_proxy_with_our_error_shape(stack: Stack) -> None:
+def test_oversized_body_is_refused_by_the_proxy_with_our_error_shape(proxied: Proxied) -> None:
     files = {"file": ("huge.png", b"\x89PNG" + bytes(11 * 1024 * 1024), "image/png")}
-    with stack.client() as client:
+    with proxied.client() as client:
         response = client.post("/api/v1/verify/image", files=files)
     assert response.status_code == 413
     assert response.json()["code"] == "body_too_large"
