@@ -24,7 +24,8 @@ def _publish_two(api: Api) -> tuple[list[dict[str, object]], list[str]]:
     report = api.approved_batch(CODE, "B-1", rows)
     assert [r["state"] for r in report["rows"]] == ["approved", "approved"]
     qrs = [
-        sign_row(r, str(row["id_number"]), INSTITUTION_KEY) for r, row in zip(report["rows"], rows, strict=True)
+        sign_row(r, str(row["id_number"]), INSTITUTION_KEY)
+        for r, row in zip(report["rows"], rows, strict=True)
     ]
     result = api.ok(
         "POST",
@@ -53,7 +54,9 @@ def test_flow_numbers_publishes_and_answers_queries(database_url: str, tmp_path:
         assert answer["status"] == "valid"
         assert answer["institution"] == {"code": CODE, "name": "中国国家铁路集团有限公司"}
         assert answer["certificate"]["occupation_name"] == "电工"
-        by_id = api.ok("POST", "/api/v1/certificates/query", json={"holder_name": "李四", "id_number": ids[1]})
+        by_id = api.ok(
+            "POST", "/api/v1/certificates/query", json={"holder_name": "李四", "id_number": ids[1]}
+        )
         assert [c["certificate"]["certificate_number"] for c in by_id["certificates"]] == [
             second["certificate_number"]
         ]
@@ -71,7 +74,9 @@ def test_flow_numbers_publishes_and_answers_queries(database_url: str, tmp_path:
         assert wrong_name.json() == wrong_number.json()
         confirm = f"/api/v1/certificates/{first['certificate_number']}/confirm-holder"
         assert api.ok("POST", confirm, json={"holder_name": "张三丰", "id_number": ids[0]}) == {"match": True}
-        assert api.ok("POST", confirm, json={"holder_name": "张三丰", "id_number": ids[1]}) == {"match": False}
+        assert api.ok("POST", confirm, json={"holder_name": "张三丰", "id_number": ids[1]}) == {
+            "match": False
+        }
 
 
 def test_status_changes_show_in_signed_status_list(database_url: str, tmp_path: Path) -> None:
@@ -84,9 +89,24 @@ def test_status_changes_show_in_signed_status_list(database_url: str, tmp_path: 
         before = api.call("GET", "/api/v1/status-lists/0")
         assert before.headers["content-type"] == "application/statuslist+cwt"
         assert before.headers["cache-control"] == "public, max-age=300"
-        assert api.call("GET", "/api/v1/status-lists/0", headers={"If-None-Match": before.headers["etag"]}).status_code == 304
-        api.ok("POST", f"/api/v1/certificates/{numbers[0]}/status", CODE, json={"action": "revoke", "reason": "fraud"})
-        api.ok("POST", f"/api/v1/certificates/{numbers[1]}/status", "admin", json={"action": "suspend", "reason": "check"})
+        assert (
+            api.call(
+                "GET", "/api/v1/status-lists/0", headers={"If-None-Match": before.headers["etag"]}
+            ).status_code
+            == 304
+        )
+        api.ok(
+            "POST",
+            f"/api/v1/certificates/{numbers[0]}/status",
+            CODE,
+            json={"action": "revoke", "reason": "fraud"},
+        )
+        api.ok(
+            "POST",
+            f"/api/v1/certificates/{numbers[1]}/status",
+            "admin",
+            json={"action": "suspend", "reason": "check"},
+        )
         after = api.call("GET", "/api/v1/status-lists/0")
         assert after.headers["etag"] != before.headers["etag"]
         claims = open_status_list_token(after.content, _registry_key(api))
@@ -96,9 +116,9 @@ def test_status_changes_show_in_signed_status_list(database_url: str, tmp_path: 
         set_entries = sum(1 for i in range(2**20) if claims.status_list.get(i) != Status.VALID)
         assert set_entries == 2
         reinstate = {"action": "reinstate", "reason": "cleared"}
-        assert api.call("POST", f"/api/v1/certificates/{numbers[0]}/status", CODE, json=reinstate).json()["code"] == (
-            "status_change_invalid"
-        )
+        assert api.call("POST", f"/api/v1/certificates/{numbers[0]}/status", CODE, json=reinstate).json()[
+            "code"
+        ] == ("status_change_invalid")
         api.ok("POST", f"/api/v1/certificates/{numbers[1]}/status", CODE, json=reinstate)
         record = api.ok("GET", f"/api/v1/certificates/{numbers[1]}/record")
         assert record["status"] == "valid" and len(record["credential_sha256"]) == 64
@@ -117,7 +137,12 @@ def test_trust_list_and_keys_describe_the_directory(database_url: str, tmp_path:
         found = directory.find_key(INSTITUTION_KEY.kid)
         assert found is not None and found[0].code == CODE
         assert directory.expires_at - directory.issued_at == 24 * 3600
-        api.ok("POST", f"/api/v1/institutions/{CODE}/status", "admin", json={"status": "suspended", "reason": "audit"})
+        api.ok(
+            "POST",
+            f"/api/v1/institutions/{CODE}/status",
+            "admin",
+            json={"status": "suspended", "reason": "audit"},
+        )
         again = Directory.from_payload(
             open_document(api.call("GET", "/api/v1/trust-list").content, _registry_key(api), TYP_DIRECTORY)
         )

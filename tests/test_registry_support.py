@@ -16,6 +16,7 @@ from harness.servers import serve_app
 from skillpass.credential import CertificateClaims, encode
 from skillpass.keys import Signer, to_jwk
 from skillpass.registry.app import create_app
+from skillpass.registry.settings import Settings
 from skillpass.registry.setup import init_registry
 from skillpass.schemas import resident_id_check_char, uscc_check_char
 
@@ -86,13 +87,13 @@ def roster_row(serial: int, **changes: Any) -> dict[str, Any]:
     return row
 
 
-def sign_row(report_row: dict[str, Any], id_number: str, signer: Signer, **changes: Any) -> str:
+def sign_row(report_row: dict[str, Any], holder_id: str, signer: Signer, /, **changes: Any) -> str:
     """Sign the certificate of an approved row as an issuer would (optionally altered)."""
     certificate = dict(report_row["certificate"])
     certificate.pop("id_number_masked")
     certificate.pop("level_name")
     certificate.pop("institution_name")
-    certificate["id_number"] = id_number
+    certificate["id_number"] = holder_id
     certificate.update(changes)
     return encode(CertificateClaims.from_certificate(certificate), signer)
 
@@ -105,6 +106,7 @@ class Api:
     clock: SettableClock
     data_dir: Path
     tokens: dict[str, str] = field(default_factory=dict)
+    settings: Settings | None = None
 
     def call(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
         headers = dict(kwargs.pop("headers", {}))
@@ -130,7 +132,12 @@ class Api:
         self.tokens[code] = self.new_token("institution", code)
         if signer is not None:
             jwk = to_jwk(signer.public_key)
-            self.ok("POST", f"/api/v1/institutions/{code}/keys", code, json={"jwk": jwk, "valid_from": "2024-01-01"})
+            self.ok(
+                "POST",
+                f"/api/v1/institutions/{code}/keys",
+                code,
+                json={"jwk": jwk, "valid_from": "2024-01-01"},
+            )
         return code
 
     def approved_batch(self, code: str, batch_id: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -151,7 +158,7 @@ def running_registry(database_url: str, tmp_path: Path, **overrides: Any) -> Ite
     app = create_app(settings)
     try:
         with serve_app(app) as url:
-            api = Api(url, clock, tmp_path / "registry", {"admin": made.admin_token})
+            api = Api(url, clock, tmp_path / "registry", {"admin": made.admin_token}, settings)
             api.tokens["reviewer"] = api.new_token("reviewer")
             yield api
     finally:

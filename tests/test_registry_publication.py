@@ -1,0 +1,101 @@
+"""Publication accepts only a credential signed by the institution's own key valid on the issue
+date, carrying exactly the approved claims, for an approved row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from test_registry_support import Api, roster_row, running_registry, sign_row
+
+from skillpass.keys import Signer, to_jwk
+
+OWN, OTHER = "Y000011000001", "S000011000002"
+OWN_KEY, OTHER_KEY = Signer.generate(), Signer.generate()
+RETIRED_KEY, REVOKED_KEY, UNKNOWN_KEY = Signer.generate(), Signer.generate(), Signer.generate()
+
+
+def _register(api: Api, signer: Signer) -> str:
+    body = {"jwk": to_jwk(signer.public_key), "valid_from": "2024-01-01"}
+    return str(api.ok("POST", f"/api/v1/institutions/{OWN}/keys", OWN, json=body)["kid"])
+
+
+def _publish(api: Api, row: int, qr: str) -> dict[str, Any]:
+    result = api.ok("POST", "/api/v1/batches/B/publish", OWN, json={"credentials": [{"row": row, "qr": qr}]})
+    [outcome] = result["results"]
+    return outcome  # type: ignore[no-any-return]
+
+
+def test_publication_rejects_each_kind_of_bad_credential(database_url: str, tmp_path: Path) -> None:
+    with running_registry(database_url, tmp_path) as api:
+        api.add_institution(OWN, OWN_KEY)
+        api.add_institution(OTHER, OTHER_KEY)
+        retired, revoked = _register(api, RETIRED_KEY), _register(api, REVOKED_KEY)
+        api.ok(
+            "POST", f"/api/v1/institutions/{OWN}/keys/{retired}/retire", OWN, json={"retired": "2026-06-10"}
+        )
+        compromise = {"revoked": "2026-06-01", "reason": "leaked"}
+        api.ok("POST", f"/api/v1/institutions/{OWN}/keys/{revoked}/revoke", OWN, json=compromise)
+        rows = [roster_row(1), roster_row(2), roster_row(3)]
+        api.ok("POST", "/api/v1/batches", OWN, json={"batch_id": "B", "institution_code": OWN, "rows": rows})
+        decisions = [
+            {"row": 1, "approve": True},
+            {"row": 2, "approve": True},
+            {"row": 3, "approve": False, "reason": "absent"},
+        ]
+        report = api.ok("POST", "/api/v1/batches/B/review", "reviewer", json={"decisions": decisions})
+        approved, rejected_row = report["rows"][0], report["rows"][2]
+        assert rejected_row == {"row": 3, "state": "rejected", "problems": [], "reason": "absent"}
+        id1 = rows[0]["id_number"]
+
+        def code_for(qr: str, row: int = 1) -> str:
+            outcome = _publish(api, row, qr)
+            assert outcome["state"] == "rejected", outcome
+            assert outcome["message_zh"] and outcome["message_en"]
+            return str(outcome["code"])
+
+        assert code_for(sign_row(approved, id1, OTHER_KEY)) == "key_unknown"
+        assert code_for(sign_row(approved, id1, UNKNOWN_KEY)) == "key_unknown"
+        assert code_for(sign_row(approved, id1, RETIRED_KEY)) == "key_not_valid"
+        assert code_for(sign_row(approved, id1, REVOKED_KEY)) == "key_not_valid"
+        status = approved["certificate"]["status"]
+        altered: dict[str, Any] = {
+            "holder_name": "张三",
+            "id_number": rows[1]["id_number"],
+            "id_type": "护照",
+            "occupation_code": "6-31-01-04",
+            "level": 4,
+            "work_type": "维修电工",
+            "issue_date": "2026-06-14",
+            "status": {"list": status["list"], "index": (status["index"] + 1) % 2**20},
+            "certificate_number": report["rows"][1]["certificate"]["certificate_number"],
+        }
+        for field, value in altered.items():
+            assert code_for(sign_row(approved, id1, OWN_KEY, **{field: value})) == "claims_mismatch", field
+        good = sign_row(approved, id1, OWN_KEY)
+        tampered = good[:-6] + ("A" if good[-6] != "A" else "B") + good[-5:]
+        assert code_for(tampered) in {
+            "signature_invalid",
+            "base45_invalid",
+            "cbor_invalid",
+            "zlib_invalid",
+            "cose_shape",
+        }
+        assert code_for("not a credential") == "prefix_missing"
+        assert code_for(
+            sign_row(rejected_row | {"certificate": approved["certificate"]}, id1, OWN_KEY), row=3
+        ) == ("row_not_approved")
+        assert code_for(good, row=99) == "row_unknown"
+        nothing_public = api.call(
+            "GET", f"/api/v1/certificates/{approved['certificate']['certificate_number']}/record"
+        )
+        assert nothing_public.status_code == 404
+        assert _publish(api, 1, good) == {"row": 1, "state": "published"}
+        assert _publish(api, 1, good) == {"row": 1, "state": "published"}
+        again = sign_row(approved, id1, OWN_KEY)  # Ed25519 is deterministic: re-signing gives the same bytes
+        assert again == good
+        second_key = Signer.generate()
+        _register(api, second_key)
+        assert code_for(sign_row(approved, id1, second_key)) == "already_published"
+        record = api.ok("GET", f"/api/v1/certificates/{approved['certificate']['certificate_number']}/record")
+        assert record["status"] == "valid"
