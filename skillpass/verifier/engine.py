@@ -95,6 +95,8 @@ class TrustData:
     directory: Directory
     status_lists: Mapping[int, StatusList]
     status_lists_expire_at: int
+    status_lists_issued_at: Mapping[int, int] = field(default_factory=dict)  # per list, for rollback
+    ttl: int | None = None  # the registry's hint: seconds until a refresh is worthwhile
     _keys: dict[bytes, _SigningKey] = field(init=False, repr=False, compare=False, default_factory=dict)
     _occupations: dict[tuple[str, str], str] = field(
         init=False, repr=False, compare=False, default_factory=dict
