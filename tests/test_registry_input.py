@@ -1,0 +1,151 @@
+"""Bad input on every endpoint gives a 4xx with our error JSON, never a 500; review reports every
+problem per row (schema, scope, status, duplicates)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import contextlib
+from collections.abc import Iterator
+
+import httpx
+from harness.servers import serve_app
+from test_registry_support import Api, SettableClock, resident_id, roster_row, running_registry
+
+from skillpass.keys import Signer
+from skillpass.registry.app import create_app
+from skillpass.registry.setup import init_registry
+
+CODE = "Y000011000001"
+POSTS = [
+    "/api/v1/institutions",
+    f"/api/v1/institutions/{CODE}/scopes",
+    f"/api/v1/institutions/{CODE}/status",
+    "/api/v1/tokens",
+    f"/api/v1/institutions/{CODE}/keys",
+    f"/api/v1/institutions/{CODE}/keys/AAAAAAAAAAA/retire",
+    f"/api/v1/institutions/{CODE}/keys/AAAAAAAAAAA/revoke",
+    "/api/v1/batches",
+    "/api/v1/batches/B/review",
+    "/api/v1/batches/B/publish",
+    "/api/v1/certificates/Y000011000001263000001/status",
+    "/api/v1/certificates/query",
+    "/api/v1/certificates/Y000011000001263000001/confirm-holder",
+]
+BAD_BODIES: list[bytes] = [
+    b"\xff\xfe not utf-8",
+    b"{not json",
+    b"[]",
+    b'"text"',
+    b'{"unknown_field": 1}',
+    b'{"status": 5, "role": [], "rows": "x", "decisions": {}, "credentials": 1, "action": null, "holder_name": 1}',
+]
+
+
+@contextlib.contextmanager
+def _client(tmp_path: Path, **overrides: object) -> Iterator[tuple[httpx.Client, str]]:
+    made = init_registry(tmp_path / "r", None, "passphrase-1234", clock=SettableClock(), **overrides)
+    with serve_app(create_app(made.settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield client, made.admin_token
+
+
+def test_bad_bodies_on_every_post_endpoint(tmp_path: Path) -> None:
+    with _client(tmp_path, query_burst=10_000) as (client, token):
+        client.post(
+            "/api/v1/institutions",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"code": CODE},
+        )
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        for path in POSTS:
+            for body in BAD_BODIES:
+                response = client.post(path, content=body, headers=headers)
+                where = f"{path} {body!r}: {response.status_code} {response.text[:300]}"
+                assert 400 <= response.status_code < 500, where
+                error = response.json()
+                assert set(error) == {"code", "message_zh", "message_en", "details"}, where
+            invalid_utf8 = client.post(path, content=BAD_BODIES[0], headers=headers)
+            assert invalid_utf8.json()["code"] == "invalid_json", path
+
+
+def test_oversized_unknown_and_wrong_method(tmp_path: Path) -> None:
+    with _client(tmp_path, max_body_bytes=1000) as (client, token):
+        big = b'{"rows": ["' + b"x" * 2000 + b'"]}'
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        response = client.post("/api/v1/batches", content=big, headers=headers)
+        assert (response.status_code, response.json()["code"]) == (413, "body_too_large")
+
+        def chunks() -> object:
+            for _ in range(5):
+                yield b"x" * 400
+
+        streamed = client.post("/api/v1/batches", content=chunks(), headers=headers)  # type: ignore[arg-type]
+        assert (streamed.status_code, streamed.json()["code"]) == (413, "body_too_large")
+        assert client.get("/api/v1/nothing").json()["code"] == "not_found"
+        assert client.delete("/api/v1/trust-list").json()["code"] == "method_not_allowed"
+        assert client.get("/api/v1/status-lists/notanumber").json()["code"] == "invalid_request"
+        assert client.get("/api/v1/status-lists/7").json()["code"] == "not_found"
+        assert client.get("/api/v1/audit/entries", params={"start": -1}).json()["code"] == "invalid_request"
+        assert (
+            client.get("/api/v1/audit/proof/inclusion", params={"index": 5, "size": 1}).json()["code"]
+            == "audit_range"
+        )
+        assert client.get("/api/v1/institutions/Y000099000001").json()["code"] == "institution_unknown"
+
+
+def test_public_queries_are_rate_limited(tmp_path: Path) -> None:
+    with _client(tmp_path, query_burst=3, query_rate_per_second=0.001) as (client, _):
+        body = {"certificate_number": "Y000011000001263000001", "holder_name": "张三"}
+        codes = [client.post("/api/v1/certificates/query", json=body).status_code for _ in range(5)]
+        assert codes == [404, 404, 404, 429, 429]
+        limited = client.post("/api/v1/certificates/query", json=body)
+        assert limited.json()["code"] == "rate_limited" and limited.headers["retry-after"] == "1"
+
+
+def _wrong_check(id_number: str) -> str:
+    return id_number[:-1] + ("0" if id_number[-1] != "0" else "1")
+
+
+def _report(api: Api, batch_id: str, rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    body = {"batch_id": batch_id, "institution_code": CODE, "rows": rows}
+    return api.ok("POST", "/api/v1/batches", CODE, json=body)["rows"]  # type: ignore[no-any-return]
+
+
+def test_review_reports_every_problem_per_row(database_url: str, tmp_path: Path) -> None:
+    with running_registry(database_url, tmp_path) as api:
+        api.add_institution(CODE, Signer.generate())
+        api.approved_batch(CODE, "earlier", [roster_row(9)])
+        rows: list[object] = [
+            roster_row(1),
+            roster_row(1),  # same holder, occupation and level twice
+            roster_row(9),  # already certified
+            roster_row(2, level=1),  # level outside the scope
+            roster_row(3, assessment_date="2023-06-01"),  # before the institution was active
+            roster_row(4, occupation_name="电气工"),
+            roster_row(5, id_number=_wrong_check(resident_id(5))),
+            "not an object",
+            roster_row(6, level=4),
+        ]
+        report = _report(api, "B", rows)  # type: ignore[arg-type]
+        codes = [[p["code"] for p in r["problems"]] for r in report]  # type: ignore[attr-defined]
+        assert codes[0] == [] and codes[8] == []
+        assert codes[1] == ["duplicate_in_batch"]
+        assert codes[2] == ["duplicate_certified"]
+        assert codes[3] == ["out_of_scope"]
+        assert set(codes[4]) == {"institution_not_active", "out_of_scope"}
+        assert codes[5] == ["occupation_name_mismatch"]
+        assert "id_check_char" in codes[6]
+        assert codes[7] == ["not_an_object"]
+        assert [r["state"] for r in report] == ["pending", *["invalid"] * 7, "pending"]
+        assert all(p["message_zh"] and p["message_en"] for r in report for p in r["problems"])  # type: ignore[attr-defined]
+        # A holder pending in two batches: the second approval finds the first one's certificate.
+        _report(api, "C", [roster_row(1)])
+        api.ok("POST", "/api/v1/batches/B/review", "reviewer", json={"approve_all_valid": True})
+        late = api.ok("POST", "/api/v1/batches/C/review", "reviewer", json={"approve_all_valid": True})
+        assert late["rows"][0]["state"] == "invalid"
+        assert late["rows"][0]["problems"][0]["code"] == "duplicate_certified"
+        suspended = {"status": "suspended", "reason": "inspection"}
+        api.ok("POST", f"/api/v1/institutions/{CODE}/status", "admin", json=suspended)
+        _report(api, "D", [roster_row(7, assessment_date="2026-06-01")])
+        blocked = api.ok("POST", "/api/v1/batches/D/review", "reviewer", json={"approve_all_valid": True})
+        assert blocked["rows"][0]["problems"][0]["code"] == "institution_not_active_at_issue"
