@@ -183,15 +183,21 @@ def _match_headers(cells: Iterable[object]) -> dict[int, str]:
     return {i: _ALIASES[key] for i, cell in enumerate(cells) if (key := _header_key(cell)) in _ALIASES}
 
 
-def _find_header(rows: Iterator[tuple[int, list[object]]]) -> tuple[dict[int, str], dict[str, str]]:
+def _find_header(
+    path: Path, rows: Iterator[tuple[int, list[object]]]
+) -> tuple[dict[int, str], dict[str, str]]:
     """Locate the header row among the first rows (a title row may sit above it) and check the columns."""
     best: tuple[dict[int, str], list[object]] = ({}, [])
+    blank = True
     for _number, cells in itertools.islice(rows, _HEADER_SCAN_ROWS):
+        blank = blank and not _has_content(cells)
         found = _match_headers(cells)
         if len(found) > len(best[0]):
             best = (found, cells)
         if len(set(found.values())) >= len(COLUMNS) - len(OPTIONAL_COLUMNS):
             break
+    if blank:
+        raise _empty(path)
     by_index, cells = best
     _check_columns(by_index, cells)
     return by_index, {name: str(cells[i]).strip() for i, name in by_index.items()}
@@ -218,9 +224,13 @@ def _check_columns(by_index: dict[int, str], cells: list[object]) -> None:
         )
 
 
+def _has_content(cells: Iterable[object]) -> bool:
+    return any(c is not None and str(c).strip() for c in cells)
+
+
 def _cells_to_mapping(rows: Iterator[tuple[int, list[object]]], by_index: dict[int, str]) -> Iterator[_Raw]:
     for number, cells in rows:
-        if any(c not in (None, "") and str(c).strip() for c in cells):
+        if _has_content(cells):
             yield number, {name: cells[i] if i < len(cells) else None for i, name in by_index.items()}
 
 
@@ -238,7 +248,7 @@ def _xlsx_rows(path: Path, progress: Progress | None) -> tuple[dict[str, str], I
         raise _empty(path)
     rows = ((n, list(values)) for n, values in enumerate(sheet.iter_rows(values_only=True), start=1))
     try:
-        by_index, headers = _find_header(rows)
+        by_index, headers = _find_header(path, rows)
     except RosterError:
         book.close()
         raise
@@ -269,7 +279,7 @@ def _csv_rows(path: Path, progress: Progress | None) -> tuple[dict[str, str], It
     handle = path.open(encoding=encoding, newline="")
     try:
         rows = ((n, list[object](r)) for n, r in enumerate(csv.reader(handle), start=1))
-        by_index, headers = _find_header(rows)
+        by_index, headers = _find_header(path, rows)
     except csv.Error as e:
         handle.close()
         raise _not_spreadsheet(path) from e
@@ -312,7 +322,7 @@ def _detect_encoding(path: Path) -> tuple[str, int]:
 
 def _decodes(path: Path, encoding: str) -> int | None:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    lines = 0
+    lines, last = 0, b"\n"
     with path.open("rb") as f:
         try:
             while chunk := f.read(_CHUNK):
@@ -320,10 +330,11 @@ def _decodes(path: Path, encoding: str) -> int | None:
                 if "\x00" in text or (encoding == "gb18030" and _has_private_use(text)):
                     return None
                 lines += chunk.count(b"\n")
+                last = chunk[-1:]
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return None
-    return lines + 1
+    return lines + (last != b"\n")
 
 
 def _has_private_use(text: str) -> bool:
