@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import io
 import random
-import struct
-import zlib
 from collections.abc import Callable
 
 import pytest
 from PIL import Image, ImageFilter
+from verifier_fixtures import decompression_bomb_png, png_declaring
 
 from skillpass.qrimage import read_texts, render_image
 from skillpass.verifier.images import ImageError, ImageKind, ImageLimits, decode_upload, sniff
@@ -94,43 +93,13 @@ def test_type_comes_from_magic_bytes() -> None:
     assert caught.value.code == "image_unsupported"
 
 
-def _png_with_header_only(width: int, height: int) -> bytes:
-    """A PNG whose IHDR declares `width`×`height` and whose pixel data is a single tiny IDAT."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\0"))
-        + chunk(b"IEND", b"")
-    )
-
-
-def _decompression_bomb_png() -> bytes:
-    """30000×30000 single-colour 1-bit pixels: about 100 KiB on disk, 900 MP once decoded."""
-    row = b"\0" + b"\0" * (30000 // 8)
-    compressor = zlib.compressobj(9)
-    data = b"".join(compressor.compress(row) for _ in range(30000)) + compressor.flush()
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-        )
-
-    ihdr = struct.pack(">IIBBBBB", 30000, 30000, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
-
-
 HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
     "empty_file": (lambda: b"", "image_empty"),
     "text_file_named_png": (lambda: b"this is not a picture\n" * 10, "image_unsupported"),
-    "decompression_bomb_png": (_decompression_bomb_png, "image_too_large"),
-    "huge_declared_dimensions": (lambda: _png_with_header_only(1_000_000, 1_000_000), "image_too_large"),
-    "wide_strip_over_side_limit": (lambda: _png_with_header_only(50_000, 10), "image_too_large"),
-    "zero_dimensions": (lambda: _png_with_header_only(0, 0), "image_corrupt"),
+    "decompression_bomb_png": (decompression_bomb_png, "image_too_large"),
+    "huge_declared_dimensions": (lambda: png_declaring(1_000_000, 1_000_000), "image_too_large"),
+    "wide_strip_over_side_limit": (lambda: png_declaring(50_000, 10), "image_too_large"),
+    "zero_dimensions": (lambda: png_declaring(0, 0), "image_corrupt"),
     "truncated_png": (lambda: _encoded(_qr())[:200], "image_corrupt"),
     "png_magic_then_garbage": (lambda: b"\x89PNG\r\n\x1a\n" + b"\xff" * 500, "image_corrupt"),
     "garbage_pdf": (lambda: b"%PDF-1.7\n" + b"\x00garbage" * 100, "pdf_unreadable"),
