@@ -1,0 +1,389 @@
+"""Trust data: verification of signed snapshots and status lists, rollback, the disk cache, sync
+over HTTP, background refresh, and online verification through ``Verifier``.
+
+The HTTP side talks to ``FakeRegistry``: a tiny FastAPI app written here that serves signed
+trust-list and status-list bytes (and certificate records) the way docs/api.md specifies. It is a
+fake of the registry, because the real registry is being built in parallel; the integration test
+against the real one comes later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+from harness.servers import free_port, serve_app
+from test_verifier_engine import World
+
+from skillpass.credential.constants import DEFAULT_LIMITS
+from skillpass.credential.directory import Directory
+from skillpass.credential.qr_text import from_qr_text
+from skillpass.credential.signed_document import TYP_DIRECTORY, TYP_STATUS_LIST, sign_document
+from skillpass.credential.status_list import Status, StatusList
+from skillpass.credential.status_token import sign_status_list_token
+from skillpass.keys import Signer, to_jwk
+from skillpass.verifier import (
+    HolderInput,
+    TrustError,
+    TrustStore,
+    Verifier,
+    VerifierConfig,
+    load_registry_key,
+)
+from skillpass.verifier.snapshot import SignedTrust, TrustBounds, check_update, open_trust
+
+INDEX = 123456
+
+
+class FakeRegistry:
+    """Serves what the registry's public API serves, from state the test changes at will."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.signer = world.registry
+        self.now = int(time.time())
+        self.sequence = 1
+        self.list_issued_at = self.now - 60
+        self.status = StatusList(2**20, 2)
+        self.trust_list_override: bytes | None = None
+        self.status_list_override: bytes | None = None
+        self.records: dict[str, dict[str, Any]] = {}
+        self.holder_match = True
+        self.app = self._app()
+
+    def directory(self) -> Directory:
+        return self.world.directory(
+            sequence=self.sequence, issued_at=self.now - 60, expires_at=self.now + 86400
+        )
+
+    def trust_list(self) -> bytes:
+        if self.trust_list_override is not None:
+            return self.trust_list_override
+        return sign_document(self.directory().to_payload(), self.signer, TYP_DIRECTORY)
+
+    def status_list(self) -> bytes:
+        if self.status_list_override is not None:
+            return self.status_list_override
+        return sign_status_list_token(self.status, self.signer, uri="http://registry.test/api/v1/status-lists/0",
+                                      issued_at=self.list_issued_at, expires_at=self.now + 86400, ttl=1)  # fmt: skip
+
+    def publish(self, text: str, status: str = "valid") -> None:
+        digest = hashlib.sha256(from_qr_text(text, DEFAULT_LIMITS)[0]).hexdigest()
+        number = "Y000011000001263000001"
+        self.records[number] = {"certificate_number": number, "status": status, "credential_sha256": digest,
+                                "published_at": "2026-11-24T00:00:00Z"}  # fmt: skip
+
+    def _app(self) -> FastAPI:
+        app = FastAPI()
+        cose = "application/cose"
+
+        @app.get("/api/v1/registry-key")
+        def registry_key() -> dict[str, Any]:
+            return to_jwk(self.signer.public_key)
+
+        @app.get("/api/v1/trust-list")
+        def trust_list() -> Response:
+            return Response(
+                self.trust_list(), media_type=cose, headers={"Cache-Control": "public, max-age=1"}
+            )
+
+        @app.get("/api/v1/status-lists")
+        def status_lists() -> dict[str, Any]:
+            return {"status_lists": [{"id": 0, "uri": "http://registry.test/api/v1/status-lists/0"}]}
+
+        @app.get("/api/v1/status-lists/{list_id}")
+        def status_list(list_id: int) -> Response:
+            return Response(self.status_list(), media_type="application/statuslist+cwt")
+
+        @app.get("/api/v1/certificates/{number}/record")
+        def record(number: str) -> Response:
+            if number not in self.records:
+                return JSONResponse({"code": "not_found"}, status_code=404)
+            return JSONResponse(self.records[number])
+
+        @app.post("/api/v1/certificates/{number}/confirm-holder")
+        def confirm_holder(number: str) -> dict[str, bool]:
+            return {"match": self.holder_match}
+
+        return app
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return World()
+
+
+@pytest.fixture
+def registry(world: World) -> FakeRegistry:
+    return FakeRegistry(world)
+
+
+@pytest.fixture
+def url(registry: FakeRegistry) -> Iterator[str]:
+    with serve_app(registry.app) as base:
+        yield base
+
+
+def _store(tmp_path: Path, registry: FakeRegistry, url: str | None, **config: Any) -> TrustStore:
+    key = registry.signer.public_key
+    return TrustStore(VerifierConfig(cache_dir=tmp_path, registry_url=url, registry_key=key, **config))
+
+
+# --- snapshot: pure checks on the signed documents --------------------------------------------
+
+
+def _signed(registry: FakeRegistry) -> SignedTrust:
+    return SignedTrust(registry.trust_list(), {0: registry.status_list()})
+
+
+def test_open_trust_verifies_and_builds_trust_data(registry: FakeRegistry) -> None:
+    trust = open_trust(_signed(registry), registry.signer.public_key, TrustBounds())
+    assert trust.directory.sequence == 1
+    assert trust.status_lists[0].size == 2**20
+    assert trust.status_lists_issued_at == {0: registry.list_issued_at}
+    assert trust.ttl == 1
+    assert trust.expires_at == registry.now + 86400
+
+
+def test_snapshot_with_a_bad_signature_is_refused(registry: FakeRegistry) -> None:
+    forged = sign_document(registry.directory().to_payload(), Signer.generate(), TYP_DIRECTORY)
+    with pytest.raises(TrustError) as caught:
+        open_trust(SignedTrust(forged, {}), registry.signer.public_key, TrustBounds())
+    assert caught.value.code == "trust_signature"
+    flipped = bytearray(registry.trust_list())
+    flipped[-1] ^= 1  # last byte of the signature
+    with pytest.raises(TrustError) as caught:
+        open_trust(SignedTrust(bytes(flipped), {}), registry.signer.public_key, TrustBounds())
+    assert caught.value.code == "trust_signature"
+
+
+def test_a_status_list_token_cannot_pass_as_the_directory(registry: FakeRegistry) -> None:
+    with pytest.raises(TrustError) as caught:
+        open_trust(SignedTrust(registry.status_list(), {}), registry.signer.public_key, TrustBounds())
+    assert caught.value.code == "trust_signature"
+
+
+def test_a_status_list_token_for_another_list_is_refused(registry: FakeRegistry) -> None:
+    with pytest.raises(TrustError) as caught:
+        open_trust(SignedTrust(registry.trust_list(), {7: registry.status_list()}),
+                   registry.signer.public_key, TrustBounds())  # fmt: skip
+    assert caught.value.code == "trust_invalid"
+
+
+def test_expiry_is_bounded(registry: FakeRegistry) -> None:
+    far = registry.world.directory(issued_at=1000, expires_at=10**10)
+    signed = SignedTrust(sign_document(far.to_payload(), registry.signer, TYP_DIRECTORY), {})
+    trust = open_trust(signed, registry.signer.public_key, TrustBounds(max_validity=3600))
+    assert trust.directory.expires_at == 1000 + 3600
+
+
+def test_rollback_of_directory_or_status_list_is_refused(registry: FakeRegistry) -> None:
+    key, bounds, now = registry.signer.public_key, TrustBounds(), registry.now
+    registry.sequence = 5
+    held = open_trust(_signed(registry), key, bounds)
+    registry.sequence = 4
+    with pytest.raises(TrustError) as caught:
+        check_update(open_trust(_signed(registry), key, bounds), held, now, bounds)
+    assert caught.value.code == "trust_rollback"
+    registry.sequence, registry.list_issued_at = 5, registry.list_issued_at - 600
+    with pytest.raises(TrustError) as caught:
+        check_update(open_trust(_signed(registry), key, bounds), held, now, bounds)
+    assert caught.value.code == "trust_rollback"
+    with pytest.raises(TrustError) as caught:
+        check_update(open_trust(SignedTrust(registry.trust_list(), {}), key, bounds), held, now, bounds)
+    assert caught.value.code == "trust_rollback"
+
+
+def test_expired_or_future_data_is_refused_at_sync(registry: FakeRegistry) -> None:
+    key, bounds = registry.signer.public_key, TrustBounds()
+    trust = open_trust(_signed(registry), key, bounds)
+    check_update(trust, None, registry.now, bounds)
+    with pytest.raises(TrustError) as caught:
+        check_update(trust, None, registry.now + 2 * 86400, bounds)
+    assert caught.value.code == "trust_expired"
+    with pytest.raises(TrustError) as caught:
+        check_update(trust, None, registry.now - 3600, bounds)
+    assert caught.value.code == "trust_invalid"
+
+
+# --- TrustStore: sync over HTTP and the disk cache -------------------------------------------
+
+
+def test_sync_stores_and_a_new_store_reloads_and_reverifies(
+    tmp_path: Path, registry: FakeRegistry, url: str
+) -> None:
+    trust = _store(tmp_path, registry, url).sync(registry.now)
+    assert trust.directory.sequence == 1
+    assert (tmp_path / "trust.cbor").is_file() and (tmp_path / "registry-key.jwk").is_file()
+    reloaded = TrustStore(VerifierConfig(cache_dir=tmp_path)).current()  # key: the one pinned at sync
+    assert reloaded is not None and reloaded.directory == trust.directory
+    wrong_key = TrustStore(VerifierConfig(cache_dir=tmp_path, registry_key=Signer.generate().public_key))
+    assert wrong_key.current() is None
+    assert wrong_key.last_error is not None and wrong_key.last_error.code == "trust_signature"
+
+
+def test_a_corrupted_cache_is_ignored(tmp_path: Path, registry: FakeRegistry, url: str) -> None:
+    _store(tmp_path, registry, url).sync(registry.now)
+    (tmp_path / "trust.cbor").write_bytes(b"\xff garbage")
+    store = _store(tmp_path, registry, None)
+    assert store.current() is None
+    assert store.last_error is not None and store.last_error.code == "cache_unreadable"
+
+
+def test_sync_refuses_a_rolled_back_snapshot_and_keeps_what_it_held(
+    tmp_path: Path, registry: FakeRegistry, url: str
+) -> None:
+    store = _store(tmp_path, registry, url)
+    registry.sequence = 5
+    store.sync(registry.now)
+    before = (tmp_path / "trust.cbor").read_bytes()
+    registry.sequence = 4
+    with pytest.raises(TrustError) as caught:
+        store.sync(registry.now)
+    assert caught.value.code == "trust_rollback"
+    current = store.current()
+    assert current is not None and current.directory.sequence == 5
+    assert (tmp_path / "trust.cbor").read_bytes() == before
+    fresh_process = _store(tmp_path, registry, url)  # the held sequence survives a restart
+    with pytest.raises(TrustError) as caught:
+        fresh_process.sync(registry.now)
+    assert caught.value.code == "trust_rollback"
+
+
+def test_sync_refuses_a_snapshot_with_a_bad_signature(
+    tmp_path: Path, registry: FakeRegistry, url: str
+) -> None:
+    registry.trust_list_override = sign_document(
+        registry.directory().to_payload(), Signer.generate(), TYP_DIRECTORY
+    )
+    store = _store(tmp_path, registry, url)
+    with pytest.raises(TrustError) as caught:
+        store.sync(registry.now)
+    assert caught.value.code == "trust_signature"
+    assert store.current() is None and not (tmp_path / "trust.cbor").exists()
+    registry.trust_list_override = None
+    registry.status_list_override = sign_document({"not": "a list"}, registry.signer, TYP_STATUS_LIST)
+    with pytest.raises(TrustError) as caught:
+        store.sync(registry.now)
+    assert caught.value.code == "trust_invalid"
+
+
+def test_sync_without_a_pinned_key_or_registry(tmp_path: Path) -> None:
+    with pytest.raises(TrustError) as caught:
+        TrustStore(VerifierConfig(cache_dir=tmp_path, registry_url="http://127.0.0.1:9")).sync(0)
+    assert caught.value.code == "registry_key_missing"
+    key = Signer.generate().public_key
+    store = TrustStore(VerifierConfig(cache_dir=tmp_path, registry_url=f"http://127.0.0.1:{free_port()}",
+                                      registry_key=key, timeout=2))  # fmt: skip
+    with pytest.raises(TrustError) as caught:
+        store.sync(0)
+    assert caught.value.code == "trust_unreachable"
+
+
+def test_registry_key_from_fingerprint_or_jwk_file(tmp_path: Path, registry: FakeRegistry, url: str) -> None:
+    raw = registry.signer.public_key.raw
+    assert load_registry_key(hashlib.sha256(raw).hexdigest(), url).raw == raw
+    with pytest.raises(TrustError) as caught:
+        load_registry_key("ab" * 32, url)
+    assert caught.value.code == "registry_key_mismatch"
+    path = tmp_path / "registry.jwk"
+    path.write_text(json.dumps(to_jwk(registry.signer.public_key)), encoding="utf-8")
+    assert load_registry_key(str(path)).raw == raw
+    path.write_text(json.dumps({"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}), encoding="utf-8")
+    with pytest.raises(TrustError) as caught:
+        load_registry_key(str(path))
+    assert caught.value.code == "registry_key_invalid"
+
+
+def test_background_refresh_picks_up_a_new_snapshot(tmp_path: Path, registry: FakeRegistry, url: str) -> None:
+    store = _store(tmp_path, registry, url, min_ttl=0, max_ttl=1)
+    store.sync(int(time.time()))
+    registry.sequence = 2
+    store.start_background_refresh()
+    try:
+        deadline = time.monotonic() + 20
+        while (current := store.current()) is None or current.directory.sequence != 2:
+            assert time.monotonic() < deadline, "the background refresh never fetched sequence 2"
+            time.sleep(0.05)
+    finally:
+        store.stop()
+
+
+# --- Verifier: online checks against the registry, falling back offline ----------------------
+
+
+def _verifier(tmp_path: Path, registry: FakeRegistry, url: str) -> Verifier:
+    config = VerifierConfig(cache_dir=tmp_path, registry_url=url, registry_key=registry.signer.public_key)
+    verifier = Verifier(config, clock=lambda: registry.now)
+    verifier.store.sync(registry.now)
+    return verifier
+
+
+def test_online_verification_checks_the_registry_record(
+    tmp_path: Path, registry: FakeRegistry, url: str
+) -> None:
+    verifier = _verifier(tmp_path, registry, url)
+    text = registry.world.qr()
+    registry.publish(text)
+    verdict = verifier.verify_text(text)
+    assert (verdict.result, verdict.mode, len(verdict.checks)) == ("valid", "online", 9)
+    registry.publish(text, "revoked")
+    assert verifier.verify_text(text).code == "revoked"
+    registry.records.clear()
+    assert verifier.verify_text(text).code == "record_missing"
+    offline = verifier.verify_text(text, online=False)
+    assert (offline.result, offline.mode, len(offline.checks)) == ("valid", "offline", 8)
+    verifier.stop()
+
+
+def test_online_holder_confirmation(tmp_path: Path, registry: FakeRegistry, url: str) -> None:
+    verifier = _verifier(tmp_path, registry, url)
+    text = registry.world.qr()
+    registry.publish(text)
+    registry.holder_match = False
+    verdict = verifier.verify_text(text, holder=HolderInput("张三丰", "11010519491231002X"))
+    assert verdict.holder_confirmation == {
+        "method": "online_registry",
+        "name_match": False,
+        "id_match": False,
+    }
+    verifier.stop()
+
+
+def test_unreachable_registry_gives_the_offline_verdict_with_a_note(
+    tmp_path: Path, registry: FakeRegistry
+) -> None:
+    with serve_app(registry.app) as url:
+        verifier = _verifier(tmp_path, registry, url)
+    verdict = verifier.verify_text(registry.world.qr())  # the registry is gone now
+    assert (verdict.result, verdict.mode) == ("valid", "offline")
+    assert verdict.note is not None and verdict.note["code"] == "registry_unreachable"
+    summary = verifier.trust_summary()
+    assert summary["available"] and summary["fresh"] and summary["sequence"] == 1
+    assert summary["age_seconds"] == 60 and summary["registry_url"] == url
+    verifier.stop()
+
+
+def test_trust_summary_without_data(tmp_path: Path) -> None:
+    summary = Verifier(VerifierConfig(cache_dir=tmp_path)).trust_summary()
+    assert summary["available"] is False and summary["sequence"] is None and summary["fresh"] is False
+
+
+def test_revocation_reaches_the_verifier_through_sync(
+    tmp_path: Path, registry: FakeRegistry, url: str
+) -> None:
+    verifier = _verifier(tmp_path, registry, url)
+    text = registry.world.qr()
+    assert verifier.verify_text(text, online=False).valid
+    registry.status.set(INDEX, Status.SUSPENDED)
+    registry.list_issued_at += 1
+    verifier.store.sync(registry.now)
+    assert verifier.verify_text(text, online=False).code == "suspended"
+    verifier.stop()
