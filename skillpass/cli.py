@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "skillpass.registry.cli",
     "skillpass.issuer.cli",
     "skillpass.verifier.cli",
+    "skillpass.demo.cli",
 )
 
 Handler = Callable[[argparse.Namespace], int]

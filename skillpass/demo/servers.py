@@ -1,0 +1,70 @@
+"""Running the demo's two services: the registry in a background thread, the verifier in front."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import uvicorn
+from fastapi import FastAPI
+
+
+class DemoError(Exception):
+    """A demo step that failed in a way a person can fix (a busy port, say)."""
+
+    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
+        super().__init__(f"{code}: {message_en}")
+        self.code = code
+        self.message_zh = message_zh
+        self.message_en = message_en
+
+
+class BackgroundServer:
+    """An ASGI app served by uvicorn in a daemon thread, started and stopped explicitly."""
+
+    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        require_free_port(host, port)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", server_header=False)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name=f"server-{port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The base URL."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> None:
+        """Start serving and wait until it accepts connections."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise DemoError(
+                    "server_failed", f"服务未能启动：{self.url}", f"the server did not start: {self.url}"
+                )
+            time.sleep(0.05)
+
+    def join(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the server to end (it ends only when stopped)."""
+        self._thread.join(timeout)
+
+    def stop(self) -> None:
+        """Ask uvicorn to finish and wait for the thread."""
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+def require_free_port(host: str, port: int) -> None:
+    """A clear error before uvicorn would exit on a port that is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise DemoError(
+                "port_in_use",
+                f"端口 {host}:{port} 已被占用，请用 --registry-port / --verifier-port 换一个",
+                f"port {host}:{port} is in use; choose another with --registry-port / --verifier-port",
+            ) from e
