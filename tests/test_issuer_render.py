@@ -1,0 +1,116 @@
+"""Parallel rendering: every file of every certificate, atomic and idempotent (a re-run rewrites nothing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from credential_fixtures import typical_claims
+from PIL import Image
+
+from skillpass.credential import encode
+from skillpass.issuer import fonts
+from skillpass.issuer.pdf import CertificateView
+from skillpass.issuer.progress import Progress
+from skillpass.issuer.render import RenderError, RenderItem, render_outputs, write_batch_pdf
+from skillpass.keys import Signer
+from skillpass.qrimage import read_texts
+
+NAMES = ["张伟", "王芳", "李娜", "买买提·艾力", "张𠮷"]
+KINDS = ("txt", "png", "svg", "pdf")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(fonts.CACHE_ENV, str(tmp_path_factory.mktemp("font-cache")))
+        yield
+
+
+@pytest.fixture(scope="module")
+def items() -> list[RenderItem]:
+    signer = Signer.generate()
+    out = []
+    for n in range(1, 21):
+        number = f"Y000011000001263{n:06d}"
+        name = NAMES[n % len(NAMES)]
+        qr = encode(typical_claims(certificate_number=number, holder_name=name, status_index=n), signer)
+        view = CertificateView(name, "居民身份证", "11010519491231002X", "6-31-01-03", "电工", "--", 3, number,
+                               "中国国家铁路集团有限公司", dt.date(2026, 11, 24))  # fmt: skip
+        out.append(RenderItem(view, qr))
+    return out
+
+
+def snapshot(out: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_mtime_ns, p.stat().st_ino) for p in out.iterdir()}
+
+
+def test_parallel_render_then_rerun_rewrites_nothing(items: list[RenderItem], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    stream = io.StringIO()
+    progress = Progress("渲染 render", stream=stream, force=True, unit="certificates", interval=0)
+    first = render_outputs(items, out, workers=2, progress=progress)
+    assert [r.certificate_number for r in first] == [i.view.certificate_number for i in items]
+    assert all(r.written == KINDS for r in first)
+    assert len(list(out.iterdir())) == 4 * len(items)
+    assert "20/20 certificates 100%" in stream.getvalue()
+    for item, paths in zip(items, first, strict=True):
+        assert paths.txt.read_text("ascii") == item.qr_text + "\n"
+        assert read_texts(Image.open(paths.png)) == [item.qr_text]
+        assert paths.svg.read_text("utf-8").lstrip().startswith(("<?xml", "<svg"))
+        assert paths.pdf.read_bytes().startswith(b"%PDF-") and paths.pdf.stat().st_size < 300_000
+    text = subprocess.run(
+        ["pdftotext", str(first[4].pdf), "-"], check=True, capture_output=True
+    ).stdout.decode()
+    assert items[4].view.holder_name in text and items[4].view.certificate_number in text
+
+    before = snapshot(out)
+    second = render_outputs(items, out, workers=2)
+    assert all(r.written == () for r in second)
+    assert snapshot(out) == before
+
+
+def test_changed_or_missing_files_are_rewritten_alone(items: list[RenderItem], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    few = items[:3]
+    render_outputs(few, out, workers=1)
+    (out / f"{few[0].view.certificate_number}.png").write_bytes(b"half a png")
+    (out / f"{few[1].view.certificate_number}.pdf").unlink()
+    changed = RenderItem(few[2].view, few[1].qr_text)  # new QR text: everything for it changes
+    again = render_outputs([few[0], few[1], changed], out, workers=1)
+    assert [r.written for r in again] == [("png",), ("pdf",), KINDS]
+
+
+def test_stale_temporaries_of_dead_runs_are_removed(items: list[RenderItem], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = out / f".{items[0].view.certificate_number}.pdf.{dead.pid}.tmp"
+    stale.write_bytes(b"half")
+    render_outputs(items[:1], out, workers=1)
+    assert not stale.exists()
+    assert sorted(p.suffix for p in out.iterdir()) == [".pdf", ".png", ".svg", ".txt"]
+
+
+def test_unsafe_certificate_number_is_refused(items: list[RenderItem], tmp_path: Path) -> None:
+    view = items[0].view
+    bad = RenderItem(CertificateView(**{**view.__dict__, "certificate_number": "../../etc/passwd"}), "X")
+    with pytest.raises(RenderError) as caught:
+        render_outputs([bad], tmp_path)
+    assert caught.value.code == "certificate_number_unsafe"
+
+
+def test_batch_pdf_written_once(items: list[RenderItem], tmp_path: Path) -> None:
+    path = tmp_path / "batch.pdf"
+    assert write_batch_pdf(items[:4], path) is True
+    mtime = path.stat().st_mtime_ns
+    assert write_batch_pdf(items[:4], path) is False
+    assert path.stat().st_mtime_ns == mtime
+    assert write_batch_pdf(items[:5], path) is True
+    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True).stdout.decode()
+    assert "Pages:           5" in info
