@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -14,10 +16,11 @@ from PIL import Image
 from skillpass.credential.directory import Scope
 from skillpass.issuer.fonts import font_has_glyphs
 from skillpass.issuer.report import REPORT_HEADER, format_report, write_report_csv
-from skillpass.issuer.roster import RosterRow
+from skillpass.issuer.roster import RosterRow, read_roster
 from skillpass.issuer.roster_validation import RowProblem, schema_issues, validate_rows
 from skillpass.schemas import resident_id_check_char, validate_roster_row
 
+REPO = Path(__file__).resolve().parents[1]
 HEADERS = {
     "holder_name": "姓名",
     "id_number": "证件号码",
@@ -186,3 +189,20 @@ def test_terminal_report() -> None:
     assert text.splitlines()[0].startswith("名册有 6 处问题，涉及 6 行")
     assert "第 2 行「姓名」 [name_invalid] 错 / wrong" in text
     assert "另有 3 处" in text and "3 more" in text
+
+
+def _samples() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("make_samples", REPO / "examples" / "make_samples.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(("name", "offset"), [("roster-sample.xlsx", 0), ("roster-sample.csv", -1)])
+def test_sample_rosters_fail_exactly_as_documented(name: str, offset: int) -> None:
+    samples = _samples()
+    rows = read_roster(REPO / "examples" / name)
+    problems = validate_rows(rows, scopes=samples.SCOPES, font_check=font_has_glyphs)
+    assert {p.row: p.code for p in problems} == {n + offset: c for n, c in samples.INVALID_ROWS.items()}
+    assert len(problems) == len(samples.INVALID_ROWS)
