@@ -89,7 +89,9 @@ def main() -> None:
     result("verifier engine (all offline checks) vs raw PyNaCl verify", f"{r:.0%} ({mine:,.0f}/s vs {base:,.0f}/s)",
            ">= 60 %", r >= 0.6)  # fmt: skip
     layer, layer_rate, layer_base = ratio(credential_layer, raw, rounds=11)
-    print(f"credential decode+verify alone: {layer_rate:,.0f}/s vs raw {layer_base:,.0f}/s, ratio {layer:.0%}")
+    print(
+        f"credential decode+verify alone: {layer_rate:,.0f}/s vs raw {layer_base:,.0f}/s, ratio {layer:.0%}"
+    )
     overhead = statistics.mean([1e6 / mine - 1e6 / layer_rate * base / layer_base])
     print(f"engine's own overhead beyond decode+verify: about {overhead:.1f} µs per verification")
     result("credential decode+verify alone (the floor under the engine)", f"{layer:.0%}", "for reference")

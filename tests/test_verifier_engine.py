@@ -165,7 +165,7 @@ def test_format_failures_are_invalid_even_without_trust(world: World, text: str,
 # --- (2) key known, (3) signature -----------------------------------------------------------
 
 
-def _tampered(text: str) -> str:
+def tampered(text: str) -> str:
     """The same signature over a payload with the holder's name changed (a forged edit)."""
     data, _ = from_qr_text(text, DEFAULT_LIMITS)
     protected, unprotected, payload, signature = cbor2.loads(data).value
@@ -176,7 +176,7 @@ def _tampered(text: str) -> str:
 
 
 def test_tampered_payload_fails_the_signature(world: World) -> None:
-    verdict = verify(_tampered(world.qr()), world.trust(), NOW)
+    verdict = verify(tampered(world.qr()), world.trust(), NOW)
     assert _failed(verdict) == ("invalid", "signature_invalid", "signature")
     assert verdict.credential is not None and verdict.credential["holder_name"] == "李四"
 
@@ -360,7 +360,7 @@ def test_expiry_tolerates_the_clock_skew(world: World) -> None:
 
 def test_expired_directory_still_convicts_a_bad_signature(world: World) -> None:
     trust = world.trust(world.directory(expires_at=NOW - 86400))
-    assert _failed(verify(_tampered(world.qr()), trust, NOW)) == ("invalid", "signature_invalid", "signature")
+    assert _failed(verify(tampered(world.qr()), trust, NOW)) == ("invalid", "signature_invalid", "signature")
     assert _failed(verify(world.qr(Signer.generate()), trust, NOW)) == (
         "indeterminate", "trust_expired", "key_known")  # fmt: skip
 

@@ -157,7 +157,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _render(verdict: Verdict) -> str:
     """The verdict for a terminal: the answer first, then the certificate, every check, the trust age."""
-    lines = [f"{_RESULT_LABELS[verdict.result]}: {verdict.message_zh}", f"  {verdict.message_en}"]
+    code = "" if verdict.valid else f" [{verdict.code}]"
+    lines = [f"{_RESULT_LABELS[verdict.result]}{code}: {verdict.message_zh}", f"  {verdict.message_en}"]
     if verdict.note:
         lines.append(f"注意 note: {verdict.note['message_zh']} / {verdict.note['message_en']}")
     if verdict.institution:
