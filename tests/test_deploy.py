@@ -231,8 +231,8 @@ def test_oversized_body_is_refused_by_the_proxy_with_our_error_shape(proxied: Pr
     assert response.json()["message_zh"]
 
 
-def test_verification_survives_a_replica_going_away(stack: Stack) -> None:
-    """Last in the module: it stops the first replica for good."""
+def test_one_replica_down_still_verifies_and_none_is_a_clear_503(stack: Stack) -> None:
+    """Last in the module: it stops the replicas for good, one then the other."""
     stack.replicas[0].close()
     mark = stack.log_mark()
     with stack.client() as client:
@@ -241,6 +241,12 @@ def test_verification_survives_a_replica_going_away(stack: Stack) -> None:
     # A request first sent to the stopped replica logs both addresses ("A, B"); the last one answered.
     last_hops = {_logged(_UPSTREAM, line).split(",")[-1].strip() for line in stack.log_since(mark)}
     assert last_hops == {f"127.0.0.1:{stack.verifier_ports[1]}"}
+
+    stack.replicas[1].close()
+    with stack.client() as client:
+        response = client.post("/api/v1/verify", json={"qr": stack.qr})
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
 
 
 def _logged(pattern: re.Pattern[str], line: str) -> str:
