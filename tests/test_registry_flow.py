@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from test_registry_support import Api, roster_row, running_registry, sign_row
 
@@ -18,7 +19,7 @@ INSTITUTION_KEY = Signer.generate()
 CODE = "Y000011000001"
 
 
-def _publish_two(api: Api) -> tuple[list[dict[str, object]], list[str]]:
+def _publish_two(api: Api) -> tuple[list[dict[str, Any]], list[str]]:
     api.add_institution(CODE, INSTITUTION_KEY)
     rows = [roster_row(1), roster_row(2, holder_name="李四", level=4)]
     report = api.approved_batch(CODE, "B-1", rows)
@@ -85,7 +86,7 @@ def test_status_changes_show_in_signed_status_list(database_url: str, tmp_path: 
         numbers = [r["certificate"]["certificate_number"] for r in rows]
         refs = [r["certificate"]["status"] for r in rows]
         listing = api.ok("GET", "/api/v1/status-lists")["status_lists"]
-        assert listing == [{"id": 0, "uri": f"http://127.0.0.1:8700/api/v1/status-lists/0"}]
+        assert listing == [{"id": 0, "uri": "http://127.0.0.1:8700/api/v1/status-lists/0"}]
         before = api.call("GET", "/api/v1/status-lists/0")
         assert before.headers["content-type"] == "application/statuslist+cwt"
         assert before.headers["cache-control"] == "public, max-age=300"

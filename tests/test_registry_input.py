@@ -3,10 +3,10 @@ problem per row (schema, scope, status, duplicates)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 from harness.servers import serve_app
@@ -43,7 +43,7 @@ BAD_BODIES: list[bytes] = [
 
 
 @contextlib.contextmanager
-def _client(tmp_path: Path, **overrides: object) -> Iterator[tuple[httpx.Client, str]]:
+def _client(tmp_path: Path, **overrides: Any) -> Iterator[tuple[httpx.Client, str]]:
     made = init_registry(tmp_path / "r", None, "passphrase-1234", clock=SettableClock(), **overrides)
     with serve_app(create_app(made.settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield client, made.admin_token

@@ -1,0 +1,275 @@
+"""Registry benchmarks: status list re-signing (2^20 entries), approval of a 10,000-row batch, and
+public query latency (p50/p99) with N published certificates in PostgreSQL.
+
+    .venv/bin/python bench/bench_registry.py                      # N = 100,000, own PostgreSQL
+    .venv/bin/python bench/bench_registry.py --certificates 1000000
+    .venv/bin/python bench/bench_registry.py --certificates 10000000 --database-url postgresql://...
+
+Without ``--database-url`` it starts a throwaway PostgreSQL (tests/harness/postgres.py, fsync off:
+figures are CPU and index bound, not disk bound). Loading 10 million rows takes several minutes and
+about 6 GB of disk; the query path is one unique-index look-up, so p99 should stay flat in N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from harness.postgres import fresh_database, start_postgres
+from harness.servers import serve_app
+
+from skillpass.credential.status_token import sign_status_list_token
+from skillpass.keys import Signer
+from skillpass.registry import approval, batches, institutions, migrate, query
+from skillpass.registry.app import create_app
+from skillpass.registry.audit import Digests
+from skillpass.registry.clock import Now
+from skillpass.registry.schema import batches as batches_table
+from skillpass.registry.schema import rows
+from skillpass.registry.service import Registry
+from skillpass.registry.settings import Settings
+from skillpass.registry.status_tokens import build_status_list
+from skillpass.registry.tokens import Principal
+from skillpass.schemas import resident_id_check_char, uscc_check_char
+
+CODE = "Y000011000001"
+NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)
+ADMIN = Principal("admin", None, "bench")
+
+
+def _percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def bench_status_list(signer: Signer) -> None:
+    """Re-sign a 2^20-entry list with 1 % and 10 % of entries set (build + compress + sign)."""
+    for share in (0.01, 0.10):
+        count = int(2**20 * share)
+        entries = [
+            (i, "revoked" if i % 3 else "suspended")
+            for i in secrets.SystemRandom().sample(range(2**20), count)
+        ]
+        times = []
+        for _ in range(7):
+            start = time.perf_counter()
+            status_list = build_status_list(2**20, entries)
+            sign_status_list_token(
+                status_list, signer, uri="https://r/0", issued_at=0, expires_at=86400, ttl=300
+            )
+            times.append(time.perf_counter() - start)
+        print(
+            f"status list re-sign, 2^20 entries, {share:.0%} set: median {statistics.median(times) * 1000:.1f} ms"
+        )
+
+
+def _settings(url: str, signer: Signer) -> Settings:
+    return Settings(
+        database_url=url, signer=signer, hmac_secret=b"k" * 32, clock=lambda: NOW, query_burst=10**9
+    )
+
+
+def _institution() -> dict[str, Any]:
+    return {
+        "code": CODE,
+        "name": "基准测试机构",
+        "uscc": "91110000000000001" + uscc_check_char("91110000000000001"),
+        "category": "Y",
+        "national_code": "0000",
+        "province": "11",
+        "site": "000001",
+        "scopes": [
+            {
+                "occupation_code": "6-31-01-03",
+                "occupation_name": "电工",
+                "work_types": ["--"],
+                "levels": [3, 4, 5],
+                "valid_from": "2024-01-01",
+            }
+        ],
+    }
+
+
+def _id(serial: int) -> str:
+    first17 = f"110105{19500101 + serial // 1000 % 28:08d}{serial % 1000:03d}"
+    return first17 + resident_id_check_char(first17)
+
+
+def bench_approval(reg: Registry, size: int) -> None:
+    """Submit and approve one batch of ``size`` rows."""
+    now = Now(NOW)
+    reg.db.write(lambda conn: institutions.create_institution(conn, _institution(), now, "bench"))
+    raw = [
+        {
+            "holder_name": "张三",
+            "id_type": "居民身份证",
+            "id_number": _id(i),
+            "occupation_code": "6-31-01-03",
+            "occupation_name": "电工",
+            "work_type": "--",
+            "level": 3 + i % 3,
+            "assessment_date": "2026-06-01",
+        }
+        for i in range(size)
+    ]
+    body = {"batch_id": "bench", "institution_code": CODE, "rows": raw}
+    start = time.perf_counter()
+    reg.db.write(lambda conn: batches.submit_batch(conn, body, ADMIN, reg.digests, now, 20_000))
+    submitted = time.perf_counter() - start
+
+    def review(conn: Any) -> None:
+        batch = batches.find_batch(conn, "bench", ADMIN, CODE)
+        approval.review_batch(conn, batch, {"approve_all_valid": True}, ADMIN, reg.settings, now)
+
+    start = time.perf_counter()
+    reg.db.write(review)
+    approved = time.perf_counter() - start
+    print(
+        f"batch of {size} rows: submit + validate {submitted:.2f} s, approve (numbers + indices) {approved:.2f} s"
+    )
+
+
+def _load_certificates(reg: Registry, count: int) -> list[tuple[str, str]]:
+    """Insert ``count`` published certificates directly (bulk); return some (number, name) probes."""
+    digests = Digests(reg.settings.hmac_secret)
+    with reg.db.engine.begin() as conn:
+        batch_pk = conn.execute(
+            batches_table.insert()
+            .values(
+                institution_code=CODE, batch_id="load", body_sha256="0" * 64, state="reviewed", submitted_at=0
+            )
+            .returning(batches_table.c.id)
+        ).scalar_one()
+    chunk = 20_000
+    for start in range(0, count, chunk):
+        values = [
+            {
+                "batch_pk": batch_pk,
+                "row_no": i + 1,
+                "state": "published",
+                "problems": "[]",
+                "holder_name": f"持证人{i % 9973}",
+                "id_type": "居民身份证",
+                "id_digest": digests.id_number(f"ID{i}"),
+                "id_length": 18,
+                "id_suffix": f"{i % 10000:04d}",
+                "occupation_code": "6-31-01-03",
+                "occupation_name": "电工",
+                "work_type": "--",
+                "level": 5,
+                "assessment_date": date(2026, 6, 1),
+                "certificate_number": f"{CODE}245{i + 1:06d}"
+                if i < 999_999
+                else f"{CODE}{20 + i // 999_999}5{i % 999_999 + 1:06d}",
+                "issue_date": date(2026, 6, 15),
+                "status_list": 100 + i // 2**19,
+                "status_index": i % 2**19,
+                "status": "valid",
+                "credential": b"\x00" * 120,
+                "credential_sha256": "0" * 64,
+                "published_at": 0,
+            }
+            for i in range(start, min(count, start + chunk))
+        ]
+        with reg.db.engine.begin() as conn:
+            conn.execute(rows.insert(), values)
+    with reg.db.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    probes = secrets.SystemRandom().sample(range(count), min(count, 2000))
+    return [(v["certificate_number"], v["holder_name"]) for v in _probe_values(probes)]
+
+
+def _probe_values(indices: list[int]) -> Iterator[dict[str, Any]]:
+    for i in indices:
+        number = (
+            f"{CODE}245{i + 1:06d}" if i < 999_999 else f"{CODE}{20 + i // 999_999}5{i % 999_999 + 1:06d}"
+        )
+        yield {"certificate_number": number, "holder_name": f"持证人{i % 9973}"}
+
+
+def bench_query(reg: Registry, count: int) -> None:
+    """Query latency in process (database + answer) and over HTTP (one client, sequential)."""
+    start = time.perf_counter()
+    probes = _load_certificates(reg, count)
+    print(f"loaded {count} certificates in {time.perf_counter() - start:.1f} s")
+    in_process = []
+    for number, name in probes:
+        start = time.perf_counter()
+        with reg.db.read() as conn:
+            query.by_number(conn, number, name)
+        in_process.append(time.perf_counter() - start)
+    _report("query in process", in_process)
+    app = create_app(reg.settings)
+    with serve_app(app) as url, httpx.Client(base_url=url) as client:
+        over_http = []
+        for number, name in probes:
+            start = time.perf_counter()
+            response = client.post(
+                "/api/v1/certificates/query", json={"certificate_number": number, "holder_name": name}
+            )
+            over_http.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.text
+        baseline = []
+        for _ in probes:
+            start = time.perf_counter()
+            client.get("/healthz")
+            baseline.append(time.perf_counter() - start)
+    app.state.registry.db.dispose()
+    _report("query over HTTP", over_http)
+    _report("GET /healthz over HTTP (transport baseline)", baseline)
+
+
+def _report(label: str, samples: list[float]) -> None:
+    print(
+        f"{label}: p50 {_percentile(samples, 0.5) * 1000:.2f} ms, p99 {_percentile(samples, 0.99) * 1000:.2f} ms "
+        f"({len(samples)} queries)"
+    )
+
+
+@contextlib.contextmanager
+def _database(url: str | None) -> Iterator[str]:
+    if url:
+        yield url
+        return
+    server = start_postgres()
+    try:
+        with fresh_database(server.url) as fresh:
+            yield fresh
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--certificates", type=int, default=100_000, help="published certificates to load")
+    parser.add_argument("--batch-rows", type=int, default=10_000)
+    parser.add_argument("--database-url", help="an EMPTY PostgreSQL database (default: start one)")
+    args = parser.parse_args()
+    signer = Signer.generate()
+    bench_status_list(signer)
+    with _database(args.database_url) as url:
+        reg = Registry(_settings(url, signer))
+        migrate.upgrade(reg.db.engine)
+        try:
+            bench_approval(reg, args.batch_rows)
+            bench_query(reg, args.certificates)
+        finally:
+            reg.db.dispose()
+
+
+if __name__ == "__main__":
+    main()
