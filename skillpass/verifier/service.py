@@ -24,11 +24,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from skillpass.verifier.images import DEFAULT_IMAGE_LIMITS, ImageError, decode_upload
-from skillpass.verifier.verifier import HolderInput, Verifier
+from skillpass.verifier.verifier import HolderInput, Verdict, Verifier
 
 __all__ = ["JSON_BODY_LIMIT", "UPLOAD_LIMIT", "ServiceError", "create_app", "serve"]
 
@@ -143,6 +143,15 @@ class ErrorModel(BaseModel):
     details: list[dict[str, Any]] | None = None
 
 
+_VERIFY_REQUEST_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": VerifyBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        }
+    },
+}
+
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorModel} for status in (400, 413, 415, 422)
 }
@@ -184,12 +193,16 @@ def serve(host: str, port: int, verifier: Verifier) -> int:
 
 
 def _add_api_routes(app: FastAPI, verifier: Verifier) -> None:
-    @app.post("/api/v1/verify", response_model=VerdictModel, responses=_ERROR_RESPONSES)
-    async def verify(body: VerifyBody) -> JSONResponse:
+    @app.post(
+        "/api/v1/verify",
+        response_model=VerdictModel,
+        responses=_ERROR_RESPONSES,
+        openapi_extra={"requestBody": _VERIFY_REQUEST_BODY},
+    )
+    async def verify(request: Request) -> JSONResponse:
         """Verify a QR text. 200 with the verdict whatever it says."""
-        verdict = await run_in_threadpool(
-            verifier.verify_text, body.qr, holder=_holder(body.holder), online=body.online
-        )
+        body = _parse_verify_body(await request.body())
+        verdict = await _verify(verifier, body.qr, _holder(body.holder), body.online)
         return JSONResponse(verdict.to_json())
 
     @app.post(_IMAGE_PATH, response_model=VerdictModel, responses=_ERROR_RESPONSES)
@@ -203,7 +216,7 @@ def _add_api_routes(app: FastAPI, verifier: Verifier) -> None:
         data = await file.read(UPLOAD_LIMIT + 1)
         qr_text = await run_in_threadpool(decode_upload, data)
         holder = _holder_from_form(holder_name, holder_id_number)
-        verdict = await run_in_threadpool(verifier.verify_text, qr_text, holder=holder, online=online)
+        verdict = await _verify(verifier, qr_text, holder, online)
         return JSONResponse({**verdict.to_json(), "decoded_from": "image"})
 
     @app.get("/api/v1/trust")
@@ -229,6 +242,31 @@ def _add_page_routes(app: FastAPI) -> None:
         return HTMLResponse(index, headers={"cache-control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=_WEB_DIR), name="static")
+
+
+async def _verify(verifier: Verifier, text: str, holder: HolderInput | None, online: bool | None) -> Verdict:
+    """Offline verification is pure computation (a fraction of a millisecond), so it runs right
+    here: a worker thread would only add a hand-off, and the GIL would not let it run alongside.
+    Online verification waits on the registry, so it goes to a worker thread and never blocks
+    the event loop."""
+    goes_online = verifier.config.registry_url is not None if online is None else online
+    if not goes_online:
+        return verifier.verify_text(text, holder=holder, online=False)
+    return await run_in_threadpool(verifier.verify_text, text, holder=holder, online=online)
+
+
+def _parse_verify_body(raw: bytes) -> VerifyBody:
+    """Parse and validate in one pass of pydantic's JSON parser.
+
+    This is the hot endpoint: declaring `body: VerifyBody` would have FastAPI decode the JSON,
+    then solve dependencies and validate the dict - about a fifth of the request's time in the
+    HTTP benchmark. The schema in OpenAPI is the same (`_VERIFY_REQUEST_BODY`).
+    """
+    try:
+        return VerifyBody.model_validate_json(raw)
+    except ValidationError as e:
+        errors = [{**error, "loc": ("body", *error["loc"])} for error in e.errors(include_input=False)]
+        raise RequestValidationError(errors) from e
 
 
 def _holder(body: HolderBody | None) -> HolderInput | None:
