@@ -5,6 +5,7 @@ list; a finished run run again changes nothing; dry runs; bad rosters submit not
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_issuer_run_support import (
@@ -36,9 +37,9 @@ def _issue(world: World, roster: Path, out: Path, *extra: str) -> int:
     return main([str(a) for a in issue_args(world, roster, out, *extra)])
 
 
-def issued(world: World, tmp_path: Path, count: int = 3) -> dict[str, object]:
+def issued(world: World, tmp_path: Path, count: int = 3, start: int = 0) -> dict[str, Any]:
     """Issue a fresh roster of ``count`` rows all the way; returns manifest.json."""
-    roster = write_roster(tmp_path / "roster.csv", roster_rows(count))
+    roster = write_roster(tmp_path / "roster.csv", roster_rows(count, start=start))
     out = tmp_path / "out"
     assert _issue(world, roster, out) == 4
     world.approve_all(default_batch_id(roster.read_bytes(), CODE))
@@ -102,6 +103,19 @@ def test_a_finished_run_run_again_changes_nothing(database_url: str, tmp_path: P
         assert _issue(world, tmp_path / "roster.csv", out) == 0
         assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
         assert len(world.events()) == events
+
+
+def test_an_output_directory_lost_and_rebuilt_gives_the_same_credentials(tmp_path: Path) -> None:
+    with registry_world(f"sqlite:///{tmp_path / 'r.sqlite3'}", tmp_path) as world:
+        first = issued(world, tmp_path, 2)
+        again = tmp_path / "again"
+        assert _issue(world, tmp_path / "roster.csv", again) == 0
+        rebuilt = read_manifest_json(again)
+        assert rebuilt == first
+        for row in first["rows"]:
+            txt = row["files"]["txt"]
+            assert (again / txt).read_bytes() == (tmp_path / "out" / txt).read_bytes()
+        assert set(world.publications().values()) == {1}
 
 
 def test_rejected_rows_are_reported_and_the_rest_published(tmp_path: Path) -> None:

@@ -139,6 +139,10 @@ class RegistryClient:
             raise _malformed("publish results")
         return [_object(r) for r in results]
 
+    def record(self, certificate_number: str) -> dict[str, Any]:
+        """The published record of a certificate (status, SHA-256 of the published COSE bytes)."""
+        return _object(self._call("GET", f"{API}/certificates/{certificate_number}/record"))
+
     def set_status(self, certificate_number: str, action: str, reason: str) -> dict[str, Any]:
         """Revoke, suspend or reinstate one of the institution's certificates."""
         path = f"{API}/certificates/{certificate_number}/status"

@@ -243,6 +243,14 @@ class Journal:
                 [(code, reason, row) for row, code, reason in refusals],
             )
 
+    def record_rejected(self, rejections: Iterable[tuple[int, str, str]]) -> None:
+        """Close rows for good as rejected ``(row, code, reason)``, whatever their state."""
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE rows SET state = ?, code = ?, reason = ? WHERE row = ?",
+                [(REJECTED, code, reason, row) for row, code, reason in rejections],
+            )
+
     def complete(self) -> bool:
         """Whether every row reached a final state (published, invalid or rejected)."""
         total, final = self._db.execute(

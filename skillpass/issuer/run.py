@@ -26,8 +26,9 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any, TextIO
 
-from skillpass.credential import CertificateClaims, encode
+from skillpass.credential import DEFAULT_LIMITS, CertificateClaims, encode
 from skillpass.credential.directory import KeyEntry, Scope
+from skillpass.credential.qr_text import from_qr_text
 from skillpass.issuer import journal as jn
 from skillpass.issuer.client import RegistryClient, RegistryError, RegistryUnavailableError, parse_scopes
 from skillpass.issuer.fonts import FontError, font_has_glyphs
@@ -314,11 +315,38 @@ class _Run:
                 progress.advance()
                 crash_point("sign", count)
                 if len(signed) >= _SIGN_COMMIT_EVERY:
-                    journal.record_signed(signed)
+                    self._record_signed(journal, signed, todo)
                     signed.clear()
-        journal.record_signed(signed)
+        self._record_signed(journal, signed, todo)
         journal.record_publish_refused(refused)
         crash_point("signed")
+
+    def _record_signed(self, journal: Journal, signed: list[tuple[int, str]], todo: list[JournalRow]) -> None:
+        """Record QR texts; a row the registry already published (by a run whose journal is not this one)
+        keeps its QR text only if it is byte for byte the published credential."""
+        states = {r.row: r for r in todo}
+        ours: list[tuple[int, str]] = []
+        foreign: list[tuple[int, str]] = []
+        for row, qr in signed:
+            published = states[row].state == jn.PUBLISHED
+            (foreign if published and not self._is_published(states[row], qr) else ours).append((row, qr))
+        journal.record_signed(ours)
+        journal.record_rejected(
+            (
+                row,
+                "published_elsewhere",
+                "登记系统已发布了该证书的另一份电子证书（另一次运行）：请使用那次运行的文件 / the registry already "
+                "publishes another credential for this certificate (from another run): use that run's files",
+            )
+            for row, _ in foreign
+        )
+
+    def _is_published(self, row: JournalRow, qr: str) -> bool:
+        number = (row.certificate or {}).get("certificate_number", "")
+        record = self.client.record(str(number))
+        return (
+            record.get("credential_sha256") == hashlib.sha256(from_qr_text(qr, DEFAULT_LIMITS)[0]).hexdigest()
+        )
 
     def _signer(self) -> Signer:
         try:
