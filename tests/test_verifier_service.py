@@ -7,13 +7,19 @@ by uvicorn on loopback; every request goes over HTTP as a client's would.
 from __future__ import annotations
 
 import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from harness.servers import serve_app
+from harness.servers import free_port, run_process_server, serve_app
 from PIL import Image, ImageFilter
 from verifier_fixtures import (
     HOLDER_ID,
@@ -176,8 +182,14 @@ def test_api_answers_are_not_cached(client: httpx.Client, world: World) -> None:
 
 
 def test_openapi_documents_both_verify_endpoints(client: httpx.Client) -> None:
-    paths = client.get("/openapi.json").json()["paths"]
-    assert "post" in paths["/api/v1/verify"]
+    document = client.get("/openapi.json").json()
+    paths = document["paths"]
+    body = paths["/api/v1/verify"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["qr"] and {"qr", "holder", "online"} == set(body["properties"])
+    for reference in re.findall(r'"\$ref": "#/([^"]+)"', json.dumps(document)):
+        node = document
+        for part in reference.split("/"):
+            node = node[part]  # every reference resolves inside the document
     assert "multipart/form-data" in paths["/api/v1/verify/image"]["post"]["requestBody"]["content"]
     assert "/api/v1/trust" in paths
 
@@ -324,3 +336,24 @@ def test_upload_without_file_or_with_half_a_holder(client: httpx.Client, world: 
 
 def test_image_endpoint_with_json_body(client: httpx.Client) -> None:
     _error(client.post("/api/v1/verify/image", json={"qr": "x"}), 422, "invalid_request")
+
+
+# ---- serve(): the process the CLI runs
+
+
+def test_serve_runs_until_ctrl_c(world: World, tmp_path: Path) -> None:
+    make_verifier(world, tmp_path, clock=lambda: NOW)  # fills the cache and pins the registry key
+    port = free_port()
+    command = "from skillpass.cli import main; raise SystemExit(main())"
+    argv = [sys.executable, "-c", command, "verifier", "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--cache-dir", str(tmp_path)]  # fmt: skip
+    with run_process_server(argv, f"http://127.0.0.1:{port}/healthz") as process:
+        page = httpx.get(f"http://127.0.0.1:{port}/")
+        assert page.status_code == 200 and 'data-testid="camera-start"' in page.text
+        summary = httpx.get(f"http://127.0.0.1:{port}/api/v1/trust").json()
+        assert (summary["available"], summary["sequence"]) == (True, 7)
+        os.kill(process.pid, signal.SIGINT)
+        try:
+            assert process.wait(timeout=15) == 0
+        except subprocess.TimeoutExpired:
+            pytest.fail("serve() did not stop on Ctrl-C")

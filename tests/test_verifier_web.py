@@ -77,6 +77,7 @@ def test_upload_a_qr_image_shows_green(page: Page, base_url: str, world: World, 
     expect(page.get_by_test_id("check")).to_have_count(8)  # offline: every check but the registry's
     expect(page.locator('[data-testid="check"][data-outcome="pass"]')).to_have_count(8)
     expect(page.get_by_test_id("trust-age")).to_contain_text("信任数据更新于 25 分钟前")
+    expect(page.get_by_test_id("trust-status")).to_have_text("信任数据更新于 25 分钟前（第 7 版）")
 
 
 def test_upload_a_tampered_qr_shows_red_naming_the_check(
@@ -180,6 +181,8 @@ def test_expired_trust_data_shows_amber(page: Page, world: World, tmp_path: Path
         page.get_by_test_id("paste-submit").click()
         _verdict(page, "indeterminate")
         expect(page.get_by_test_id("verdict").locator(".label")).to_have_text("无法确定")
+        expect(page.get_by_test_id("verdict-reason")).to_contain_text("过期")
+        expect(page.get_by_test_id("trust-status")).to_have_attribute("data-fresh", "false")
 
 
 def _camera_video(qr_text: str, path: Path) -> Path:

@@ -143,13 +143,27 @@ class ErrorModel(BaseModel):
     details: list[dict[str, Any]] | None = None
 
 
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON Schema with its `$defs` substituted in place, to stand alone inside OpenAPI."""
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref", "")
+            if reference.startswith("#/$defs/"):
+                return resolve(definitions[reference.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
 _VERIFY_REQUEST_BODY: dict[str, Any] = {
     "required": True,
-    "content": {
-        "application/json": {
-            "schema": VerifyBody.model_json_schema(ref_template="#/components/schemas/{model}")
-        }
-    },
+    "content": {"application/json": {"schema": _inlined(VerifyBody.model_json_schema())}},
 }
 
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -56,6 +56,7 @@
       trustDays: "信任数据更新于 {n} 天前",
       trustNone: "尚无信任数据：无法给出有效结论",
       trustVersion: "（第 {n} 版）",
+      trustStale: "，已过期，请联网同步",
       mode_offline: "离线核验",
       mode_online: "联网核验",
       holderMatch: "持证人核对：一致",
@@ -112,6 +113,7 @@
       trustDays: "trust data {n} days old",
       trustNone: "no trust data: no verdict can be valid",
       trustVersion: " (version {n})",
+      trustStale: ", expired: sync with the registry",
       mode_offline: "offline verification",
       mode_online: "online verification",
       holderMatch: "Holder: matches",
@@ -453,7 +455,9 @@
       return;
     }
     const version = trust.sequence !== null && trust.sequence !== undefined ? t("trustVersion", { n: trust.sequence }) : "";
-    node.textContent = trustAge(trust.age_seconds) + version;
+    const stale = trust.fresh === false ? t("trustStale") : "";
+    node.dataset.fresh = String(trust.fresh !== false);
+    node.textContent = trustAge(trust.age_seconds) + version + stale;
   }
 
   // ---- camera
