@@ -68,6 +68,7 @@ def test_upload_a_qr_image_shows_green(page: Page, base_url: str, world: World, 
     _verdict(page, "valid")
     expect(page.get_by_test_id("verdict").locator(".label")).to_have_text("有效")
     expect(page.get_by_test_id("failed-check")).to_be_hidden()
+    expect(page.get_by_test_id("unverified-warning")).to_be_hidden()
     fields = page.get_by_test_id("certificate")
     expect(fields).to_contain_text(INSTITUTION_NAME)
     expect(fields).to_contain_text(HOLDER_NAME)

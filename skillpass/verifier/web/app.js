@@ -51,6 +51,7 @@
       work_type: "工种/职业方向",
       issue_date: "发证日期",
       noWorkType: "无",
+      unverifiedFields: "以下内容未通过核验，不可采信：",
       trustMinutes: "信任数据更新于 {n} 分钟前",
       trustHours: "信任数据更新于 {n} 小时前",
       trustDays: "信任数据更新于 {n} 天前",
@@ -108,6 +109,7 @@
       work_type: "Work type",
       issue_date: "Issue date",
       noWorkType: "none",
+      unverifiedFields: "The content below did not pass verification; do not rely on it:",
       trustMinutes: "trust data {n} minutes old",
       trustHours: "trust data {n} hours old",
       trustDays: "trust data {n} days old",
@@ -149,7 +151,7 @@
     zh: {
       format: "二维码格式",
       key_known: "签名密钥已登记",
-      signature: "签名（内容未被改动）",
+      signature: "签名与内容完整性",
       key_valid: "签名密钥在有效期内",
       institution_active: "评价机构备案状态",
       scope: "机构认定范围（职业、等级）",
@@ -160,7 +162,7 @@
     en: {
       format: "QR code format",
       key_known: "Signing key registered",
-      signature: "Signature (content unaltered)",
+      signature: "Signature and content integrity",
       key_valid: "Signing key in force",
       institution_active: "Institution in good standing",
       scope: "Institution's scope (occupation, level)",
@@ -372,6 +374,11 @@
   function renderFields(verdict) {
     const list = el("certificate");
     list.replaceChildren();
+    const unverified = verdict.result !== "valid" && Boolean(verdict.credential);
+    list.classList.toggle("unverified", unverified);
+    const warning = el("unverified-warning");
+    warning.hidden = !unverified;
+    warning.textContent = unverified ? t("unverifiedFields") : "";
     const add = (key, value) => {
       if (value === undefined || value === null || value === "") return;
       const term = document.createElement("dt");
