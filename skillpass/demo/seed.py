@@ -49,9 +49,15 @@ class SeedResult:
     valid: list[str]
     revoked: list[str]
     suspended: list[str]
+    holders: dict[str, str]  # certificate number -> holder name, for the README's tour
 
-    def to_json(self) -> dict[str, list[str]]:
-        return {"valid": self.valid, "revoked": self.revoked, "suspended": self.suspended}
+    def to_json(self) -> dict[str, object]:
+        return {
+            "valid": self.valid,
+            "revoked": self.revoked,
+            "suspended": self.suspended,
+            "holders": self.holders,
+        }
 
 
 def seed(
@@ -65,17 +71,18 @@ def seed(
     """File the directory, issue the sample batches and return the certificate numbers."""
     with httpx.Client(base_url=registry_url, headers=_bearer(admin_token), timeout=30) as admin:
         reviewer = _token(admin, {"role": "reviewer"})
-        issued: list[str] = []
+        issued: dict[str, str] = {}
         for pilot in pilots():
             credentials = _file_institution(admin, pilot, work_dir, passphrase, today)
             if pilot.index <= ISSUING_PILOTS:
-                issued += _issue(registry_url, reviewer, pilot, credentials, work_dir, passphrase, today, say)
+                issued |= _issue(registry_url, reviewer, pilot, credentials, work_dir, passphrase, today, say)
         say(f"已登记 {len(pilots())} 家评价机构 / {len(pilots())} institutions filed")
-    revoked, suspended = issued[0], issued[ROWS_PER_ROSTER + 1]
+    numbers = list(issued)
+    revoked, suspended = numbers[0], numbers[ROWS_PER_ROSTER + 1]
     _set_status(registry_url, work_dir, revoked, "revoke", "演示：证书被撤销 / demo: revoked")
     _set_status(registry_url, work_dir, suspended, "suspend", "演示：证书暂停使用 / demo: suspended")
-    valid = [n for n in issued if n not in (revoked, suspended)]
-    return SeedResult(valid=valid, revoked=[revoked], suspended=[suspended])
+    valid = [n for n in numbers if n not in (revoked, suspended)]
+    return SeedResult(valid=valid, revoked=[revoked], suspended=[suspended], holders=issued)
 
 
 def institution_dir(work_dir: Path, code: str) -> Path:
@@ -114,7 +121,7 @@ def _issue(
     passphrase: str,
     today: date,
     say: Callable[[str], None],
-) -> list[str]:
+) -> dict[str, str]:
     home = institution_dir(work_dir, pilot.code)
     roster = home / "roster.csv"
     _write_roster(roster, sample_roster(pilot, ROWS_PER_ROSTER, today))
@@ -132,7 +139,9 @@ def _issue(
         if run_issue(request, client, lambda: passphrase, quiet) != Exit.OK:
             raise _issue_failed(pilot, quiet)
     manifest = json.loads((request.out_dir / "manifest.json").read_text(encoding="utf-8"))
-    numbers = [e["certificate_number"] for e in manifest["rows"] if e["state"] == "published"]
+    numbers = {
+        e["certificate_number"]: e["holder_name"] for e in manifest["rows"] if e["state"] == "published"
+    }
     say(
         f"{pilot.name}: 已签发并公示 {len(numbers)} 张证书 / {len(numbers)} certificates issued and published"
     )

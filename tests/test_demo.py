@@ -1,0 +1,122 @@
+"""`skillpass demo --no-serve` on an empty directory, then every sample verifies with the expected
+verdict through `skillpass verify`, through `POST /api/v1/verify` and through the web page."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from harness.servers import free_port, serve_app
+from playwright.sync_api import Page, expect
+
+from skillpass.verifier.service import create_app
+from skillpass.verifier.verifier import Verifier, VerifierConfig
+
+pytestmark = pytest.mark.xdist_group("demo")
+SKILLPASS = str(Path(sys.executable).parent / "skillpass")
+EXPECTED_EXIT = {"valid": 0, "revoked": 1, "suspended": 1}
+EXPECTED_CODE = {"valid": "valid", "revoked": "revoked", "suspended": "suspended"}
+
+
+def _demo(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    args = ["demo", "--data-dir", str(data_dir), "--no-serve"]
+    ports = ["--registry-port", str(free_port()), "--verifier-port", str(free_port())]
+    env = {k: v for k, v in os.environ.items() if k != "SKILLPASS_KEY_PASSPHRASE"}
+    return subprocess.run([SKILLPASS, *args, *ports], capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    result = _demo(data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "http://127.0.0.1:" in result.stdout
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def samples(demo_dir: Path) -> dict[str, list[str]]:
+    seeded = json.loads((demo_dir / "seeded.json").read_text())
+    return {verdict: seeded[verdict] for verdict in EXPECTED_CODE}
+
+
+def _cases(samples: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(expected, number) for expected, numbers in samples.items() for number in numbers]
+
+
+def test_demo_writes_every_sample_file_and_the_registry_key(
+    demo_dir: Path, samples: dict[str, list[str]]
+) -> None:
+    assert len(samples["valid"]) >= 8 and len(samples["revoked"]) == 1 and len(samples["suspended"]) == 1
+    for _, number in _cases(samples):
+        for kind in ("txt", "png", "pdf"):
+            assert (demo_dir / "samples" / f"{number}.{kind}").stat().st_size > 0
+    jwk = json.loads((demo_dir / "registry-public.jwk").read_text())
+    assert jwk["kty"] == "OKP" and "d" not in jwk
+
+
+def test_demo_run_again_reuses_the_data(demo_dir: Path, samples: dict[str, list[str]]) -> None:
+    before = sorted(p.name for p in (demo_dir / "samples").iterdir())
+    result = _demo(demo_dir)
+    assert result.returncode == 0, result.stderr
+    assert "reusing" in result.stdout
+    assert sorted(p.name for p in (demo_dir / "samples").iterdir()) == before
+    seeded = json.loads((demo_dir / "seeded.json").read_text())
+    assert {verdict: seeded[verdict] for verdict in EXPECTED_CODE} == samples
+
+
+def test_every_sample_verifies_through_the_cli(demo_dir: Path, samples: dict[str, list[str]]) -> None:
+    cache = str(demo_dir / "verifier-cache")
+    for expected, number in _cases(samples):
+        for kind in ("txt", "png"):
+            path = demo_dir / "samples" / f"{number}.{kind}"
+            result = subprocess.run(
+                [SKILLPASS, "verify", str(path), "--offline", "--cache-dir", cache, "--json"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert result.returncode == EXPECTED_EXIT[expected], (number, kind, result.stdout, result.stderr)
+            assert json.loads(result.stdout)["code"] == EXPECTED_CODE[expected]
+
+
+@pytest.fixture(scope="module")
+def verifier_url(demo_dir: Path) -> Iterator[str]:
+    verifier = Verifier(VerifierConfig(cache_dir=demo_dir / "verifier-cache"))
+    with serve_app(create_app(verifier)) as url:
+        yield url
+
+
+def test_every_sample_verifies_over_http(
+    demo_dir: Path, samples: dict[str, list[str]], verifier_url: str
+) -> None:
+    for expected, number in _cases(samples):
+        text = (demo_dir / "samples" / f"{number}.txt").read_text().strip()
+        verdict = httpx.post(f"{verifier_url}/api/v1/verify", json={"qr": text}).json()
+        assert verdict["code"] == EXPECTED_CODE[expected], number
+        assert verdict["valid"] is (expected == "valid")
+        png = (demo_dir / "samples" / f"{number}.png").read_bytes()
+        answer = httpx.post(
+            f"{verifier_url}/api/v1/verify/image", files={"file": ("qr.png", png, "image/png")}
+        )
+        assert answer.json()["code"] == EXPECTED_CODE[expected], number
+
+
+def test_samples_verify_in_the_web_page(
+    demo_dir: Path, samples: dict[str, list[str]], verifier_url: str, page: Page
+) -> None:
+    page.goto(verifier_url + "/")
+    for expected in ("valid", "revoked", "suspended"):
+        number = samples[expected][0]
+        page.get_by_test_id("file-input").set_input_files(str(demo_dir / "samples" / f"{number}.png"))
+        verdict = page.get_by_test_id("verdict")
+        expect(verdict).to_have_attribute(
+            "data-result", "valid" if expected == "valid" else "invalid", timeout=15000
+        )
+        expect(verdict).to_contain_text(number)

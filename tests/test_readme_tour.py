@@ -1,0 +1,86 @@
+"""The README's tour, executed as written: `make demo` serves, then every line of the ```sh tour block
+runs in order in one shell, and each line's `# expect: TEXT` must appear in what it printed.
+
+The only liberty taken: `make demo` gets ARGS="--data-dir <tmp>/demo-data", and the tour runs in <tmp>
+(with `.venv` linked there), so the test never touches a developer's own demo-data.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.xdist_group("demo")
+_EXPECT = re.compile(r"\s+#\s*expect:\s*(.+)$")
+
+
+def tour_lines() -> list[tuple[str, str | None]]:
+    """(command, expected text) for each line of the README's tour block."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```sh tour\n(.*?)```", readme, re.DOTALL)
+    assert block, "README.md has no ```sh tour block"
+    lines = []
+    for line in block.group(1).splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        expect = _EXPECT.search(line)
+        lines.append(
+            (line[: expect.start()] if expect else line, expect.group(1).strip() if expect else None)
+        )
+    return lines
+
+
+def _wait_for(url: str, process: subprocess.Popen[str], timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"make demo exited early ({process.returncode})"
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{url} never answered")
+
+
+def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
+    lines = tour_lines()
+    assert len(lines) >= 5
+    (tmp_path / ".venv").symlink_to(REPO / ".venv")
+    demo = subprocess.Popen(
+        ["make", "-C", str(REPO), "demo", f"ARGS=--data-dir {tmp_path / 'demo-data'}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env={k: v for k, v in os.environ.items() if k != "SKILLPASS_KEY_PASSPHRASE"},
+    )
+    try:
+        _wait_for("http://127.0.0.1:8701/healthz", demo)
+        script = "\n".join(f"echo '<<<{i}>>>'\n{command}" for i, (command, _) in enumerate(lines))
+        ran = subprocess.run(
+            ["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False
+        )
+        output = ran.stdout + ran.stderr
+        parts = re.split(r"<<<(\d+)>>>\n", ran.stdout)
+        printed = {int(parts[i]): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+        assert len(printed) == len(lines), output
+        for i, (command, expected) in enumerate(lines):
+            if expected is not None:
+                assert expected in printed[i], f"line {i}: {command}\nexpected {expected!r}\n{output}"
+    finally:
+        os.killpg(demo.pid, signal.SIGINT)
+        try:
+            out, _ = demo.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(demo.pid, signal.SIGKILL)
+            raise
+    assert "stopping" in out, out
