@@ -74,9 +74,13 @@ def main() -> None:
     raw_key = VerifyKey(signer.public_key.raw)
     engine_inputs = itertools.cycle(texts)
     layer_inputs = itertools.cycle(texts)
+    single = texts[0]
 
     def engine() -> object:
         return verify(next(engine_inputs), trust, _NOW)
+
+    def engine_single() -> object:
+        return verify(single, trust, _NOW)
 
     def credential_layer() -> None:
         verify_signature(decode(next(layer_inputs)), signer.public_key)
@@ -85,16 +89,23 @@ def main() -> None:
         return raw_key.verify(message, signature)
 
     r, mine, base = ratio(engine, raw, rounds=11)
-    print(f"engine verify: {mine:,.0f}/s, raw PyNaCl verify {base:,.0f}/s, ratio {r:.0%} (target >= 60%)")
-    result("verifier engine (all offline checks) vs raw PyNaCl verify", f"{r:.0%} ({mine:,.0f}/s vs {base:,.0f}/s)",
-           ">= 60 %", r >= 0.6)  # fmt: skip
-    layer, layer_rate, layer_base = ratio(credential_layer, raw, rounds=11)
+    print(f"engine verify, {_CREDENTIALS} distinct credentials: {mine:,.0f}/s, raw PyNaCl verify {base:,.0f}/s, "
+          f"ratio {r:.0%} (target >= 60%)")  # fmt: skip
+    result("verifier engine (all offline checks, distinct credentials) vs raw PyNaCl verify",
+           f"{r:.0%} ({mine:,.0f}/s vs {base:,.0f}/s)", ">= 60 %", r >= 0.6)  # fmt: skip
+    one, one_rate, one_base = ratio(engine_single, raw, rounds=11)
     print(
-        f"credential decode+verify alone: {layer_rate:,.0f}/s vs raw {layer_base:,.0f}/s, ratio {layer:.0%}"
+        f"engine verify, one credential repeated: {one_rate:,.0f}/s vs raw {one_base:,.0f}/s, ratio {one:.0%}"
     )
-    overhead = statistics.mean([1e6 / mine - 1e6 / layer_rate * base / layer_base])
+    result("verifier engine, one credential repeated (as bench_credential measures)",
+           f"{one:.0%} ({one_rate:,.0f}/s vs {one_base:,.0f}/s)", ">= 60 %", one >= 0.6)  # fmt: skip
+    layer, layer_rate, layer_base = ratio(credential_layer, raw, rounds=11)
+    print(f"credential decode+verify alone, distinct credentials: {layer_rate:,.0f}/s vs raw {layer_base:,.0f}/s, "
+          f"ratio {layer:.0%}")  # fmt: skip
+    overhead = (1 / r - 1 / layer) * 1e6 / statistics.mean([base, layer_base])
     print(f"engine's own overhead beyond decode+verify: about {overhead:.1f} µs per verification")
-    result("credential decode+verify alone (the floor under the engine)", f"{layer:.0%}", "for reference")
+    result("credential decode+verify alone, distinct credentials (the floor under the engine)", f"{layer:.0%}",
+           "for reference")  # fmt: skip
 
 
 if __name__ == "__main__":
