@@ -5,11 +5,11 @@ for the pure-Python ``qrcode``; see docs/decisions.md)."""
 from __future__ import annotations
 
 import io
-from typing_extensions import Buffer
 from typing import cast
 
 import zxingcpp
 from PIL import Image
+from typing_extensions import Buffer
 
 ERROR_CORRECTION = "Q"
 _QUIET_ZONE_MODULES = 4
@@ -48,7 +48,9 @@ def qr_version(text: str) -> int:
 
 def read_texts(image: Image.Image) -> list[str]:
     """Every QR code's text found in a picture (may be empty)."""
-    results = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
+    results = zxingcpp.read_barcodes(
+        image.convert("L"), formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    )
     return [result.text for result in results if result.valid]
 
 

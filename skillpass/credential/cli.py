@@ -36,11 +36,16 @@ def _encode(args: argparse.Namespace) -> int:
     try:
         certificate = json.loads(args.data.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        return report_error("data_unreadable", f"无法读取证书数据：{e}", f"cannot read the certificate data: {e}")
+        return report_error(
+            "data_unreadable", f"无法读取证书数据：{e}", f"cannot read the certificate data: {e}"
+        )
     issues = validate_certificate(certificate)
     if issues:
         for issue in issues:
-            print(f"{issue.pointer or '/'} [{issue.code}] {issue.message_zh} / {issue.message_en}", file=sys.stderr)
+            print(
+                f"{issue.pointer or '/'} [{issue.code}] {issue.message_zh} / {issue.message_en}",
+                file=sys.stderr,
+            )
         return 2
     try:
         signer = read_private_key(args.key, read_passphrase())
@@ -67,7 +72,9 @@ def _decode(args: argparse.Namespace) -> int:
     except KeyMaterialError as e:
         return report_error(e.code, e.message_zh, e.message_en)
     except (OSError, json.JSONDecodeError) as e:
-        return report_error("public_key_unreadable", f"无法读取公钥文件：{e}", f"cannot read the public key file: {e}")
+        return report_error(
+            "public_key_unreadable", f"无法读取公钥文件：{e}", f"cannot read the public key file: {e}"
+        )
     signature = "verified" if checked else "not_checked"
     if args.json:
         print(json.dumps({"claims": parsed.claims.to_json(), "signature": signature}, ensure_ascii=False))

@@ -168,7 +168,12 @@ def _institution_out(i: Institution) -> dict[str, Any]:
         "uscc": i.uscc,
         "category": i.category,
         "statuses": [
-            {"status": s.status, "effective": s.effective.isoformat(), "recorded": s.recorded, "reason": s.reason}
+            {
+                "status": s.status,
+                "effective": s.effective.isoformat(),
+                "recorded": s.recorded,
+                "reason": s.reason,
+            }
             for s in i.statuses
         ],
         "scopes": [

@@ -15,7 +15,9 @@ def add_commands(subparsers: Any) -> None:
     """Register ``keys generate`` and ``keys export-public``."""
     keys = subparsers.add_parser("keys", help="Ed25519 签名密钥 / signing keys")
     commands = keys.add_subparsers(dest="keys_command", metavar="SUBCOMMAND", required=True)
-    generate = commands.add_parser("generate", help="生成加密的私钥文件 / create an encrypted private key file")
+    generate = commands.add_parser(
+        "generate", help="生成加密的私钥文件 / create an encrypted private key file"
+    )
     generate.add_argument("--out", type=Path, required=True, help="new key file (created with mode 0600)")
     generate.set_defaults(handler=_generate)
     export = commands.add_parser("export-public", help="输出公钥 JWK / print the public key as a JWK")
