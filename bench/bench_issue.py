@@ -304,4 +304,4 @@ def _serve(data_dir: Path, port: int) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
