@@ -110,6 +110,11 @@ ATTACKS: dict[str, Callable[[], str]] = {
         lambda body: body.update({CertificateKey.STATUS: [0, 2**20]})
     ),
     "float_in_claims": lambda: _sign1(payload=cbor2.dumps({Claim.CERTIFICATE: 1.5})),
+    "tag_in_claims": lambda: _sign1(payload=cbor2.dumps({Claim.CERTIFICATE: cbor2.CBORTag(1, 0)})),
+    "regex_tag_in_claims": lambda: _sign1(
+        payload=cbor2.dumps({Claim.CERTIFICATE: cbor2.CBORTag(35, "(a+)+$")})
+    ),
+    "deeply_nested_claims": lambda: _sign1(payload=b"\xa1\x3a\x00\x01\x00\x00" + b"\x81" * 300 + b"\x00"),
     "indefinite_length_array": lambda: _text(b"\xd2\x9f\xff"),
     "deep_nesting_bomb": lambda: _text(b"\x81" * 5000 + b"\x00"),
     "huge_declared_array": lambda: _text(b"\xd2\x9b\x00\x00\x00\x00\xff\xff\xff\xff"),

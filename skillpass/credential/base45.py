@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from functools import cache
-
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 
 
@@ -29,26 +26,40 @@ def b45encode(data: bytes) -> str:
 def b45decode(text: str) -> bytes:
     """Decode strictly: unknown characters, a dangling character and values over range are errors.
 
-    Triplets are looked up in a table of the 65,536 valid ones, so decoding runs at C speed and
-    an out-of-range triplet (such as ``GGW``) or a foreign character simply is not found.
+    Every step runs in C: the characters become digit values by ``bytes.translate``, the three
+    digits of all triplets are placed in 3-byte lanes of three big integers, and one
+    ``a + 45·b + 2025·c`` computes every triplet's value at once. A lane whose top byte is not
+    zero held a value over 65535 (such as ``GGW``). This is several times faster than a loop or
+    a lookup table, and it is the verifier's hot path.
     """
-    if len(text) % 3 == 1:
-        raise Base45Error("dangling single character")
-    whole = len(text) - len(text) % 3
-    triplets, pairs = _tables()
     try:
-        out = b"".join(map(triplets.__getitem__, _TRIPLET.findall(text, 0, whole)))
-        return out + pairs[text[whole:]] if whole < len(text) else out
-    except KeyError as e:
-        raise Base45Error(f"{e.args[0]!r} is not valid base45") from e
+        values = text.encode("ascii").translate(_DIGITS)
+    except UnicodeEncodeError as e:
+        raise Base45Error("a character is outside the base45 alphabet") from e
+    if _INVALID in values:
+        raise Base45Error("a character is outside the base45 alphabet")
+    if len(values) % 3 == 1:
+        raise Base45Error("dangling single character")
+    whole = len(values) - len(values) % 3
+    count = whole // 3
+    lanes = []
+    for position in range(3):
+        lane = bytearray(3 * count)
+        lane[2::3] = values[position:whole:3]
+        lanes.append(int.from_bytes(lane, "big"))
+    packed = (lanes[0] + 45 * lanes[1] + 2025 * lanes[2]).to_bytes(3 * count, "big")
+    if packed[0::3].count(0) != count:
+        raise Base45Error("a triplet's value exceeds 65535")
+    out = bytearray(2 * count)
+    out[0::2] = packed[1::3]
+    out[1::2] = packed[2::3]
+    if whole < len(values):
+        last = values[whole] + 45 * values[whole + 1]
+        if last > 0xFF:
+            raise Base45Error("a final pair's value exceeds 255")
+        out.append(last)
+    return bytes(out)
 
 
-_TRIPLET = re.compile(r"...", re.DOTALL)
-
-
-@cache
-def _tables() -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """Every valid triplet and final pair, mapped to its bytes (built once, about 6 MB)."""
-    triplets = {b45encode(n.to_bytes(2, "big")): n.to_bytes(2, "big") for n in range(65536)}
-    pairs = {b45encode(bytes([n])): bytes([n]) for n in range(256)}
-    return triplets, pairs
+_INVALID = 0xFF
+_DIGITS = bytes(ALPHABET.index(chr(b)) if chr(b) in ALPHABET else _INVALID for b in range(256))

@@ -37,6 +37,7 @@ class PublicKey:
 
     raw: bytes
     _verify_key: VerifyKey = field(init=False, repr=False, compare=False)
+    _kid: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.raw, bytes) or len(self.raw) != ed25519.PUBLIC_KEY_LENGTH:
@@ -46,11 +47,12 @@ class PublicKey:
                 "a public key must be a 32-byte Ed25519 key",
             )
         object.__setattr__(self, "_verify_key", VerifyKey(self.raw))
+        object.__setattr__(self, "_kid", ed25519.key_id(self.raw))
 
     @property
     def kid(self) -> bytes:
-        """The 8-byte key id."""
-        return ed25519.key_id(self.raw)
+        """The 8-byte key id (computed once: verifiers compare it on every credential)."""
+        return self._kid
 
     @property
     def kid_b64(self) -> str:
