@@ -15,7 +15,6 @@ from skillpass.credential.errors import CredentialError
 from skillpass.credential.qr_text import from_qr_text, to_qr_text
 from skillpass.keys import PublicKey, Signer
 
-
 # Initial bytes of CBOR tags (major type 6, 0xC0–0xDB) and floats (0xF9–0xFB).
 _MAYBE_TAG_OR_FLOAT = re.compile(rb"[\xc0-\xdb\xf9-\xfb]")
 
