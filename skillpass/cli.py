@@ -12,36 +12,43 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
 
-# Modules whose add_commands(subparsers) registers a part's commands, in help order.
-_COMMAND_MODULES = (
-    "skillpass.keys.cli",
-    "skillpass.credential.cli",
-    "skillpass.registry.cli",
-    "skillpass.issuer.cli",
-    "skillpass.verifier.cli",
-    "skillpass.demo.cli",
-)
+# Modules whose add_commands(subparsers) registers a part's commands, in help order, with the
+# top-level commands each registers. Only the module a command needs is imported, so
+# `skillpass verify` does not pay for the registry's database layer or the issuer's PDF library.
+_COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "skillpass.keys.cli": ("keys",),
+    "skillpass.credential.cli": ("credential",),
+    "skillpass.registry.cli": ("registry",),
+    "skillpass.issuer.cli": ("issue", "revoke", "suspend", "reinstate", "issuer"),
+    "skillpass.verifier.cli": ("verify", "verifier"),
+    "skillpass.demo.cli": ("demo",),
+}
 
 Handler = Callable[[argparse.Namespace], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the full parser from every part's commands."""
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser for ``argv``: the modules of its command, or of every command for help."""
     parser = argparse.ArgumentParser(
         prog="skillpass",
         description="skillpass — 职业技能等级电子证书：签发、公示、核验 / issue, publish and verify "
         "vocational skill level certificates.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in _COMMAND_MODULES:
-        import_module(name).add_commands(subparsers)
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    wanted = [m for m, commands in _COMMAND_MODULES.items() if command in commands] or list(_COMMAND_MODULES)
+    for name in wanted:
+        registered = import_module(name).add_commands(subparsers)
+        if name == "skillpass.keys.cli":
+            # Rotation needs the registry client, so it lives in the issuer and joins `keys` here.
+            import_module("skillpass.issuer.cli").add_rotate_command(registered)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(arguments).parse_args(arguments)
     handler: Handler = args.handler
     try:
         return handler(args)

@@ -11,8 +11,9 @@ from skillpass.cli_support import read_passphrase, report_error
 from skillpass.keys import KeyMaterialError, Signer, read_private_key, to_jwk, write_private_key
 
 
-def add_commands(subparsers: Any) -> None:
-    """Register ``keys generate`` and ``keys export-public``."""
+def add_commands(subparsers: Any) -> Any:
+    """Register ``keys generate`` and ``keys export-public``; returns the ``keys`` subcommands so
+    the issuer can add ``keys rotate`` (see ``skillpass.cli``)."""
     keys = subparsers.add_parser("keys", help="Ed25519 签名密钥 / signing keys")
     commands = keys.add_subparsers(dest="keys_command", metavar="SUBCOMMAND", required=True)
     generate = commands.add_parser(
@@ -23,6 +24,7 @@ def add_commands(subparsers: Any) -> None:
     export = commands.add_parser("export-public", help="输出公钥 JWK / print the public key as a JWK")
     export.add_argument("keyfile", type=Path)
     export.set_defaults(handler=_export_public)
+    return commands
 
 
 def _generate(args: argparse.Namespace) -> int:
