@@ -228,7 +228,7 @@ def test_institution_detail_shows_scope_history_and_keys(seeded: Seeded) -> None
     assert "三级/高级工、四级/中级工、五级/初级工" in text
     assert "2024-01-01 – 长期" in text
     assert KEY.public_key.kid_b64 in text and "使用中" in text
-    assert "filed" in text  # the status history's first entry and its reason
+    assert "<td>备案</td>" in text  # the status history starts with the filing
 
 
 @pytest.mark.parametrize("code", ["Y999999999999", "nonsense", "Y0000110000011"])

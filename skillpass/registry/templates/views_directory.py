@@ -12,6 +12,7 @@ from skillpass.registry.templates.layout import page
 from skillpass.registry.templates.markup import Safe, fill, href, join
 from skillpass.registry.templates.text import TEXT, Lang, level_name
 from skillpass.registry.templates.when import beijing_time
+from skillpass.schemas.vocabulary import NO_WORK_TYPE
 
 _FILTER = """<form class="filter" method="get" action="/institutions">
 <label for="q">{label}</label>
@@ -40,6 +41,8 @@ _DETAIL = """<h1>{name}</h1>
 
 def _table(lang: Lang, head: Sequence[str], rows: Sequence[Sequence[object]]) -> Safe:
     words = TEXT[lang]
+    if not rows:
+        return fill("<p>{text}</p>", text=words["none_yet"])
     return fill(
         _TABLE,
         head=join(fill(_TH, text=words[key]) for key in head),
@@ -79,23 +82,22 @@ def institutions_page(lang: Lang, institutions: Sequence[Institution], today: da
 
 
 def _scope_row(lang: Lang, scope: Scope) -> tuple[object, ...]:
-    until = scope.valid_until.isoformat() if scope.valid_until else TEXT[lang]["open_ended"]
+    words = TEXT[lang]
+    until = scope.valid_until.isoformat() if scope.valid_until else words["open_ended"]
+    work_types = [words["no_work_type"] if w == NO_WORK_TYPE else w for w in scope.work_types]
     return (
         scope.occupation_code,
         scope.occupation_name,
-        "、".join(level_name(level, lang) for level in scope.levels),
-        "、".join(scope.work_types),
+        words["list_sep"].join(level_name(level, lang) for level in scope.levels),
+        words["list_sep"].join(work_types),
         f"{scope.valid_from.isoformat()} – {until}",
     )
 
 
 def _history_row(lang: Lang, change: StatusChange) -> tuple[object, ...]:
-    return (
-        _status(lang, change.status),
-        change.effective.isoformat(),
-        beijing_time(change.recorded),
-        change.reason,
-    )
+    # The registry records a new institution's first status with the reason "filed".
+    reason = TEXT[lang]["reason_filed"] if change.reason == "filed" else change.reason
+    return (_status(lang, change.status), change.effective.isoformat(), beijing_time(change.recorded), reason)
 
 
 def _key_row(lang: Lang, key: KeyEntry) -> tuple[object, ...]:
@@ -134,7 +136,7 @@ def institution_page(lang: Lang, institution: Institution, today: date) -> str:
         history_title=words["history_title"],
         history=_table(
             lang,
-            ("col_status", "col_effective", "col_recorded", "col_reason"),
+            ("col_change", "col_effective", "col_recorded", "col_reason"),
             [_history_row(lang, c) for c in history],
         ),
         keys_title=words["keys_title"],
