@@ -228,7 +228,7 @@ def test_institution_detail_shows_scope_history_and_keys(seeded: Seeded) -> None
     assert "三级/高级工、四级/中级工、五级/初级工" in text
     assert "2024-01-01 – 长期" in text
     assert KEY.public_key.kid_b64 in text and "使用中" in text
-    assert "<td>备案</td>" in text  # the status history starts with the filing
+    assert '<td data-label="原因">备案</td>' in text  # the status history starts with the filing
 
 
 @pytest.mark.parametrize("code", ["Y999999999999", "nonsense", "Y0000110000011"])
@@ -355,3 +355,6 @@ def test_browser_fills_the_query_form(seeded: Seeded, page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
     page.click("a.lang")
     expect(page.locator("h1")).to_have_text("Certificate query")
+    for path in ("/institutions", f"/institutions/{CODE}", "/audit"):
+        page.goto(seeded.api.url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, path

@@ -22,7 +22,7 @@ _FILTER = """<form class="filter" method="get" action="/institutions">
 _LANG_FIELD = '<input type="hidden" name="lang" value="en">'
 _TABLE = '<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 _TH = "<th scope=col>{text}</th>"
-_TD = "<td>{text}</td>"
+_TD = '<td data-label="{label}">{text}</td>'
 _TR = "<tr>{cells}</tr>"
 _LINK = '<a href="{url}">{text}</a>'
 _STATUS = '<span class="status inst-{status}">{word}</span>'
@@ -46,7 +46,15 @@ def _table(lang: Lang, head: Sequence[str], rows: Sequence[Sequence[object]]) ->
     return fill(
         _TABLE,
         head=join(fill(_TH, text=words[key]) for key in head),
-        body=join(fill(_TR, cells=join(fill(_TD, text=cell) for cell in row)) for row in rows),
+        body=join(
+            fill(
+                _TR,
+                cells=join(
+                    fill(_TD, label=words[key], text=cell) for key, cell in zip(head, row, strict=True)
+                ),
+            )
+            for row in rows
+        ),
     )
 
 
