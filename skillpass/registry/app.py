@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from skillpass.registry import http_errors, routes_batches, routes_directory, routes_public
+from skillpass.registry import http_errors, pages, routes_batches, routes_directory, routes_public
 from skillpass.registry.service import Registry
 from skillpass.registry.settings import Settings
 
@@ -22,5 +22,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_public.router)
     app.include_router(routes_directory.router)
     app.include_router(routes_batches.router)
+    app.include_router(pages.router)
     app.add_middleware(http_errors.BodyLimit, limit=settings.max_body_bytes)
     return app
