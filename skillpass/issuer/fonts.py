@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Final
 
 from fontTools import subset  # type: ignore[import-untyped, unused-ignore]
-from fontTools.ttLib import TTCollection, TTFont, TTLibError  # type: ignore[import-untyped, unused-ignore]
+from fontTools.pens.cu2quPen import Cu2QuPen  # type: ignore[import-untyped, unused-ignore]
+from fontTools.pens.ttGlyphPen import TTGlyphPen  # type: ignore[import-untyped, unused-ignore]
+from fontTools.ttLib import TTCollection, TTFont, TTLibError, newTable  # type: ignore[import-untyped, unused-ignore]
 
 FONT_ENV: Final = "SKILLPASS_CJK_FONT"
 CACHE_ENV: Final = "SKILLPASS_CACHE_DIR"
@@ -35,7 +37,7 @@ _CANDIDATES: Final = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf"),
     Path("/usr/share/fonts/truetype/noto/NotoSansCJKsc-Regular.otf"),
 )
-_SUBSET_VERSION: Final = "1"
+_SUBSET_VERSION: Final = "2"  # 2: TrueType outlines
 
 
 class FontError(Exception):
@@ -149,7 +151,7 @@ def batch_subset(texts: Iterable[str], *, directory: Path | None = None) -> Font
         f"{_SUBSET_VERSION}|{face.path}|{face.index}|{face.path.stat().st_size}|".encode()
         + ",".join(map(str, chars)).encode()
     ).hexdigest()[:32]
-    target = (directory or cache_dir()) / f"cjk-subset-{key}.otf"
+    target = (directory or cache_dir()) / f"cjk-subset-{key}.ttf"
     if not target.is_file():
         _write_subset(face, chars, target)
     return FontFace(target)
@@ -165,7 +167,49 @@ def _write_subset(face: FontFace, chars: list[int], target: Path) -> None:
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=chars)
     subsetter.subset(font)
+    if "CFF " in font:
+        _cff_to_truetype(font)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     font.save(str(tmp))
     tmp.replace(target)
+
+
+def _cff_to_truetype(font: TTFont) -> None:
+    """Redraw the subset's cubic (CFF) outlines as quadratic (glyf) ones, once per batch.
+
+    fpdf2 subsets the font again for every PDF it writes; for CFF that means executing every
+    charstring to recompute bounds (about 75 ms a certificate), for glyf it is a copy of points
+    (about 30 ms). The 1-unit conversion error is far below what print resolves.
+    """
+    order = font.getGlyphOrder()
+    outlines = font.getGlyphSet()
+    glyf = newTable("glyf")
+    glyf.glyphOrder = order
+    glyf.glyphs = {}
+    for name in order:
+        pen = TTGlyphPen(outlines)
+        outlines[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
+        glyf.glyphs[name] = pen.glyph()
+    font["glyf"] = glyf
+    font["loca"] = newTable("loca")
+    for table in ("CFF ", "VORG"):
+        if table in font:
+            del font[table]
+    maxp = newTable("maxp")
+    maxp.tableVersion = 0x00010000
+    for field in _MAXP_V1_FIELDS:
+        setattr(maxp, field, 0)
+    maxp.maxZones = 1
+    maxp.numGlyphs = len(order)
+    font["maxp"] = maxp
+    font["head"].glyphDataFormat = 0
+    font["post"].formatType = 3.0
+    font.sfntVersion = "\x00\x01\x00\x00"
+
+
+_MAXP_V1_FIELDS: Final = (
+    "maxZones", "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs", "maxStackElements",
+    "maxSizeOfInstructions", "maxComponentElements", "maxPoints", "maxContours", "maxCompositePoints",
+    "maxCompositeContours", "maxComponentDepth",
+)  # fmt: skip
