@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import array
+import sys
+from functools import cache
+
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 
 
@@ -10,17 +14,25 @@ class Base45Error(ValueError):
 
 
 def b45encode(data: bytes) -> str:
-    """Encode bytes: each pair to three characters, a final odd byte to two."""
-    out: list[str] = []
-    for i in range(0, len(data) - 1, 2):
-        n = data[i] * 256 + data[i + 1]
-        n, c = divmod(n, 45)
-        e, d = divmod(n, 45)
-        out += (ALPHABET[c], ALPHABET[d], ALPHABET[e])
-    if len(data) % 2:
-        d, c = divmod(data[-1], 45)
-        out += (ALPHABET[c], ALPHABET[d])
-    return "".join(out)
+    """Encode bytes: each big-endian pair to three characters, a final odd byte to two.
+
+    Pairs are looked up in a table of all 65,536 triplets (built on first use), so issuing
+    thousands of certificates does not loop in Python per character.
+    """
+    whole = len(data) - len(data) % 2
+    pairs = array.array("H", data[:whole])
+    if sys.byteorder == "little":
+        pairs.byteswap()
+    text = "".join(map(_triplets().__getitem__, pairs))
+    if whole < len(data):
+        high, low = divmod(data[-1], 45)
+        text += ALPHABET[low] + ALPHABET[high]
+    return text
+
+
+@cache
+def _triplets() -> list[str]:
+    return [ALPHABET[n % 45] + ALPHABET[n // 45 % 45] + ALPHABET[n // 2025] for n in range(65536)]
 
 
 def b45decode(text: str) -> bytes:

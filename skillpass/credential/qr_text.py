@@ -14,8 +14,19 @@ _ANY_VERSION_PREFIX = re.compile(r"^SP\d+:")
 
 def to_qr_text(cose: bytes) -> str:
     """Prefix + base45 of the COSE bytes, compressed when that is smaller."""
-    compressed = zlib.compress(cose, 9)
+    compressed = _deflate(cose)
     return QR_PREFIX + b45encode(compressed if len(compressed) < len(cose) else cose)
+
+
+def _deflate(data: bytes) -> bytes:
+    """zlib at level 9 with the smallest hash memory (memLevel 1).
+
+    For a few hundred bytes the output is the same as with the default memory, but setting up
+    the default 256 KiB of state cost more than the signature; the 32K window keeps the usual
+    0x78 header that decoders of QR credentials look for.
+    """
+    deflater = zlib.compressobj(9, zlib.DEFLATED, 15, 1)
+    return deflater.compress(data) + deflater.flush()
 
 
 def from_qr_text(text: str, limits: Limits) -> tuple[bytes, bool]:
