@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from datetime import date
 
@@ -107,3 +108,13 @@ def test_compressed_credential_is_detected_by_zlib_header(signer: Signer) -> Non
     parsed = decode(compressed_text)
     assert parsed.compressed
     verify(parsed, signer.public_key)
+
+
+def test_decoded_claims_are_complete_equal_and_hashable_like_constructed_ones(signer: Signer) -> None:
+    claims = typical_claims(work_type="维修电工")
+    decoded = decode(encode(claims, signer)).claims
+    assert decoded == claims and hash(decoded) == hash(claims)
+    assert set(vars(decoded)) == {f.name for f in dataclasses.fields(CertificateClaims)}
+    assert vars(decoded.id_masked) == vars(claims.id_masked)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decoded.level = 1  # type: ignore[misc]

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from skillpass.credential.constants import ID_VISIBLE_SUFFIX, NO_WORK_TYPE, CertificateKey, Claim
 from skillpass.credential.errors import CredentialError
@@ -109,13 +109,14 @@ class CertificateClaims:
         if not (status_list >= 0 and 0 <= status_index <= vocabulary.STATUS_INDEX_MAX):
             raise CredentialError("claims_invalid", "status reference out of range")
         work_type = body.get(CertificateKey.WORK_TYPE)
-        return cls(
+        return _assemble(
+            cls,
             certificate_number=_text(body, CertificateKey.NUMBER, 22, _CERTNO_RE),
             holder_name=_text(body, CertificateKey.HOLDER_NAME, vocabulary.HOLDER_NAME_MAX),
             id_type=vocabulary.ID_TYPES[
                 _integer(body, CertificateKey.ID_TYPE, 1, len(vocabulary.ID_TYPES)) - 1
             ],
-            id_masked=MaskedId(length, suffix),
+            id_masked=_assemble(MaskedId, length=length, suffix=suffix),
             occupation_code=_occupation_code(_integer(body, CertificateKey.OCCUPATION, 1_000_000, 8_999_999)),
             level=_integer(body, CertificateKey.LEVEL, 1, 5),
             work_type=NO_WORK_TYPE
@@ -140,6 +141,17 @@ class CertificateClaims:
             "issue_date": self.issue_date.isoformat(),
             "status": {"list": self.status_list, "index": self.status_index},
         }
+
+
+_T = TypeVar("_T")
+
+
+def _assemble(cls: type[_T], **fields: Any) -> _T:
+    """A frozen dataclass from fields already checked, without one ``object.__setattr__`` call per
+    field: decoding is the verifier's hot path. Equal and hashable like one built by ``cls(...)``."""
+    instance = object.__new__(cls)
+    instance.__dict__.update(fields)
+    return instance
 
 
 def _occupation_code(digits: int) -> str:
