@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from skillpass.errors import CataloguedError
+
 # code -> (zh-CN, English). Codes are stable: verifiers, the web page and tests key on them.
 REJECTIONS: dict[str, tuple[str, str]] = {
     "qr_empty": ("二维码内容为空", "the QR text is empty"),
@@ -36,13 +38,7 @@ REJECTIONS: dict[str, tuple[str, str]] = {
 }
 
 
-class CredentialError(Exception):
+class CredentialError(CataloguedError):
     """A rejected credential; ``code`` is one of ``REJECTIONS`` and ``detail`` says more in English."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
-        zh, en = REJECTIONS[code]
-        super().__init__(f"{code}: {en}" + (f" ({detail})" if detail else ""))
-        self.code = code
-        self.message_zh = zh
-        self.message_en = en
-        self.detail = detail
+    catalogue = REJECTIONS

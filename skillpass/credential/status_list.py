@@ -16,6 +16,8 @@ from typing import Any
 
 import cbor2
 
+from skillpass.errors import CataloguedError
+
 __all__ = [
     "ALLOWED_BITS",
     "CLAIM_EXP",
@@ -75,16 +77,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-class StatusListError(Exception):
+class StatusListError(CataloguedError):
     """A status list that cannot be built or trusted; ``code`` is stable, ``detail`` is English."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
-        zh, en = _MESSAGES[code]
-        super().__init__(f"{code}: {en}" + (f" ({detail})" if detail else ""))
-        self.code = code
-        self.message_zh = zh
-        self.message_en = en
-        self.detail = detail
+    catalogue = _MESSAGES
 
 
 class Status(IntEnum):

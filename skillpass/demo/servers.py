@@ -9,15 +9,11 @@ import time
 import uvicorn
 from fastapi import FastAPI
 
+from skillpass.errors import SkillpassError
 
-class DemoError(Exception):
+
+class DemoError(SkillpassError):
     """A demo step that failed in a way a person can fix (a busy port, say)."""
-
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
 
 
 class BackgroundServer:

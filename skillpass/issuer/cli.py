@@ -25,7 +25,7 @@ from skillpass.issuer.client import (
     RegistryNotFoundError,
     RegistryUnavailableError,
 )
-from skillpass.issuer.run import Console, Exit, IssueRequest, run_issue
+from skillpass.issuer.run import Console, Exit, IssueError, IssueRequest, run_issue
 from skillpass.keys import KeyMaterialError, Signer, read_private_key, to_jwk, write_private_key
 
 _STATUS_ACTIONS = {
@@ -33,17 +33,6 @@ _STATUS_ACTIONS = {
     "suspend": ("暂停证书 / suspend a certificate", "已暂停 suspended"),
     "reinstate": ("恢复被暂停的证书 / reinstate a suspended certificate", "已恢复 reinstated"),
 }
-
-
-class CliError(Exception):
-    """A problem with the command's inputs; ``code`` is stable, the messages are for people."""
-
-    def __init__(self, code: str, message_zh: str, message_en: str, exit_code: Exit = Exit.INPUT) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
-        self.exit_code = exit_code
 
 
 @dataclass(frozen=True)
@@ -118,10 +107,10 @@ def _issue(args: argparse.Namespace) -> int:
     try:
         credentials = load_credentials(args.credentials)
         if args.key is None and not args.dry_run:
-            raise CliError(
+            raise IssueError(
                 "key_missing", "请用 --key 指定机构私钥文件", "pass the institution key file with --key"
             )
-    except CliError as e:
+    except IssueError as e:
         return _fail(e)
     request = IssueRequest(
         roster=args.roster,
@@ -146,7 +135,7 @@ def _status_handler(args: argparse.Namespace) -> int:
         credentials = load_credentials(args.credentials)
         with _client(args, credentials) as client:
             answer = client.set_status(args.certificate_number, args.action, args.reason)
-    except (CliError, RegistryError) as e:
+    except (IssueError, RegistryError) as e:
         return _fail(e)
     status = answer.get("status", "")
     print(f"证书 certificate {args.certificate_number} {_STATUS_ACTIONS[args.action][1]} ({status})")
@@ -160,14 +149,14 @@ def _rotate(args: argparse.Namespace) -> int:
         old = read_private_key(args.key, passphrase)
         new = _new_key(args.out, passphrase)
         if new.kid == old.kid:
-            raise CliError(
+            raise IssueError(
                 "key_same",
                 "新旧密钥相同：--out 必须是新文件",
                 "--out must name a new key file, not the old one",
             )
         with _client(args, credentials) as client:
             _register_and_retire(client, credentials.institution_code, old, new, _today())
-    except (CliError, RegistryError, KeyMaterialError) as e:
+    except (IssueError, RegistryError, KeyMaterialError) as e:
         return _fail(e)
     print(
         f"新密钥已登记 registered new key {new.public_key.kid_b64}; 旧密钥已停用 retired old key "
@@ -191,7 +180,7 @@ def _register_and_retire(client: RegistryClient, code: str, old: Signer, new: Si
     """Register ``new`` and retire ``old``, skipping whatever an earlier attempt already did."""
     keys = {k.get("kid"): k for k in client.institution(code).get("keys", []) if isinstance(k, dict)}
     if old.public_key.kid_b64 not in keys:
-        raise CliError(
+        raise IssueError(
             "key_not_registered",
             "旧密钥未在登记系统登记：请确认 --key 是本机构正在使用的密钥",
             "the old key is not registered: check that --key is the institution's current key",
@@ -212,7 +201,7 @@ def load_credentials(path: Path) -> Credentials:
         mode = path.stat().st_mode
         document = json.loads(path.read_text("utf-8"))
     except OSError as e:
-        raise CliError(
+        raise IssueError(
             "credentials_unreadable",
             f"无法读取凭据文件 {path}：{e.strerror}",
             f"cannot read the credentials file {path}: {e.strerror}",
@@ -233,8 +222,8 @@ def load_credentials(path: Path) -> Credentials:
     return Credentials(document["registry"], document["institution_code"], document["token"])
 
 
-def _bad_credentials(path: Path) -> CliError:
-    return CliError(
+def _bad_credentials(path: Path) -> IssueError:
+    return IssueError(
         "credentials_invalid",
         f"凭据文件 {path} 格式不正确：应为含 registry、institution_code、token 的 JSON",
         f"the credentials file {path} is malformed: expected JSON with registry, institution_code and token",
@@ -250,9 +239,9 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def _fail(e: CliError | RegistryError | KeyMaterialError) -> int:
+def _fail(e: IssueError | RegistryError | KeyMaterialError) -> int:
     print(f"错误 error [{e.code}]: {e.message_zh} / {e.message_en}", file=sys.stderr)
-    if isinstance(e, CliError):
+    if isinstance(e, IssueError):
         return int(e.exit_code)
     if isinstance(e, RegistryNotFoundError):
         return int(Exit.INPUT)

@@ -26,6 +26,8 @@ from fontTools.pens.cu2quPen import Cu2QuPen  # type: ignore[import-untyped, unu
 from fontTools.pens.ttGlyphPen import TTGlyphPen  # type: ignore[import-untyped, unused-ignore]
 from fontTools.ttLib import TTCollection, TTFont, TTLibError, newTable  # type: ignore[import-untyped, unused-ignore]
 
+from skillpass.errors import SkillpassError
+
 FONT_ENV: Final = "SKILLPASS_CJK_FONT"
 CACHE_ENV: Final = "SKILLPASS_CACHE_DIR"
 DEBIAN_PACKAGE: Final = "fonts-noto-cjk"
@@ -40,14 +42,8 @@ _CANDIDATES: Final = (
 _SUBSET_VERSION: Final = "2"  # 2: TrueType outlines
 
 
-class FontError(Exception):
+class FontError(SkillpassError):
     """A font problem, with a stable code and messages in Chinese and English."""
-
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
 
 
 class FontMissingError(FontError):

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from skillpass.errors import SkillpassError
+
 FILENAME = ".skillpass-journal.sqlite3"
 SCHEMA_VERSION = "1"
 
@@ -42,14 +44,8 @@ CREATE TABLE IF NOT EXISTS rows (
 """
 
 
-class JournalError(Exception):
+class JournalError(SkillpassError):
     """The journal refuses an operation; ``code`` is stable, the messages are for people."""
-
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
 
 
 @dataclass(frozen=True)

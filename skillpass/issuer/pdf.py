@@ -29,6 +29,7 @@ from typing import Final
 from fpdf import FPDF
 from PIL import Image, UnidentifiedImageError
 
+from skillpass.errors import SkillpassError
 from skillpass.issuer.fonts import FontFace, cjk_font, missing_glyphs
 from skillpass.qrimage import QrImageError, render_png
 from skillpass.schemas.vocabulary import LEVEL_NAMES, LEVEL_NAMES_EN
@@ -49,14 +50,8 @@ _QR_SCALE: Final = 6
 logging.getLogger("fpdf").setLevel(logging.ERROR)
 
 
-class PdfError(Exception):
+class PdfError(SkillpassError):
     """A certificate that cannot be printed; stable ``code`` and messages in Chinese and English."""
-
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
 
+from skillpass.errors import SkillpassError
 from skillpass.issuer.fonts import FontFace, batch_subset
 from skillpass.issuer.pdf import CertificateView, printed_text, render_batch_pdf, render_certificate_pdf
 from skillpass.issuer.progress import Progress
@@ -35,14 +36,8 @@ _TMP: Final = re.compile(r"\..+\.(\d+)\.tmp")
 _MAX_CHUNK: Final = 32
 
 
-class RenderError(Exception):
+class RenderError(SkillpassError):
     """Outputs that cannot be written; stable ``code`` and messages in Chinese and English."""
-
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from typing import IO, Any, Final
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 
+from skillpass.errors import SkillpassError
 from skillpass.issuer.progress import Progress
 from skillpass.schemas import normalise_name
 from skillpass.schemas.vocabulary import NO_WORK_TYPE
@@ -64,14 +65,8 @@ _EXCEL_SERIAL_RANGE: Final = (1, 2_958_465)
 _ID_DIGITS_EXCEL_KEEPS: Final = 15
 
 
-class RosterError(Exception):
+class RosterError(SkillpassError):
     """The roster as a whole cannot be read; ``code`` is stable, messages are in Chinese and English."""
-
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
 
 
 @dataclass(frozen=True)

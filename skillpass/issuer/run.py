@@ -29,6 +29,7 @@ from typing import Any, TextIO
 from skillpass.credential import DEFAULT_LIMITS, CertificateClaims, encode
 from skillpass.credential.directory import KeyEntry, Scope
 from skillpass.credential.qr_text import from_qr_text
+from skillpass.errors import SkillpassError
 from skillpass.issuer import journal as jn
 from skillpass.issuer.client import RegistryClient, RegistryError, RegistryUnavailableError, parse_scopes
 from skillpass.issuer.fonts import FontError, font_has_glyphs
@@ -97,14 +98,12 @@ class Exit(IntEnum):
     WAITING = 4
 
 
-class IssueError(Exception):
-    """A run that cannot go on; carries the exit code and a bilingual, actionable message."""
+class IssueError(SkillpassError):
+    """A run (or an issuer command) that cannot go on; carries the exit code and a bilingual,
+    actionable message."""
 
     def __init__(self, code: str, message_zh: str, message_en: str, exit_code: Exit = Exit.INPUT) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
+        super().__init__(code, message_zh, message_en)
         self.exit_code = exit_code
 
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
+from skillpass.errors import SkillpassError
 
-class KeyMaterialError(Exception):
+
+class KeyMaterialError(SkillpassError):
     """Base for key problems; ``code`` is stable, the messages are for people."""
-
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
 
 
 class KeyFileError(KeyMaterialError):

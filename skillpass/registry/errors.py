@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from skillpass.errors import SkillpassError
+
 # code -> (HTTP status, zh-CN, English). Codes are part of the API contract and are never renamed.
 ERRORS: dict[str, tuple[int, str, str]] = {
     "invalid_request": (422, "请求内容不符合接口要求", "the request does not follow the API"),
@@ -51,16 +53,13 @@ ERRORS: dict[str, tuple[int, str, str]] = {
 }
 
 
-class RegistryError(Exception):
+class RegistryError(SkillpassError):
     """A failure with a stable code; the HTTP layer turns it into the error JSON."""
 
     def __init__(self, code: str, detail: str = "", details: list[dict[str, Any]] | None = None) -> None:
         status, zh, en = ERRORS[code]
-        super().__init__(f"{code}: {en}" + (f" ({detail})" if detail else ""))
-        self.code = code
+        super().__init__(code, zh, en + (f": {detail}" if detail else ""), detail)
         self.status = status
-        self.message_zh = zh
-        self.message_en = en + (f": {detail}" if detail else "")
         self.details = details or []
 
     def to_json(self) -> dict[str, Any]:

@@ -12,6 +12,8 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 
+from skillpass.errors import CataloguedError
+
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
@@ -39,16 +41,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-class MerkleProofError(Exception):
+class MerkleProofError(CataloguedError):
     """A proof request or a proof that fails; ``code`` is stable, ``detail`` is English."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
-        zh, en = _MESSAGES[code]
-        super().__init__(f"{code}: {en}" + (f" ({detail})" if detail else ""))
-        self.code = code
-        self.message_zh = zh
-        self.message_en = en
-        self.detail = detail
+    catalogue = _MESSAGES
 
 
 def leaf_hash(data: bytes) -> bytes:

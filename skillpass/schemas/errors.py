@@ -9,18 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from skillpass.errors import SkillpassError
+
 if TYPE_CHECKING:
     from skillpass.schemas.issues import Issue
 
 
-class SchemasError(Exception):
+class SchemasError(SkillpassError):
     """Base of every error this package raises; callers may catch just this."""
-
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
 
 
 class CertificateNumberError(SchemasError):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from skillpass.errors import CataloguedError
+
 _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "registry_not_configured": (
         "未配置全国联网查询系统的地址",
@@ -46,16 +48,10 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
 }
 
 
-class VerifierError(Exception):
+class VerifierError(CataloguedError):
     """Base of the verifier's errors: a stable ``code``, messages for people, an English ``detail``."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
-        zh, en = _MESSAGES[code]
-        super().__init__(f"{code}: {en}" + (f" ({detail})" if detail else ""))
-        self.code = code
-        self.message_zh = zh
-        self.message_en = en
-        self.detail = detail
+    catalogue = _MESSAGES
 
 
 class TrustError(VerifierError):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from skillpass.errors import SkillpassError
 from skillpass.qrimage import read_texts
 
 __all__ = ["DEFAULT_IMAGE_LIMITS", "ImageError", "ImageKind", "ImageLimits", "decode_upload", "sniff"]
@@ -48,17 +49,13 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
 }
 
 
-class ImageError(Exception):
+class ImageError(SkillpassError):
     """An upload we refuse or cannot read; `status` is the HTTP status the service answers with."""
 
     def __init__(self, code: str, detail: str = "") -> None:
         status, zh, en = _ERRORS[code]
-        super().__init__(f"{code}: {en}" + (f" ({detail})" if detail else ""))
-        self.code = code
+        super().__init__(code, zh, en, detail)
         self.status = status
-        self.message_zh = zh
-        self.message_en = en
-        self.detail = detail
 
 
 class ImageKind(Enum):

@@ -27,6 +27,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from skillpass.errors import SkillpassError
 from skillpass.verifier.images import DEFAULT_IMAGE_LIMITS, ImageError, decode_upload
 from skillpass.verifier.verifier import HolderInput, Verdict, Verifier
 
@@ -71,17 +72,13 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class ServiceError(Exception):
+class ServiceError(SkillpassError):
     """A request the service refuses; `status` is its HTTP status."""
 
     def __init__(self, code: str, detail: str = "", *, status: int | None = None) -> None:
         default_status, zh, en = _ERRORS[code]
-        super().__init__(f"{code}: {en}" + (f" ({detail})" if detail else ""))
-        self.code = code
+        super().__init__(code, zh, en, detail)
         self.status = status or default_status
-        self.message_zh = zh
-        self.message_en = en
-        self.detail = detail
 
 
 # ---- request and response models (the response models document the API; verdicts are not re-validated)
