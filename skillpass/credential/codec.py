@@ -3,8 +3,8 @@ and ``verify`` (check the signature against a key the caller chose to trust)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from typing import NoReturn
 
 import cbor2
 
@@ -15,8 +15,17 @@ from skillpass.credential.errors import CredentialError
 from skillpass.credential.qr_text import from_qr_text, to_qr_text
 from skillpass.keys import PublicKey, Signer
 
-# Initial bytes of CBOR tags (major type 6, 0xC0–0xDB) and floats (0xF9–0xFB).
-_MAYBE_TAG_OR_FLOAT = re.compile(rb"[\xc0-\xdb\xf9-\xfb]")
+
+def _refuse_tag(*_: object) -> NoReturn:
+    raise ValueError("tags are not allowed in the claims")
+
+
+# Every tag cbor2 would otherwise decode itself (dates, bignums, shared references, regular
+# expressions, MIME, sets, ...); any other tag goes to ``_refuse_tag``.
+_REFUSED_SEMANTIC_TAGS = dict.fromkeys(
+    (0, 1, 2, 3, 4, 5, 25, 28, 29, 30, 35, 36, 37, 100, 256, 258, 260, 261, 262, 263, 270, 1004, 55799),
+    _refuse_tag,
+)
 
 
 @dataclass(frozen=True)
@@ -42,11 +51,11 @@ def encode(claims: CertificateClaims, signer: Signer) -> str:
 def decode(text: str, limits: Limits = DEFAULT_LIMITS) -> ParsedCredential:
     """Parse QR text through every format check; raises ``CredentialError`` with the first failure.
 
-    The payload's structural pre-scan is the costliest step after the signature, so it runs only
-    when a byte that could start a tag or a float appears anywhere in the payload. Without such a
-    byte the payload holds only integers, strings, arrays and maps; its size (already bounded)
-    bounds the item count, cbor2 neither preallocates nor nests past 400 levels, and the strict
-    claims parser refuses every shape but the certificate's.
+    The payload is decoded by cbor2 in its strict mode instead of being pre-scanned in Python
+    (the costliest step after the signature): nesting is capped at ``max_cbor_depth``,
+    indefinite lengths, duplicate keys and every tag are refused, the payload's size (already
+    bounded) bounds its item count, and the strict claims parser refuses every shape but the
+    certificate's (floats included).
     """
     data, compressed = from_qr_text(text, limits)
     if len(data) > limits.max_decompressed:
@@ -54,13 +63,16 @@ def decode(text: str, limits: Limits = DEFAULT_LIMITS) -> ParsedCredential:
     message = cose.decode_sign1(data, limits)
     cose.require_eddsa_with_kid(message)
     try:
-        if _MAYBE_TAG_OR_FLOAT.search(message.payload):
-            cose.check_structure(message.payload, limits)
-        raw_claims = cbor2.loads(message.payload)
+        raw_claims = cbor2.loads(
+            message.payload,
+            max_depth=limits.max_cbor_depth,
+            allow_indefinite=False,
+            allow_duplicate_keys=False,
+            tag_hook=_refuse_tag,
+            semantic_decoders=_REFUSED_SEMANTIC_TAGS,
+        )
     except (cbor2.CBORDecodeError, ValueError, TypeError) as e:
-        raise CredentialError("claims_invalid", "the payload is not CBOR") from e
-    except CredentialError as e:
-        raise CredentialError("claims_invalid", e.detail or e.code) from e
+        raise CredentialError("claims_invalid", f"the payload is not strict CBOR: {e}") from e
     return ParsedCredential(message, CertificateClaims.from_cwt(raw_claims), compressed)
 
 
