@@ -1,8 +1,8 @@
 """Registry benchmarks: status list re-signing (2^20 entries), approval of a 10,000-row batch, and
 public query latency (p50/p99) with N published certificates in PostgreSQL.
 
-    .venv/bin/python bench/bench_registry.py                      # N = 100,000, own PostgreSQL
-    .venv/bin/python bench/bench_registry.py --certificates 1000000
+    .venv/bin/python bench/bench_registry.py                      # N = 1,000,000, own PostgreSQL
+    .venv/bin/python bench/bench_registry.py --certificates 100000  # quicker
     .venv/bin/python bench/bench_registry.py --certificates 10000000 --database-url postgresql://...
 
 Without ``--database-url`` it starts a throwaway PostgreSQL (tests/harness/postgres.py, fsync off:
@@ -29,6 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from harness.postgres import fresh_database, start_postgres
 from harness.servers import serve_app
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measure import result
 
 from skillpass.credential.status_token import sign_status_list_token
 from skillpass.keys import Signer
@@ -70,9 +73,10 @@ def bench_status_list(signer: Signer) -> None:
                 status_list, signer, uri="https://r/0", issued_at=0, expires_at=86400, ttl=300
             )
             times.append(time.perf_counter() - start)
-        print(
-            f"status list re-sign, 2^20 entries, {share:.0%} set: median {statistics.median(times) * 1000:.1f} ms"
-        )
+        median_ms = statistics.median(times) * 1000
+        print(f"status list re-sign, 2^20 entries, {share:.0%} set: median {median_ms:.1f} ms")
+        result(f"status list re-sign (build, compress, sign), 2^20 entries, {share:.0%} set",
+               f"{median_ms:.1f} ms", "< 200 ms", median_ms < 200)  # fmt: skip
 
 
 def _settings(url: str, signer: Signer) -> Settings:
@@ -139,6 +143,10 @@ def bench_approval(reg: Registry, size: int) -> None:
     print(
         f"batch of {size} rows: submit + validate {submitted:.2f} s, approve (numbers + indices) {approved:.2f} s"
     )
+    result(
+        f"approve a {size:,}-row batch (numbers + status indices, one transaction)", f"{approved:.2f} s", "—"
+    )
+    result(f"submit + validate a {size:,}-row batch", f"{submitted:.2f} s", "—")
 
 
 def _load_certificates(reg: Registry, count: int) -> list[tuple[str, str]]:
@@ -211,6 +219,8 @@ def bench_query(reg: Registry, count: int) -> None:
             query.by_number(conn, number, name)
         in_process.append(time.perf_counter() - start)
     _report("query in process", in_process)
+    result(f"public query in process, {count:,} certificates in PostgreSQL", _figure(in_process), "p99 < 10 ms",
+           _percentile(in_process, 0.99) < 0.010)  # fmt: skip
     app = create_app(reg.settings)
     with serve_app(app) as url, httpx.Client(base_url=url) as client:
         over_http = []
@@ -228,7 +238,13 @@ def bench_query(reg: Registry, count: int) -> None:
             baseline.append(time.perf_counter() - start)
     app.state.registry.db.dispose()
     _report("query over HTTP", over_http)
+    result(f"public query over HTTP, {count:,} certificates in PostgreSQL", _figure(over_http), "p99 < 10 ms",
+           _percentile(over_http, 0.99) < 0.010)  # fmt: skip
     _report("GET /healthz over HTTP (transport baseline)", baseline)
+
+
+def _figure(samples: list[float]) -> str:
+    return f"p50 {_percentile(samples, 0.5) * 1000:.2f} ms, p99 {_percentile(samples, 0.99) * 1000:.2f} ms"
 
 
 def _report(label: str, samples: list[float]) -> None:
@@ -255,7 +271,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--certificates", type=int, default=100_000, help="published certificates to load")
+    parser.add_argument("--certificates", type=int, default=1_000_000, help="published certificates to load")
     parser.add_argument("--batch-rows", type=int, default=10_000)
     parser.add_argument("--database-url", help="an EMPTY PostgreSQL database (default: start one)")
     args = parser.parse_args()
