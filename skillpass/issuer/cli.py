@@ -29,7 +29,7 @@ from skillpass.issuer.run import Console, Exit, IssueError, IssueRequest, run_is
 from skillpass.keys import KeyMaterialError, Signer, read_private_key, to_jwk, write_private_key
 
 _STATUS_ACTIONS = {
-    "revoke": ("吊销证书（不可恢复）/ revoke a certificate (final)", "已吊销 revoked"),
+    "revoke": ("撤销证书（不可恢复）/ revoke a certificate (final)", "已撤销 revoked"),
     "suspend": ("暂停证书 / suspend a certificate", "已暂停 suspended"),
     "reinstate": ("恢复被暂停的证书 / reinstate a suspended certificate", "已恢复 reinstated"),
 }
