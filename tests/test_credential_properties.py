@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
+import cbor2
 from credential_fixtures import typical_claims
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skillpass.credential import CertificateClaims, CredentialError, MaskedId, decode, encode, verify
-from skillpass.credential.base45 import ALPHABET
+from skillpass.credential.base45 import ALPHABET, b45encode
+from skillpass.credential.constants import QR_PREFIX
+from skillpass.credential.cose import sig_structure
 from skillpass.keys import Signer
 from skillpass.schemas import vocabulary
 
@@ -79,3 +82,50 @@ def test_mutations_are_rejected_with_a_code(mutation: tuple[str, int, str]) -> N
         assert e.code
     else:
         raise AssertionError(f"mutation {mutation} was accepted")
+
+
+GOOD_COSE = decode(GOOD).cose_bytes
+
+
+@settings(max_examples=1000)
+@given(st.integers(0, len(GOOD_COSE) - 1), st.integers(0, 255), st.booleans())
+def test_mutated_cose_bytes_are_rejected_with_a_code(at: int, value: int, truncate: bool) -> None:
+    """Mutations below zlib and base45, where every COSE and CBOR check is reached."""
+    data = GOOD_COSE[:at] if truncate else GOOD_COSE[:at] + bytes([value]) + GOOD_COSE[at + 1 :]
+    if data == GOOD_COSE:
+        return
+    try:
+        verify(decode(QR_PREFIX + b45encode(data)), SIGNER.public_key)
+    except CredentialError as e:
+        assert e.code
+    else:
+        raise AssertionError(f"mutation at {at} was accepted")
+
+
+headers = st.recursive(
+    st.one_of(
+        st.integers(-70000, 70000), st.binary(max_size=10), st.text(max_size=5), st.booleans(), st.none()
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.integers(-5, 20), inner, max_size=4)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.integers(-5, 20), headers, max_size=5))
+def test_arbitrary_protected_headers_are_rejected_with_a_code_or_accepted_as_eddsa(
+    header: dict[int, object],
+) -> None:
+    protected = cbor2.dumps(header)
+    payload = decode(GOOD).sign1.payload
+    cose_bytes = cbor2.dumps(
+        cbor2.CBORTag(18, [protected, {}, payload, SIGNER.sign(sig_structure(protected, payload))])
+    )
+    try:
+        parsed = decode(QR_PREFIX + b45encode(cose_bytes))
+    except CredentialError as e:
+        assert e.code
+    else:
+        assert parsed.sign1.protected[1] in (-8, -19) and len(parsed.kid) == 8

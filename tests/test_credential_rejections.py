@@ -119,6 +119,22 @@ ATTACKS: dict[str, Callable[[], str]] = {
     "deep_nesting_bomb": lambda: _text(b"\x81" * 5000 + b"\x00"),
     "huge_declared_array": lambda: _text(b"\xd2\x9b\x00\x00\x00\x00\xff\xff\xff\xff"),
     "lowercase_base45": lambda: GOOD.lower().replace("sp1:", QR_PREFIX),
+    "alg_as_a_list": lambda: _sign1(protected={Header.ALG: [-8], Header.KID: SIGNER.kid}),
+    "alg_as_a_map": lambda: _sign1(protected={Header.ALG: {1: -8}, Header.KID: SIGNER.kid}),
+    "crit_label_as_a_list": lambda: _sign1(
+        protected={Header.ALG: -8, Header.CRIT: [[1]], Header.KID: SIGNER.kid}
+    ),
+    "duplicate_alg_in_protected": lambda: _sign1(protected=b"\xa3\x01\x26\x01\x27\x04\x48" + SIGNER.kid),
+    "trailing_bytes_after_claims": lambda: _sign1(
+        payload=cbor2.dumps(typical_claims().to_cwt()) + b"\xff\xff"
+    ),
+    "escape_sequence_in_name": lambda: _claims_payload(
+        lambda body: body.update({CertificateKey.HOLDER_NAME: "张\x1b[31m三"})
+    ),
+    "bidi_override_in_name": lambda: _claims_payload(
+        lambda body: body.update({CertificateKey.HOLDER_NAME: "张\u202e三"})
+    ),
+    "duplicate_key_in_claims": lambda: _sign1(payload=b"\xa1\x3a\x00\x01\x00\x00\xa2\x03\x03\x03\x04"),
 }
 
 
@@ -145,4 +161,4 @@ def test_every_changed_payload_byte_fails() -> None:
         text = _sign1(protected=protected, payload=bytes(tampered), signature=parsed.sign1.signature)
         with pytest.raises(CredentialError) as caught:
             verify(decode(text), SIGNER.public_key)
-        assert caught.value.code in {"signature_invalid", "claims_invalid"}
+        assert caught.value.code in {"signature_invalid", "claims_invalid", "cbor_trailing"}

@@ -173,8 +173,13 @@ def _text(
     body: Mapping[int, Any], key: CertificateKey, max_length: int, pattern: re.Pattern[str] | None = None
 ) -> str:
     value = body.get(key)
-    if not isinstance(value, str) or not 0 < len(value) <= max_length or value != value.strip():
-        raise CredentialError("claims_invalid", f"{key.name.lower()} must be text within limits")
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= max_length
+        or value != value.strip()
+        or not value.isprintable()  # no control or bidi-override characters reach a screen
+    ):
+        raise CredentialError("claims_invalid", f"{key.name.lower()} must be printable text within limits")
     if pattern is not None and not pattern.match(value):
         raise CredentialError("claims_invalid", f"{key.name.lower()} has the wrong form")
     return value

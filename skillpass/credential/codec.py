@@ -3,6 +3,7 @@ and ``verify`` (check the signature against a key the caller chose to trust)."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -35,6 +36,7 @@ class ParsedCredential:
     sign1: cose.Sign1
     claims: CertificateClaims
     compressed: bool
+    cose_bytes: bytes  # as signed and published: the registry's record holds their SHA-256
 
     @property
     def kid(self) -> bytes:
@@ -62,18 +64,29 @@ def decode(text: str, limits: Limits = DEFAULT_LIMITS) -> ParsedCredential:
         raise CredentialError("zlib_too_large", "the credential is larger than any valid one")
     message = cose.decode_sign1(data, limits)
     cose.require_eddsa_with_kid(message)
+    raw_claims = _strict_cbor(message.payload, limits)
+    return ParsedCredential(message, CertificateClaims.from_cwt(raw_claims), compressed, data)
+
+
+def _strict_cbor(payload: bytes, limits: Limits) -> object:
+    """Exactly one strictly encoded item: no tags, no indefinite lengths, no duplicate keys, no
+    nesting beyond the limit, and nothing after it."""
+    stream = io.BytesIO(payload)
+    decoder = cbor2.CBORDecoder(
+        stream,
+        max_depth=limits.max_cbor_depth,
+        allow_indefinite=False,
+        allow_duplicate_keys=False,
+        tag_hook=_refuse_tag,
+        semantic_decoders=_REFUSED_SEMANTIC_TAGS,
+    )
     try:
-        raw_claims = cbor2.loads(
-            message.payload,
-            max_depth=limits.max_cbor_depth,
-            allow_indefinite=False,
-            allow_duplicate_keys=False,
-            tag_hook=_refuse_tag,
-            semantic_decoders=_REFUSED_SEMANTIC_TAGS,
-        )
-    except (cbor2.CBORDecodeError, ValueError, TypeError) as e:
+        item = decoder.decode()
+    except (cbor2.CBORDecodeError, ValueError, TypeError, RecursionError) as e:
         raise CredentialError("claims_invalid", f"the payload is not strict CBOR: {e}") from e
-    return ParsedCredential(message, CertificateClaims.from_cwt(raw_claims), compressed)
+    if stream.tell() != len(payload):
+        raise CredentialError("cbor_trailing", "bytes follow the claims")
+    return item
 
 
 def verify(parsed: ParsedCredential, key: PublicKey) -> None:

@@ -111,10 +111,11 @@ def require_eddsa_with_kid(message: Sign1) -> None:
     if crit is not None and (
         not isinstance(crit, list | tuple)
         or not crit
-        or any(label not in _UNDERSTOOD_HEADERS for label in crit)
+        or any(type(label) is not int or label not in _UNDERSTOOD_HEADERS for label in crit)
     ):
         raise CredentialError("cose_unknown_critical")
-    if Header.ALG in message.unprotected or message.protected.get(Header.ALG) not in ACCEPTED_ALGORITHMS:
+    alg = message.protected.get(Header.ALG)
+    if Header.ALG in message.unprotected or type(alg) is not int or alg not in ACCEPTED_ALGORITHMS:
         raise CredentialError("cose_algorithm")
     if Header.KID in message.unprotected or len(message.kid) != KID_LENGTH:
         raise CredentialError("cose_kid")
@@ -171,7 +172,7 @@ def _protected_map(protected_bytes: bytes, limits: Limits) -> Mapping[Any, Any]:
         return {}
     try:
         check_structure(protected_bytes, limits)
-        header = cbor2.loads(protected_bytes)
+        header = cbor2.loads(protected_bytes, allow_duplicate_keys=False)
     except (CredentialError, cbor2.CBORDecodeError, ValueError, TypeError) as e:
         raise CredentialError("cose_protected_header", str(e)) from e
     if not isinstance(header, dict):

@@ -42,6 +42,6 @@ def open_document(data: bytes, key: PublicKey, typ: str, limits: Limits = DOCUME
     cose.verify_sign1(message, key)
     try:
         cose.check_structure(message.payload, limits)
-        return cbor2.loads(message.payload)
+        return cbor2.loads(message.payload, allow_duplicate_keys=False)
     except (cbor2.CBORDecodeError, ValueError, TypeError) as e:
         raise CredentialError("cbor_invalid", "the document's payload is not CBOR") from e
