@@ -4,6 +4,7 @@ problem per row (schema, scope, status, duplicates)."""
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -149,3 +150,60 @@ def test_review_reports_every_problem_per_row(database_url: str, tmp_path: Path)
         _report(api, "D", [roster_row(7, assessment_date="2026-06-01")])
         blocked = api.ok("POST", "/api/v1/batches/D/review", "reviewer", json={"approve_all_valid": True})
         assert blocked["rows"][0]["problems"][0]["code"] == "institution_not_active_at_issue"
+
+
+HUGE = 10**30
+
+
+def test_out_of_range_integers_are_refused(tmp_path: Path) -> None:
+    with _client(tmp_path) as (client, _):
+        for path, params in [
+            (f"/api/v1/status-lists/{HUGE}", {}),
+            ("/api/v1/status-lists/-1", {}),
+            ("/api/v1/audit/entries", {"start": HUGE}),
+            ("/api/v1/audit/entries", {"start": 0, "end": HUGE}),
+            ("/api/v1/audit/proof/inclusion", {"index": HUGE, "size": 1}),
+            ("/api/v1/audit/proof/inclusion", {"index": 0, "size": HUGE}),
+            ("/api/v1/audit/proof/consistency", {"old": 0, "new": HUGE}),
+            ("/api/v1/audit/proof/consistency", {"old": HUGE, "new": 1}),
+        ]:
+            response = client.get(path, params=params)
+            assert (response.status_code, response.json()["code"]) == (422, "invalid_request"), path
+
+
+def test_lone_surrogates_are_invalid_json_everywhere(database_url: str, tmp_path: Path) -> None:
+    with running_registry(database_url, tmp_path, query_burst=10_000) as api:
+        api.add_institution(CODE, Signer.generate())
+        row = json.dumps(roster_row(1), ensure_ascii=False)
+        bodies = [
+            b'{"holder_name": "\\ud800"}',
+            b'{"\\udfff": 1}',
+            b'{"batch_id": "S", "institution_code": "'
+            + CODE.encode()
+            + b'", "rows": ['
+            + row.encode()[:-1]
+            + b', "note": ["x", {"deep": "a\\udc00b"}]}]}',
+            (
+                '{"batch_id": "S2", "institution_code": "'
+                + CODE
+                + '", "rows": ['
+                + row.replace("张三丰", "\\ud800")
+                + "]}"
+            ).encode(),
+        ]
+        headers = {"Content-Type": "application/json"}
+        for path in POSTS:
+            for body in bodies:
+                response = api.call("POST", path, "admin", content=body, headers=headers)
+                assert (response.status_code, response.json()["code"]) == (400, "invalid_json"), (path, body)
+        pair = '{"holder_name": "\\ud83d\\ude00", "certificate_number": "Y000011000001263000001"}'
+        answer = api.call("POST", "/api/v1/certificates/query", content=pair.encode(), headers=headers)
+        assert answer.json()["code"] == "not_found"  # a surrogate PAIR is an ordinary character
+
+
+def test_huge_level_marks_the_row_invalid(database_url: str, tmp_path: Path) -> None:
+    with running_registry(database_url, tmp_path) as api:
+        api.add_institution(CODE, Signer.generate())
+        report = _report(api, "H", [roster_row(1, level=HUGE), roster_row(2, level=-HUGE), roster_row(3)])
+        assert [r["state"] for r in report] == ["invalid", "invalid", "pending"]
+        assert all(r["problems"] for r in report[:2])

@@ -29,6 +29,7 @@ from skillpass.schemas import validate_roster_row
 INVALID, PENDING, APPROVED, REJECTED, PUBLISHED = "invalid", "pending", "approved", "rejected", "published"
 CERTIFIED_STATES = (APPROVED, PUBLISHED)
 REVOKED = "revoked"
+_MIN_LEVEL, _MAX_LEVEL = 1, 5
 
 
 def holder_key(id_digest: str, occupation_code: str, level: int) -> tuple[str, str, int]:
@@ -75,7 +76,8 @@ def _row_values(raw: object, digests: Digests) -> dict[str, Any]:
         "occupation_code": _text(row, "occupation_code"),
         "occupation_name": _text(row, "occupation_name"),
         "work_type": _text(row, "work_type"),
-        "level": level if type(level) is int else 0,
+        # Only a level the schema accepts is stored: a huge integer would overflow the column.
+        "level": level if type(level) is int and _MIN_LEVEL <= level <= _MAX_LEVEL else 0,
         "assessment_date": assessment_date,
         "photo": row.get("photo") if isinstance(row.get("photo"), str) else None,
     }

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query
 from skillpass.registry import approval, batches, certificates, publication
 from skillpass.registry.deps import CallerDep, RegistryDep, require_reviewer, require_role
 from skillpass.registry.errors import RegistryError
+from skillpass.registry.json_body import CheckedJsonRoute
 from skillpass.registry.models import BatchIn, CertificateStatusIn, PublishIn, ReviewIn
 from skillpass.registry.tokens import ADMIN, INSTITUTION, REVIEWER
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=CheckedJsonRoute)
 InstitutionQuery = Annotated[str | None, Query(pattern=r"^[YS]\d{12}$")]
 
 

@@ -9,10 +9,11 @@ from fastapi import APIRouter
 
 from skillpass.registry import institutions as directory
 from skillpass.registry.deps import CallerDep, RegistryDep, require_institution, require_role
+from skillpass.registry.json_body import CheckedJsonRoute
 from skillpass.registry.models import InstitutionStatusIn, KeyIn, RetireIn, RevokeIn, TokenIn
 from skillpass.registry.tokens import ADMIN, create_token
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=CheckedJsonRoute)
 
 
 def _record(reg: RegistryDep, code: str) -> dict[str, Any]:

@@ -5,16 +5,23 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from skillpass.keys import to_jwk
 from skillpass.registry import certificates, query
 from skillpass.registry.deps import RegistryDep
 from skillpass.registry.errors import RegistryError
 from skillpass.registry.institutions import institution_json, load_institution, load_institutions
+from skillpass.registry.json_body import CheckedJsonRoute
 from skillpass.registry.models import ConfirmHolderIn, QueryIn
 
-router = APIRouter()
+router = APIRouter(route_class=CheckedJsonRoute)
+# Integers from paths and queries are bounded so that none reaches the database out of its column's
+# range (a 500); out of range is 422 ``invalid_request``.
+_MAX_LIST_ID = 2**31 - 1
+_MAX_INDEX = 2**53
+ListId = Annotated[int, Path(ge=0, le=_MAX_LIST_ID)]
+Index = Annotated[int, Query(ge=0, le=_MAX_INDEX)]
 COSE_TYPE = "application/cose"
 STATUS_LIST_TYPE = "application/statuslist+cwt"
 
@@ -68,7 +75,7 @@ def status_lists(reg: RegistryDep) -> dict[str, Any]:
 
 
 @router.get("/api/v1/status-lists/{list_id}", response_class=Response)
-def status_list(reg: RegistryDep, request: Request, list_id: int) -> Response:
+def status_list(reg: RegistryDep, request: Request, list_id: ListId) -> Response:
     """One Status List Token (CWT)."""
     token = reg.status_tokens.token(list_id, reg.now())
     return _signed(request, token.data, token.etag, STATUS_LIST_TYPE, reg.settings.status_list_ttl)
@@ -132,7 +139,7 @@ def audit_checkpoints(reg: RegistryDep) -> dict[str, Any]:
 
 @router.get("/api/v1/audit/entries")
 def audit_entries(
-    reg: RegistryDep, start: Annotated[int, Query(ge=0)] = 0, end: Annotated[int | None, Query(ge=0)] = None
+    reg: RegistryDep, start: Index = 0, end: Annotated[int | None, Query(ge=0, le=_MAX_INDEX)] = None
 ) -> dict[str, Any]:
     """Events in ``[start, end)`` (at most 10,000 at a time)."""
     stop = start + 1000 if end is None else end
@@ -141,15 +148,13 @@ def audit_entries(
 
 @router.get("/api/v1/audit/proof/inclusion")
 def audit_inclusion(
-    reg: RegistryDep, index: Annotated[int, Query(ge=0)], size: Annotated[int, Query(ge=1)]
+    reg: RegistryDep, index: Index, size: Annotated[int, Query(ge=1, le=_MAX_INDEX)]
 ) -> dict[str, Any]:
     """RFC 6962 inclusion proof."""
     return {"index": index, "size": size, "proof": reg.audit.inclusion(index, size)}
 
 
 @router.get("/api/v1/audit/proof/consistency")
-def audit_consistency(
-    reg: RegistryDep, old: Annotated[int, Query(ge=0)], new: Annotated[int, Query(ge=0)]
-) -> dict[str, Any]:
+def audit_consistency(reg: RegistryDep, old: Index, new: Index) -> dict[str, Any]:
     """RFC 6962 consistency proof."""
     return {"old": old, "new": new, "proof": reg.audit.consistency(old, new)}
