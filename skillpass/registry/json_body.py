@@ -9,7 +9,8 @@ parsed value), walks it and refuses such a body with 400 ``invalid_json``.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -43,7 +44,7 @@ def _is_json(request: Request) -> bool:
 class CheckedJsonRoute(APIRoute):
     """An API route whose JSON body is refused when it holds a lone surrogate."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """FastAPI's handler, preceded by the surrogate check."""
         handler = super().get_route_handler()
 
