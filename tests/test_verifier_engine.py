@@ -222,6 +222,19 @@ def test_key_retired_or_revoked_after_the_issue_date_still_vouches(
     assert verify(world.qr(), trust, NOW).valid
 
 
+def test_an_issue_date_in_the_future_is_invalid(world: World) -> None:
+    text = world.qr(issue_date=date(2026, 11, 27))
+    assert _failed(verify(text, world.trust(), NOW)) == ("invalid", "issue_date_future", "key_valid")
+
+
+def test_the_issue_date_is_read_on_the_registrys_calendar(world: World) -> None:
+    """20:00 UTC on the 24th is already the 25th in Beijing, where the registry dates certificates."""
+    evening_utc = int(datetime(2026, 11, 24, 20, tzinfo=UTC).timestamp())
+    assert verify(world.qr(issue_date=date(2026, 11, 25)), world.trust(), evening_utc).valid
+    late = verify(world.qr(issue_date=date(2026, 11, 26)), world.trust(), evening_utc)
+    assert late.code == "issue_date_future"
+
+
 # --- (5) institution active at the issue date ------------------------------------------------
 
 

@@ -23,13 +23,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Final
 
 from skillpass.credential import CertificateClaims, CredentialError, decode
-from skillpass.credential.constants import DEFAULT_LIMITS
 from skillpass.credential.directory import Directory, Institution, KeyEntry
-from skillpass.credential.qr_text import from_qr_text
 from skillpass.credential.status_list import StatusList
 from skillpass.keys import PublicKey
 from skillpass.schemas.vocabulary import LEVEL_NAMES_EN
@@ -64,6 +62,8 @@ __all__ = [
     "verify",
 ]
 
+#: The registry dates certificates in China Standard Time.
+CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
 #: Seconds of disagreement between our clock and the registry's that we tolerate (±5 minutes).
 CLOCK_SKEW: Final = 300
 
@@ -208,7 +208,10 @@ def verify(
     if not directory_fresh:
         return run.stop(_KEY_VALID, Failure("trust_expired"), claims, institution, confirmation)
 
-    # (4) key valid, (5) institution active, (6) within scope — all at the issue date
+    # (4) key valid, (5) institution active, (6) within scope — all at the issue date, which
+    # cannot lie in the future (the registry's calendar, with the tolerated clock skew)
+    if claims.issue_date > _registry_day(now + clock_skew):
+        return run.stop(_KEY_VALID, Failure("issue_date_future"), claims, institution, confirmation)
     window = trust.window_verdict(signing_key, claims)
     if window is not None:
         return run.stop(window[0], window[1], claims, institution, confirmation)
@@ -228,11 +231,16 @@ def verify(
 
     # (9) online only: the registry's record matches
     if is_online:
-        digest = hashlib.sha256(from_qr_text(qr_text, DEFAULT_LIMITS)[0]).hexdigest()
+        digest = hashlib.sha256(parsed.cose_bytes).hexdigest()
         failure = checks.registry_record(record, claims, digest)
         if failure is not None:
             return run.stop(_RECORD, failure, claims, institution, confirmation)
     return run.valid(claims, institution, confirmation)
+
+
+def _registry_day(unix: int) -> date:
+    """The registry's calendar day (China Standard Time, in which it dates certificates)."""
+    return datetime.fromtimestamp(unix, CHINA_STANDARD_TIME).date()
 
 
 def _window_checks(signing_key: _SigningKey, claims: CertificateClaims) -> tuple[int, Failure] | None:

@@ -53,6 +53,10 @@ FAILURES: Final[dict[str, Text]] = {
         "签名无效：证书内容已被改动，或不是由该机构签发",
         "the signature is invalid: the certificate was altered or not signed by this institution",
     ),
+    "issue_date_future": (
+        "证书的发证日期在未来：真实签发的证书不可能如此",
+        "the certificate is dated in the future: no genuinely issued certificate can be",
+    ),
     "key_not_yet_valid": (
         "证书的签发日期早于签名密钥的启用日期",
         "the certificate is dated before its signing key came into use",

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import threading
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -50,7 +52,11 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
     "method_not_allowed": (405, "不支持该请求方法", "method not allowed for this path"),
     "http_error": (400, "请求无法处理", "the request cannot be handled"),
     "internal_error": (500, "服务内部错误，请稍后重试", "internal error; please try again later"),
+    "busy": (503, "服务繁忙，请稍后重试", "the service is busy; please try again in a moment"),
 }
+# Image and PDF decoding may take a core and hundreds of MiB each: at most one per core at a time.
+_DECODE_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 2)
+_DECODE_WAIT_SECONDS = 10.0
 
 _SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
@@ -225,7 +231,7 @@ def _add_api_routes(app: FastAPI, verifier: Verifier) -> None:
     ) -> JSONResponse:
         """Read the QR code in a picture, then verify it; 422 `qr_not_found` when there is none."""
         data = await file.read(UPLOAD_LIMIT + 1)
-        qr_text = await run_in_threadpool(decode_upload, data)
+        qr_text = await run_in_threadpool(_decode_in_a_slot, data)
         holder = _holder_from_form(holder_name, holder_id_number)
         verdict = await _verify(verifier, qr_text, holder, online)
         return JSONResponse({**verdict.to_json(), "decoded_from": "image"})
@@ -243,6 +249,16 @@ def _add_api_routes(app: FastAPI, verifier: Verifier) -> None:
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
+
+
+def _decode_in_a_slot(data: bytes) -> str:
+    """``decode_upload`` when a decoding slot frees up in time; 503 ``busy`` otherwise."""
+    if not _DECODE_SLOTS.acquire(timeout=_DECODE_WAIT_SECONDS):
+        raise ServiceError("busy")
+    try:
+        return decode_upload(data)
+    finally:
+        _DECODE_SLOTS.release()
 
 
 def _add_page_routes(app: FastAPI) -> None:

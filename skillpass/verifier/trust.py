@@ -197,7 +197,7 @@ class TrustStore:
             try:
                 self.sync(int(self._clock()))
                 retry = self.config.min_ttl
-            except TrustError as e:
+            except Exception as e:
                 _log.warning("trust data refresh failed: %s", e)
                 if self._stop.wait(retry):
                     return

@@ -8,6 +8,7 @@ offline one, saying so in its ``note``.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -16,7 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
-from skillpass.credential import CredentialError, decode
+from skillpass.credential import CredentialError, ParsedCredential, decode
 from skillpass.verifier import engine, messages
 from skillpass.verifier.errors import RegistryUnavailableError
 from skillpass.verifier.trust import TrustStore, VerifierConfig
@@ -52,12 +53,13 @@ class Verifier:
         go_online = self.config.base_url is not None if online is None else online
         if not go_online:
             return engine.verify(text, trust, now, holder=holder, clock_skew=self.config.clock_skew)
-        number = _certificate_number(text)
-        if number is None or self.config.base_url is None:  # malformed: the offline verdict says why
+        parsed = _parsed(text)
+        if parsed is None or self.config.base_url is None:  # malformed: the offline verdict says why
             verdict = engine.verify(text, trust, now, holder=holder, clock_skew=self.config.clock_skew)
-            return verdict if number is None else _with_note(verdict, "registry_unreachable")
+            return verdict if parsed is None else _with_note(verdict, "registry_unreachable")
+        number = parsed.claims.certificate_number
         try:
-            record = self._record(number)
+            record = self._record(number, hashlib.sha256(parsed.cose_bytes).hexdigest())
         except RegistryUnavailableError:
             verdict = engine.verify(text, trust, now, holder=holder, clock_skew=self.config.clock_skew)
             return _with_note(verdict, "registry_unreachable")
@@ -127,10 +129,11 @@ class Verifier:
             self._client = httpx.Client(timeout=self.config.timeout)
         return self._client
 
-    def _record(self, number: str) -> RegistryRecord | None:
-        """``GET /certificates/{n}/record``; None when the registry has no such certificate."""
+    def _record(self, number: str, sha256: str) -> RegistryRecord | None:
+        """``GET /certificates/{n}/record?sha256=…``; None when the registry has no certificate with
+        that number and those exact bytes (it answers only to someone holding the credential)."""
         url = f"{self.config.base_url}/api/v1/certificates/{quote(number)}/record"
-        response = self._request("GET", url)
+        response = self._request("GET", url, params={"sha256": sha256})
         if response.status_code == 404:
             return None
         body = _json_object(response)
@@ -165,9 +168,9 @@ class Verifier:
         return response
 
 
-def _certificate_number(text: str) -> str | None:
+def _parsed(text: str) -> ParsedCredential | None:
     try:
-        return decode(text).claims.certificate_number
+        return decode(text)
     except CredentialError:
         return None
 
