@@ -11,7 +11,7 @@ for it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -102,10 +102,6 @@ class Institution:
         """The scope entry covering a certificate, if any."""
         return next((s for s in self.scopes if s.covers(occupation_code, level, work_type, on)), None)
 
-    def occupation_name(self, occupation_code: str) -> str | None:
-        """The filed name of an occupation code, for display."""
-        return next((s.occupation_name for s in self.scopes if s.occupation_code == occupation_code), None)
-
 
 @dataclass(frozen=True)
 class Directory:
@@ -116,22 +112,10 @@ class Directory:
     expires_at: int
     institutions: tuple[Institution, ...]
     status_list_base: str = ""
-    _by_kid: dict[bytes, tuple[Institution, KeyEntry]] = field(
-        init=False, repr=False, compare=False, default_factory=dict
-    )
-
-    def __post_init__(self) -> None:
-        for institution in self.institutions:
-            for key in institution.keys:
-                self._by_kid[key.kid] = (institution, key)
 
     def find_key(self, kid: bytes) -> tuple[Institution, KeyEntry] | None:
-        """The institution and key entry for a key id."""
-        return self._by_kid.get(kid)
-
-    def institution(self, code: str) -> Institution | None:
-        """An institution by its 13-character code."""
-        return next((i for i in self.institutions if i.code == code), None)
+        """The institution and key entry listed under a key id (verifiers index this themselves)."""
+        return next(((i, k) for i in self.institutions for k in i.keys if k.kid == kid), None)
 
     def to_payload(self) -> dict[str, Any]:
         """The CBOR-ready payload the registry signs."""
