@@ -15,6 +15,8 @@ import pytest
 from harness.servers import free_port, serve_app
 from playwright.sync_api import Page, expect
 
+from skillpass.demo.run import DEMO_PASSPHRASE
+from skillpass.registry.setup import init_registry
 from skillpass.verifier.service import create_app
 from skillpass.verifier.verifier import Verifier, VerifierConfig
 
@@ -120,3 +122,15 @@ def test_samples_verify_in_the_web_page(
             "data-result", "valid" if expected == "valid" else "invalid", timeout=15000
         )
         expect(verdict).to_contain_text(number)
+
+
+def test_an_interrupted_seeding_starts_again(tmp_path: Path) -> None:
+    """A first run killed after the registry existed but before seeding finished leaves no
+    `seeded.json`; the next run starts over instead of tripping on half-filed institutions."""
+    data_dir = tmp_path / "data"
+    init_registry(data_dir / "registry", None, DEMO_PASSPHRASE)
+    (data_dir / "work" / "institutions").mkdir(parents=True)
+    result = _demo(data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "starting again" in result.stdout
+    assert json.loads((data_dir / "seeded.json").read_text())["valid"]

@@ -27,9 +27,10 @@ def add_commands(subparsers: Any) -> None:
 def _demo(args: argparse.Namespace) -> int:
     from skillpass.demo.run import DemoOptions, run_demo
     from skillpass.demo.servers import DemoError
+    from skillpass.issuer.client import RegistryError
 
     options = DemoOptions(args.data_dir, args.host, args.registry_port, args.verifier_port, not args.no_serve)
     try:
         return run_demo(options)
-    except DemoError as e:
+    except (DemoError, RegistryError) as e:
         return report_error(e.code, e.message_zh, e.message_en)

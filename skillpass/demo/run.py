@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from skillpass.calendar import registry_day
 from skillpass.cli_support import PASSPHRASE_ENV
 from skillpass.demo.seed import SeedResult, copy_samples, seed
-from skillpass.demo.servers import BackgroundServer
+from skillpass.demo.servers import BackgroundServer, DemoError
 from skillpass.keys import to_jwk
 from skillpass.registry.app import create_app as create_registry_app
 from skillpass.registry.setup import ADMIN_TOKEN_FILE, KEY_FILE, init_registry, open_registry
+from skillpass.verifier.errors import TrustError
 from skillpass.verifier.service import create_app as create_verifier_app
 from skillpass.verifier.verifier import Verifier, VerifierConfig
 
@@ -44,6 +48,12 @@ def run_demo(options: DemoOptions) -> int:
     passphrase = os.environ.get(PASSPHRASE_ENV, DEMO_PASSPHRASE)
     registry_url = f"http://{options.host}:{options.registry_port}"
     registry_dir = data_dir / "registry"
+    if registry_dir.exists() and not (data_dir / SEEDED_FILE).exists():
+        print(
+            f"上次演示数据生成未完成，重新开始 / the last seeding was interrupted; starting again in {data_dir}"
+        )
+        for partial in (registry_dir, data_dir / "work", data_dir / "samples", data_dir / "verifier-cache"):
+            shutil.rmtree(partial, ignore_errors=True)
     if not (registry_dir / KEY_FILE).exists():
         init_registry(registry_dir, None, passphrase, public_url=registry_url)
     settings = open_registry(registry_dir, passphrase, public_url=registry_url)
@@ -59,7 +69,10 @@ def run_demo(options: DemoOptions) -> int:
                 registry_key=settings.signer.public_key,
             )
         )
-        verifier.store.sync(int(datetime.now(UTC).timestamp()))
+        try:
+            verifier.store.sync(int(datetime.now(UTC).timestamp()))
+        except TrustError as e:
+            raise DemoError(e.code, e.message_zh, e.message_en) from e
         _print_summary(options, data_dir, result)
         if options.serve:
             _serve_verifier(verifier, options)
@@ -76,7 +89,7 @@ def _seeded(data_dir: Path, registry_url: str, registry_dir: Path, passphrase: s
     print(f"正在生成演示数据 / seeding the demo in {data_dir} …", flush=True)
     admin_token = (registry_dir / ADMIN_TOKEN_FILE).read_text(encoding="utf-8").strip()
     work_dir = data_dir / "work"
-    result = seed(registry_url, admin_token, work_dir, passphrase, datetime.now(UTC).date(), say=print)
+    result = seed(registry_url, admin_token, work_dir, passphrase, registry_day(time.time()), say=print)
     copy_samples(work_dir, data_dir / "samples")
     marker.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
     return result

@@ -108,7 +108,7 @@ def _file_institution(
         key_file.unlink()
     write_private_key(key_file, signer, passphrase)
     with RegistryClient(str(admin.base_url), token) as client:
-        client.register_key(pilot.code, to_jwk(signer.public_key), date(today.year, 1, 1))
+        client.register_key(pilot.code, to_jwk(signer.public_key), today)
     return credentials
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from skillpass.cli_support import report_error
 from skillpass.verifier.errors import TrustError
-from skillpass.verifier.images import ImageError, decode_upload
+from skillpass.verifier.images import DEFAULT_IMAGE_LIMITS, ImageError, decode_upload
 from skillpass.verifier.trust import VerifierConfig, default_cache_dir, load_registry_key
 from skillpass.verifier.verdict import FAIL, INDETERMINATE, NOT_RUN_OUTCOME, PASS, VALID, HolderInput, Verdict
 from skillpass.verifier.verifier import Verifier
@@ -107,7 +107,8 @@ def _read_target(target: str) -> str:
     path = Path(target)
     if not path.is_file():
         return target.strip()
-    data = path.read_bytes()
+    with path.open("rb") as handle:
+        data = handle.read(DEFAULT_IMAGE_LIMITS.max_bytes + 1)  # decode_upload refuses anything larger
     if path.suffix.lower() == ".txt" or data.lstrip()[:2] == b"SP":
         return data.decode("utf-8", errors="replace").strip()
     return decode_upload(data)

@@ -23,9 +23,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from typing import Any, Final
 
+from skillpass.calendar import registry_day
 from skillpass.credential import CertificateClaims, CredentialError, decode
 from skillpass.credential.directory import Directory, Institution, KeyEntry
 from skillpass.credential.status_list import StatusList
@@ -62,8 +63,6 @@ __all__ = [
     "verify",
 ]
 
-#: The registry dates certificates in China Standard Time.
-CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
 #: Seconds of disagreement between our clock and the registry's that we tolerate (±5 minutes).
 CLOCK_SKEW: Final = 300
 
@@ -210,7 +209,7 @@ def verify(
 
     # (4) key valid, (5) institution active, (6) within scope — all at the issue date, which
     # cannot lie in the future (the registry's calendar, with the tolerated clock skew)
-    if claims.issue_date > _registry_day(now + clock_skew):
+    if claims.issue_date > registry_day(now + clock_skew):
         return run.stop(_KEY_VALID, Failure("issue_date_future"), claims, institution, confirmation)
     window = trust.window_verdict(signing_key, claims)
     if window is not None:
@@ -236,11 +235,6 @@ def verify(
         if failure is not None:
             return run.stop(_RECORD, failure, claims, institution, confirmation)
     return run.valid(claims, institution, confirmation)
-
-
-def _registry_day(unix: int) -> date:
-    """The registry's calendar day (China Standard Time, in which it dates certificates)."""
-    return datetime.fromtimestamp(unix, CHINA_STANDARD_TIME).date()
 
 
 def _window_checks(signing_key: _SigningKey, claims: CertificateClaims) -> tuple[int, Failure] | None:

@@ -1,0 +1,13 @@
+"""The registry's calendar: certificates, keys and scopes are dated in China Standard Time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Final
+
+CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
+
+
+def registry_day(unix: float) -> date:
+    """The calendar day, in China Standard Time, of a moment given in seconds since the epoch."""
+    return datetime.fromtimestamp(unix, CHINA_STANDARD_TIME).date()
