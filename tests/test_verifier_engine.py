@@ -219,7 +219,17 @@ def test_key_retired_or_revoked_after_the_issue_date_still_vouches(
     world: World, changes: dict[str, date]
 ) -> None:
     trust = world.trust(world.directory(world.institution(keys=(world.key_entry(**changes),))))
-    assert verify(world.qr(), trust, NOW).valid
+    verdict = verify(world.qr(), trust, NOW)
+    assert verdict.valid
+    later_revoked = "revoked" in changes
+    assert (verdict.note is not None and verdict.note["code"] == "key_later_revoked") is later_revoked
+
+
+def test_a_later_revoked_key_needs_no_caveat_online(world: World) -> None:
+    text = world.qr()
+    trust = world.trust(world.directory(world.institution(keys=(world.key_entry(revoked=ISSUE + DAY),))))
+    verdict = verify(text, trust, NOW, record=_record(text))
+    assert verdict.valid and verdict.note is None
 
 
 def test_an_issue_date_in_the_future_is_invalid(world: World) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Final
 
@@ -234,7 +234,13 @@ def verify(
         failure = checks.registry_record(record, claims, digest)
         if failure is not None:
             return run.stop(_RECORD, failure, claims, institution, confirmation)
-    return run.valid(claims, institution, confirmation)
+    verdict = run.valid(claims, institution, confirmation)
+    if signing_key.entry.revoked is not None and not is_online:
+        # A key revoked after the issue date still vouches for it, but whoever leaked it can date
+        # a forgery before the revocation: only the registry's record tells them apart.
+        zh, en = messages.KEY_LATER_REVOKED
+        return replace(verdict, note={"code": "key_later_revoked", "message_zh": zh, "message_en": en})
+    return verdict
 
 
 def _window_checks(signing_key: _SigningKey, claims: CertificateClaims) -> tuple[int, Failure] | None:

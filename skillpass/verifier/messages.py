@@ -145,6 +145,11 @@ REGISTRY_UNREACHABLE: Final[Text] = (
     "无法连接全国联网查询系统，已改用本机数据离线核验",
     "the national registry could not be reached; verified offline with local data instead",
 )
+KEY_LATER_REVOKED: Final[Text] = (
+    "签名密钥后来被吊销：离线无法排除用泄露的密钥倒签伪造，请联网核验",
+    "the signing key was later revoked: offline, a back-dated forgery with the leaked key cannot be"
+    " ruled out; verify online",
+)
 HOLDER_CHECK_OFFLINE: Final[Text] = (
     "无法联网核对持证人，已改用证书中的姓名和部分证件号码比对",
     "the registry could not confirm the holder; compared with the name and masked ID in the QR instead",
