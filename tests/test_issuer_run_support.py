@@ -10,16 +10,18 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from harness.servers import serve_app
 
+from skillpass.calendar import registry_day
 from skillpass.keys import Signer, to_jwk, write_private_key
 from skillpass.registry.app import create_app
 from skillpass.registry.setup import init_registry
@@ -42,8 +44,8 @@ HEADERS = (
 
 
 def today() -> date:
-    """The registry's day (it keeps UTC)."""
-    return datetime.now(UTC).date()
+    """The registry's day (China Standard Time)."""
+    return registry_day(time.time())
 
 
 def resident_id(serial: int) -> str:

@@ -40,7 +40,7 @@ def _cases(state: dict[str, Any]) -> list[tuple[str, str, Any, set[str]]]:
         (
             "POST",
             f"/api/v1/institutions/{OWN}/keys",
-            {"jwk": to_jwk(SPARE_KEY.public_key), "valid_from": "2026-01-01"},
+            {"jwk": to_jwk(SPARE_KEY.public_key), "valid_from": "2026-06-15"},
             {"admin", "own"},
         ),
         (

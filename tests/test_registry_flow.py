@@ -148,7 +148,7 @@ def test_trust_list_and_keys_describe_the_directory(database_url: str, tmp_path:
             open_document(api.call("GET", "/api/v1/trust-list").content, _registry_key(api), TYP_DIRECTORY)
         )
         assert again.sequence > directory.sequence
-        institution = again.institution(CODE)
+        institution = next((i for i in again.institutions if i.code == CODE), None)
         assert institution is not None and institution.status_on(date(2026, 6, 15)) == "suspended"
         assert institution.status_on(date(2026, 6, 14)) == "active"
         jwks = api.ok("GET", "/api/v1/keys")["keys"]

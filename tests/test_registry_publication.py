@@ -17,7 +17,7 @@ RETIRED_KEY, REVOKED_KEY, UNKNOWN_KEY = Signer.generate(), Signer.generate(), Si
 
 def _register(api: Api, signer: Signer) -> str:
     body = {"jwk": to_jwk(signer.public_key), "valid_from": "2024-01-01"}
-    return str(api.ok("POST", f"/api/v1/institutions/{OWN}/keys", OWN, json=body)["kid"])
+    return str(api.ok("POST", f"/api/v1/institutions/{OWN}/keys", "admin", json=body)["kid"])
 
 
 def _publish(api: Api, row: int, qr: str) -> dict[str, Any]:

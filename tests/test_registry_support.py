@@ -127,7 +127,8 @@ class Api:
         return token
 
     def add_institution(self, code: str = "Y000011000001", signer: Signer | None = None) -> str:
-        """File an institution, give it a token (named by its code) and register a key valid from 2024."""
+        """File an institution, give it a token (named by its code) and register a key valid from 2024
+        (the administrator registers it: an institution may not backdate its keys)."""
         self.ok("POST", "/api/v1/institutions", "admin", json=institution_record(code))
         self.tokens[code] = self.new_token("institution", code)
         if signer is not None:
@@ -135,7 +136,7 @@ class Api:
             self.ok(
                 "POST",
                 f"/api/v1/institutions/{code}/keys",
-                code,
+                "admin",
                 json={"jwk": jwk, "valid_from": "2024-01-01"},
             )
         return code

@@ -13,11 +13,13 @@ import argparse
 import json
 import stat
 import sys
+import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from skillpass.calendar import registry_day
 from skillpass.cli_support import read_passphrase
 from skillpass.issuer.client import (
     RegistryClient,
@@ -235,8 +237,8 @@ def _client(args: argparse.Namespace, credentials: Credentials) -> RegistryClien
 
 
 def _today() -> date:
-    """The registry's calendar day (it keeps time in UTC); the one place this module reads the clock."""
-    return datetime.now(UTC).date()
+    """The registry's calendar day (China Standard Time); the one place this module reads the clock."""
+    return registry_day(time.time())
 
 
 def _fail(e: IssueError | RegistryError | KeyMaterialError) -> int:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
+from skillpass.calendar import CHINA_STANDARD_TIME
 from skillpass.registry.settings import Clock
 
 # The registry's calendar is China Standard Time: an approval at 01:00 in Beijing is issued that day.
-REGISTRY_TZ = timezone(timedelta(hours=8), "CST")
+REGISTRY_TZ = CHINA_STANDARD_TIME
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,22 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     "key_exists": (409, "该公钥已登记", "this key is already registered"),
     "key_unknown": (404, "密钥不存在", "no such key for this institution"),
     "key_state": (409, "密钥已停用或吊销", "the key is already retired or revoked"),
+    "key_backdated": (
+        422,
+        "机构只能登记自今日起生效的公钥；更早的生效日期请联系登记系统管理员",
+        "an institution registers keys valid from today on; ask the registry's administrator for an earlier day",
+    ),
+    "key_revoke_future": (422, "吊销日期不能晚于今天", "the revocation day cannot be after today"),
+    "key_retire_early": (
+        422,
+        "停用日期不能早于公钥生效日期",
+        "the retirement day cannot be before valid_from",
+    ),
+    "institution_not_active": (
+        409,
+        "机构今日不是正常状态，不能变更密钥；请联系登记系统管理员",
+        "the institution is not active today and may not change its keys; ask the registry's administrator",
+    ),
     "batch_conflict": (409, "同一批次号已提交了不同的内容", "this batch id was submitted with other content"),
     "batch_ambiguous": (
         409,

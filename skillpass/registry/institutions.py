@@ -10,7 +10,14 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from skillpass.credential.directory import INSTITUTION_STATUSES, Institution, KeyEntry, Scope, StatusChange
+from skillpass.credential.directory import (
+    ACTIVE,
+    INSTITUTION_STATUSES,
+    Institution,
+    KeyEntry,
+    Scope,
+    StatusChange,
+)
 from skillpass.keys import PublicKeyError, from_jwk
 from skillpass.keys.recipes import b64url, b64url_decode
 from skillpass.registry.audit import append_event
@@ -159,10 +166,24 @@ def set_status(
 
 
 def register_key(
-    conn: Connection, code: str, jwk: object, valid_from: date, valid_until: date | None, now: Now, actor: str
+    conn: Connection,
+    code: str,
+    jwk: object,
+    valid_from: date,
+    valid_until: date | None,
+    now: Now,
+    actor: str,
+    *,
+    by_admin: bool,
 ) -> str:
-    """Register an institution's public key; returns its kid (base64url)."""
-    _institution_row(conn, code)
+    """Register an institution's public key; returns its kid (base64url).
+
+    An institution registers keys valid from today on only: a stolen institution token must not be
+    able to vouch for certificates dated before the theft. The administrator may set any day.
+    """
+    _require_key_write(conn, code, now, by_admin=by_admin)
+    if not by_admin and valid_from < now.today:
+        raise RegistryError("key_backdated", f"valid_from {valid_from.isoformat()} < {now.today.isoformat()}")
     try:
         key = from_jwk(jwk)
     except PublicKeyError as e:
@@ -199,11 +220,16 @@ def register_key(
     return key.kid_b64
 
 
-def retire_key(conn: Connection, code: str, kid: str, retired: date, now: Now, actor: str) -> None:
+def retire_key(
+    conn: Connection, code: str, kid: str, retired: date, now: Now, actor: str, *, by_admin: bool
+) -> None:
     """Mark a rotated key retired: it keeps vouching for what it signed up to that day."""
+    _require_key_write(conn, code, now, by_admin=by_admin)
     row = _key_row(conn, code, kid)
     if row.retired is not None or row.revoked is not None:
         raise RegistryError("key_state", kid)
+    if retired < row.valid_from:
+        raise RegistryError("key_retire_early", f"{retired.isoformat()} < {row.valid_from.isoformat()}")
     conn.execute(update(institution_keys).where(institution_keys.c.kid == kid).values(retired=retired))
     bump_directory(conn)
     append_event(
@@ -217,26 +243,43 @@ def retire_key(conn: Connection, code: str, kid: str, retired: date, now: Now, a
 
 
 def revoke_key(
-    conn: Connection, code: str, kid: str, revoked: date, reason: str, now: Now, actor: str
+    conn: Connection, code: str, kid: str, revoked: date, reason: str, now: Now, actor: str, *, by_admin: bool
 ) -> None:
-    """Revoke a compromised key from a day: credentials issued from then on fail."""
+    """Revoke a compromised key from a day: credentials issued from then on fail.
+
+    The day is never in the future (a revocation is a finding, not a plan). A key already revoked
+    may be revoked again only from an EARLIER day (the compromise turned out to be older): the key
+    shows the earlier day, and the audit log keeps both events, so no history is rewritten.
+    """
+    _require_key_write(conn, code, now, by_admin=by_admin)
+    if revoked > now.today:
+        raise RegistryError("key_revoke_future", f"{revoked.isoformat()} > {now.today.isoformat()}")
     row = _key_row(conn, code, kid)
-    if row.revoked is not None:
-        raise RegistryError("key_state", kid)
+    if row.revoked is not None and revoked >= row.revoked:
+        raise RegistryError(
+            "key_state", f"{kid} is revoked from {row.revoked.isoformat()}; only an earlier day"
+        )
     conn.execute(
         update(institution_keys)
         .where(institution_keys.c.kid == kid)
         .values(revoked=revoked, revoke_reason=reason)
     )
     bump_directory(conn)
-    append_event(
-        conn,
-        time=now.unix,
-        actor=actor,
-        action="key.revoke",
-        subject=code,
-        data={"kid": kid, "revoked": revoked.isoformat(), "reason": reason},
-    )
+    data = {"kid": kid, "revoked": revoked.isoformat(), "reason": reason}
+    if row.revoked is not None:
+        data["previously_revoked"] = row.revoked.isoformat()
+    append_event(conn, time=now.unix, actor=actor, action="key.revoke", subject=code, data=data)
+
+
+def _require_key_write(conn: Connection, code: str, now: Now, *, by_admin: bool) -> None:
+    """The institution exists; and, unless the administrator acts, it is active today.
+
+    A suspended or removed institution must not change its keys (a stolen token of a removed
+    institution would otherwise still vouch for new credentials); the administrator still may.
+    """
+    institution = load_institution(conn, code)
+    if not by_admin and institution.status_on(now.today) != ACTIVE:
+        raise RegistryError("institution_not_active", f"{code} is {institution.status_on(now.today)} today")
 
 
 def _institution_row(conn: Connection, code: str) -> Any:

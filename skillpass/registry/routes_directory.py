@@ -59,7 +59,14 @@ def register_key(reg: RegistryDep, who: CallerDep, code: str, body: KeyIn) -> di
     now = reg.now()
     kid = reg.db.write(
         lambda conn: directory.register_key(
-            conn, code, body.jwk, body.valid_from, body.valid_until, now, who.actor
+            conn,
+            code,
+            body.jwk,
+            body.valid_from,
+            body.valid_until,
+            now,
+            who.actor,
+            by_admin=who.role == ADMIN,
         )
     )
     return {"kid": kid, "institution": _record(reg, code)}
@@ -71,7 +78,9 @@ def retire_key(reg: RegistryDep, who: CallerDep, code: str, kid: str, body: Reti
     require_institution(who, code)
     now = reg.now()
     reg.db.write(
-        lambda conn: directory.retire_key(conn, code, kid, body.retired or now.today, now, who.actor)
+        lambda conn: directory.retire_key(
+            conn, code, kid, body.retired or now.today, now, who.actor, by_admin=who.role == ADMIN
+        )
     )
     return _record(reg, code)
 
@@ -83,7 +92,14 @@ def revoke_key(reg: RegistryDep, who: CallerDep, code: str, kid: str, body: Revo
     now = reg.now()
     reg.db.write(
         lambda conn: directory.revoke_key(
-            conn, code, kid, body.revoked or now.today, body.reason, now, who.actor
+            conn,
+            code,
+            kid,
+            body.revoked or now.today,
+            body.reason,
+            now,
+            who.actor,
+            by_admin=who.role == ADMIN,
         )
     )
     return _record(reg, code)

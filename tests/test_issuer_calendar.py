@@ -1,0 +1,18 @@
+"""The issuer and the registry share one calendar: China Standard Time, not UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from skillpass.calendar import registry_day
+from skillpass.registry.clock import Now
+
+
+def test_the_registry_day_starts_eight_hours_before_utc() -> None:
+    assert registry_day(datetime(2026, 6, 14, 15, 59, tzinfo=UTC).timestamp()) == date(2026, 6, 14)
+    assert registry_day(datetime(2026, 6, 14, 16, 0, tzinfo=UTC).timestamp()) == date(2026, 6, 15)
+
+
+def test_the_registry_and_the_issuer_agree_on_today() -> None:
+    late_evening_utc = datetime(2026, 6, 14, 17, 30, tzinfo=UTC)
+    assert Now(late_evening_utc).today == registry_day(late_evening_utc.timestamp()) == date(2026, 6, 15)
