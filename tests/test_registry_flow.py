@@ -3,13 +3,16 @@ numbering, publication, public query, status changes, status list tokens, trust 
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from test_registry_support import Api, roster_row, running_registry, sign_row
 
+from skillpass.credential.constants import DEFAULT_LIMITS
 from skillpass.credential.directory import Directory
+from skillpass.credential.qr_text import from_qr_text
 from skillpass.credential.signed_document import TYP_DIRECTORY, open_document
 from skillpass.credential.status_list import Status
 from skillpass.credential.status_token import open_status_list_token
@@ -82,7 +85,7 @@ def test_flow_numbers_publishes_and_answers_queries(database_url: str, tmp_path:
 
 def test_status_changes_show_in_signed_status_list(database_url: str, tmp_path: Path) -> None:
     with running_registry(database_url, tmp_path) as api:
-        rows, _ = _publish_two(api)
+        rows, ids = _publish_two(api)
         numbers = [r["certificate"]["certificate_number"] for r in rows]
         refs = [r["certificate"]["status"] for r in rows]
         listing = api.ok("GET", "/api/v1/status-lists")["status_lists"]
@@ -121,8 +124,10 @@ def test_status_changes_show_in_signed_status_list(database_url: str, tmp_path: 
             "code"
         ] == ("status_change_invalid")
         api.ok("POST", f"/api/v1/certificates/{numbers[1]}/status", CODE, json=reinstate)
-        record = api.ok("GET", f"/api/v1/certificates/{numbers[1]}/record")
-        assert record["status"] == "valid" and len(record["credential_sha256"]) == 64
+        qr = sign_row(rows[1], ids[1], INSTITUTION_KEY)  # Ed25519 is deterministic: the published bytes
+        digest = hashlib.sha256(from_qr_text(qr, DEFAULT_LIMITS)[0]).hexdigest()
+        record = api.ok("GET", f"/api/v1/certificates/{numbers[1]}/record", params={"sha256": digest})
+        assert record["status"] == "valid" and record["credential_sha256"] == digest
 
 
 def _registry_key(api: Api):  # type: ignore[no-untyped-def]

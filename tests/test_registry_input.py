@@ -103,6 +103,13 @@ def test_public_queries_are_rate_limited(tmp_path: Path) -> None:
         assert limited.json()["code"] == "rate_limited" and limited.headers["retry-after"] == "1"
 
 
+def test_the_record_endpoint_is_rate_limited(tmp_path: Path) -> None:
+    with _client(tmp_path, query_burst=3, query_rate_per_second=0.001) as (client, _):
+        path = "/api/v1/certificates/Y000011000001263000001/record"
+        codes = [client.get(path, params={"sha256": "a" * 64}).status_code for _ in range(5)]
+        assert codes == [404, 404, 404, 429, 429]
+
+
 def _wrong_check(id_number: str) -> str:
     return id_number[:-1] + ("0" if id_number[-1] != "0" else "1")
 

@@ -3,11 +3,14 @@ date, carrying exactly the approved claims, for an approved row."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from test_registry_support import Api, roster_row, running_registry, sign_row
 
+from skillpass.credential.constants import DEFAULT_LIMITS
+from skillpass.credential.qr_text import from_qr_text
 from skillpass.keys import Signer, to_jwk
 
 OWN, OTHER = "Y000011000001", "S000011000002"
@@ -97,5 +100,21 @@ def test_publication_rejects_each_kind_of_bad_credential(database_url: str, tmp_
         second_key = Signer.generate()
         _register(api, second_key)
         assert code_for(sign_row(approved, id1, second_key)) == "already_published"
-        record = api.ok("GET", f"/api/v1/certificates/{approved['certificate']['certificate_number']}/record")
-        assert record["status"] == "valid"
+        number = approved["certificate"]["certificate_number"]
+        digest = hashlib.sha256(from_qr_text(good, DEFAULT_LIMITS)[0]).hexdigest()
+        record = api.ok("GET", f"/api/v1/certificates/{number}/record", params={"sha256": digest})
+        assert record["status"] == "valid" and record["credential_sha256"] == digest
+        upper = api.ok("GET", f"/api/v1/certificates/{number}/record", params={"sha256": digest.upper()})
+        assert upper == record
+        # Without the exact digest of the published bytes the record does not exist.
+        for params in (
+            {},
+            {"sha256": "0" * 64},
+            {"sha256": digest[:-1]},
+            {"sha256": digest + "0"},
+            {"sha256": "x"},
+        ):
+            hidden = api.call("GET", f"/api/v1/certificates/{number}/record", params=params)
+            assert (hidden.status_code, hidden.json()["code"]) == (404, "not_found"), params
+        missing = api.call("GET", f"/api/v1/certificates/{number[:-1]}9/record", params={"sha256": digest})
+        assert missing.json() == hidden.json()

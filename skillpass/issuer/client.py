@@ -10,6 +10,7 @@ are final and never retried.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
@@ -17,7 +18,9 @@ from typing import Any
 
 import httpx
 
+from skillpass.credential.constants import DEFAULT_LIMITS
 from skillpass.credential.directory import Scope
+from skillpass.credential.qr_text import from_qr_text
 
 API = "/api/v1"
 DEFAULT_TIMEOUT = 30.0
@@ -139,9 +142,16 @@ class RegistryClient:
             raise _malformed("publish results")
         return [_object(r) for r in results]
 
-    def record(self, certificate_number: str) -> dict[str, Any]:
-        """The published record of a certificate (status, SHA-256 of the published COSE bytes)."""
-        return _object(self._call("GET", f"{API}/certificates/{certificate_number}/record"))
+    def record(self, certificate_number: str, qr: str) -> dict[str, Any] | None:
+        """The published record of a certificate if the registry publishes exactly the credential
+        ``qr`` (the registry answers only to a holder of the credential: it is asked with the SHA-256
+        of the COSE bytes); None when it publishes no such credential under that number."""
+        digest = credential_sha256(qr)
+        path = f"{API}/certificates/{certificate_number}/record"
+        try:
+            return _object(self._call("GET", path, params={"sha256": digest}))
+        except RegistryNotFoundError:
+            return None
 
     def set_status(self, certificate_number: str, action: str, reason: str) -> dict[str, Any]:
         """Revoke, suspend or reinstate one of the institution's certificates."""
@@ -150,13 +160,19 @@ class RegistryClient:
 
     # Transport -------------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> object:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> object:
         """One request with retries on connection errors and 5xx; the JSON answer or a typed error."""
         delay = _BACKOFF_START
         for attempt in range(self._retries + 1):
             last = attempt == self._retries
             try:
-                response = self._http.request(method, path, json=body)
+                response = self._http.request(method, path, json=body, params=params)
             except httpx.TransportError as e:
                 if last:
                     raise _unreachable(self.base_url, str(e)) from e
@@ -168,6 +184,11 @@ class RegistryClient:
             self._sleep(delay)
             delay = min(delay * 2, _BACKOFF_MAX)
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
+
+
+def credential_sha256(qr: str) -> str:
+    """Hex SHA-256 of the COSE bytes inside a QR text (what the registry stores for a publication)."""
+    return hashlib.sha256(from_qr_text(qr, DEFAULT_LIMITS)[0]).hexdigest()
 
 
 def parse_scopes(record: Mapping[str, Any]) -> list[Scope]:

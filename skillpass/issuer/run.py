@@ -26,9 +26,8 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any, TextIO
 
-from skillpass.credential import DEFAULT_LIMITS, CertificateClaims, encode
+from skillpass.credential import CertificateClaims, encode
 from skillpass.credential.directory import KeyEntry, Scope
-from skillpass.credential.qr_text import from_qr_text
 from skillpass.errors import SkillpassError
 from skillpass.issuer import journal as jn
 from skillpass.issuer.client import RegistryClient, RegistryError, RegistryUnavailableError, parse_scopes
@@ -342,10 +341,7 @@ class _Run:
 
     def _is_published(self, row: JournalRow, qr: str) -> bool:
         number = (row.certificate or {}).get("certificate_number", "")
-        record = self.client.record(str(number))
-        return (
-            record.get("credential_sha256") == hashlib.sha256(from_qr_text(qr, DEFAULT_LIMITS)[0]).hexdigest()
-        )
+        return self.client.record(str(number), qr) is not None
 
     def _signer(self) -> Signer:
         try:

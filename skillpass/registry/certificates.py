@@ -3,6 +3,8 @@ record an online verifier compares with the credential it holds."""
 
 from __future__ import annotations
 
+import hmac
+import re
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -15,6 +17,7 @@ from skillpass.registry.schema import batches, rows, status_lists
 from skillpass.registry.tokens import Principal
 
 VALID, SUSPENDED, REVOKED = "valid", "suspended", "revoked"
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 # action -> (statuses it may start from, the status it leads to)
 _TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "revoke": ((VALID, SUSPENDED), REVOKED),
@@ -64,10 +67,18 @@ def change_status(
     return target
 
 
-def record(conn: Connection, number: str) -> dict[str, Any]:
-    """What online verification compares: status and the SHA-256 of the published credential."""
+def record(conn: Connection, number: str, sha256: str | None) -> dict[str, Any]:
+    """What online verification compares: status and the SHA-256 of the published credential.
+
+    Answered only to a caller who names the SHA-256 of the published COSE bytes, i.e. who holds the
+    credential: a missing, malformed or wrong digest and a missing certificate all answer the same
+    ``not_found``, so nobody can enumerate certificate numbers and their status here.
+    """
+    wanted = (sha256 or "").lower()
+    if not _SHA256_HEX.fullmatch(wanted):
+        raise RegistryError("not_found", "certificate")
     row = _certificate(conn, number)
-    if row is None or row.state != PUBLISHED:
+    if row is None or row.state != PUBLISHED or not hmac.compare_digest(row.credential_sha256, wanted):
         raise RegistryError("not_found", "certificate")
     return {
         "certificate_number": number,

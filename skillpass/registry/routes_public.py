@@ -95,10 +95,14 @@ def certificate_query(reg: RegistryDep, request: Request, body: QueryIn) -> dict
 
 
 @router.get("/api/v1/certificates/{number}/record")
-def certificate_record(reg: RegistryDep, number: str) -> dict[str, Any]:
-    """Status and credential digest of a published certificate, for online verification."""
+def certificate_record(
+    reg: RegistryDep, request: Request, number: str, sha256: Annotated[str | None, Query()] = None
+) -> dict[str, Any]:
+    """Status of a published certificate, for online verification by whoever holds its credential
+    (``sha256`` of the COSE bytes must match; anything else is ``not_found``)."""
+    _rate_limit(reg, request)
     with reg.db.read() as conn:
-        return certificates.record(conn, number)
+        return certificates.record(conn, number, sha256)
 
 
 @router.post("/api/v1/certificates/{number}/confirm-holder")
