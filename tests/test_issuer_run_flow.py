@@ -214,3 +214,18 @@ def test_bad_rosters_give_a_report_and_submit_nothing(
                 assert "nothing was submitted" in said
         assert world.batches() == []
         assert world.publications() == {}
+
+
+def test_a_batch_the_registry_finds_all_invalid_ends_at_once(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with registry_world(database_url, tmp_path) as world:
+        issued(world, tmp_path, count=2)
+        roster = tmp_path / "roster.csv"
+        capsys.readouterr()
+        # The same people again under another batch id: every row is already certified.
+        assert _issue(world, roster, tmp_path / "again", "--batch-id", "again") == 1
+        err = capsys.readouterr().err
+        assert err.count("duplicate_certified") == 2
+        manifest = read_manifest_json(tmp_path / "again")
+        assert manifest["counts"] == {"published": 0, "rejected": 0, "invalid": 2, "pending": 0}

@@ -214,3 +214,17 @@ def test_huge_level_marks_the_row_invalid(database_url: str, tmp_path: Path) -> 
         report = _report(api, "H", [roster_row(1, level=HUGE), roster_row(2, level=-HUGE), roster_row(3)])
         assert [r["state"] for r in report] == ["invalid", "invalid", "pending"]
         assert all(r["problems"] for r in report[:2])
+
+
+def test_a_batch_with_nothing_to_review_is_reviewed_at_once(database_url: str, tmp_path: Path) -> None:
+    with running_registry(database_url, tmp_path) as api:
+        api.add_institution(CODE, Signer.generate())
+        hopeless = {"batch_id": "X", "institution_code": CODE, "rows": [roster_row(1, level=1), "x"]}
+        report = api.ok("POST", "/api/v1/batches", CODE, json=hopeless)
+        assert report["state"] == "reviewed" and [r["state"] for r in report["rows"]] == ["invalid"] * 2
+        mixed = {"batch_id": "Y", "institution_code": CODE, "rows": [roster_row(2), roster_row(3, level=1)]}
+        assert api.ok("POST", "/api/v1/batches", CODE, json=mixed)["state"] == "submitted"
+        both = {"approve_all_valid": True, "decisions": [{"row": 1, "approve": True}]}
+        refused = api.call("POST", "/api/v1/batches/Y/review", "reviewer", json=both)
+        assert (refused.status_code, refused.json()["code"]) == (422, "invalid_request")
+        assert api.ok("GET", "/api/v1/batches/Y", CODE)["rows"][0]["state"] == "pending"

@@ -24,6 +24,7 @@ from skillpass.registry.batches import (
     INVALID,
     PENDING,
     REJECTED,
+    REVIEWED,
     certified_keys,
     holder_key,
     pending_rows,
@@ -60,7 +61,7 @@ def review_batch(
         )
     approved = _approve(conn, approvable, batch.institution_code, settings, now)
     if pending_rows(conn, batch.id) == 0:
-        conn.execute(update(batches).where(batches.c.id == batch.id).values(state="reviewed"))
+        conn.execute(update(batches).where(batches.c.id == batch.id).values(state=REVIEWED))
     digests = Digests(settings.hmac_secret)
     append_event(
         conn,

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, select
+from sqlalchemy import Connection, Row, func, select
 
 from skillpass.credential.claims import CertificateClaims, MaskedId
 from skillpass.credential.directory import ACTIVE, Institution
@@ -29,6 +29,7 @@ from skillpass.schemas import validate_roster_row
 INVALID, PENDING, APPROVED, REJECTED, PUBLISHED = "invalid", "pending", "approved", "rejected", "published"
 CERTIFIED_STATES = (APPROVED, PUBLISHED)
 REVOKED = "revoked"
+SUBMITTED, REVIEWED = "submitted", "reviewed"
 _MIN_LEVEL, _MAX_LEVEL = 1, 5
 
 
@@ -150,18 +151,20 @@ def submit_batch(
             raise RegistryError("batch_conflict", batch_id)
         return int(existing.id)
     institution = load_institution(conn, code)
+    checked = _check_rows(conn, raw_rows, institution, digests)
+    # A batch with no row left to review is reviewed at once: the issuer waiting for it must not wait forever.
+    state = REVIEWED if all(found for _, found in checked) else SUBMITTED
     batch_pk = conn.execute(
         batches.insert()
         .values(
             institution_code=code,
             batch_id=batch_id,
             body_sha256=fingerprint,
-            state="submitted",
+            state=state,
             submitted_at=now.unix,
         )
         .returning(batches.c.id)
     ).scalar_one()
-    checked = _check_rows(conn, raw_rows, institution, digests)
     conn.execute(
         rows.insert(),
         [
@@ -264,8 +267,8 @@ def batch_json(conn: Connection, batch: Row[Any]) -> dict[str, Any]:
 
 def pending_rows(conn: Connection, batch_pk: int) -> int:
     """How many rows still await a decision."""
-    return len(
+    return int(
         conn.execute(
-            select(rows.c.id).where(and_(rows.c.batch_pk == batch_pk, rows.c.state == PENDING))
-        ).all()
+            select(func.count()).select_from(rows).where(rows.c.batch_pk == batch_pk, rows.c.state == PENDING)
+        ).scalar_one()
     )

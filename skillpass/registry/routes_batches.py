@@ -49,8 +49,8 @@ def review(
 ) -> dict[str, Any]:
     """Approve or reject rows (reviewer or admin)."""
     require_reviewer(who)
-    if not body.approve_all_valid and not body.decisions:
-        raise RegistryError("invalid_request", "give decisions or approve_all_valid")
+    if body.approve_all_valid == bool(body.decisions):
+        raise RegistryError("invalid_request", "give decisions or approve_all_valid, not both")
     if any(not d.approve and not (d.reason or "").strip() for d in body.decisions or []):
         raise RegistryError("invalid_request", "a rejection needs a reason")
     now = reg.now()
