@@ -229,3 +229,16 @@ def test_a_batch_the_registry_finds_all_invalid_ends_at_once(
         assert err.count("duplicate_certified") == 2
         manifest = read_manifest_json(tmp_path / "again")
         assert manifest["counts"] == {"published": 0, "rejected": 0, "invalid": 2, "pending": 0}
+
+
+def test_a_completed_run_keeps_no_full_id_number(database_url: str, tmp_path: Path) -> None:
+    with registry_world(database_url, tmp_path) as world:
+        rows = roster_rows(2)
+        manifest = issued(world, tmp_path, count=2)
+        assert manifest["counts"]["published"] == 2
+        out = tmp_path / "out"
+        stored = b"".join(p.read_bytes() for p in out.iterdir() if p.name.startswith(".skillpass-journal"))
+        assert stored and not any(row[2].encode() in stored for row in rows)
+        roster = tmp_path / "roster.csv"
+        assert _issue(world, roster, out) == 0  # a rerun of the completed run still only reports
+        assert (out / "certificates").is_dir() and out.stat().st_mode & 0o777 == 0o700

@@ -142,3 +142,32 @@ def test_sigkill_inside_a_transaction_leaves_the_state_before_it(tmp_path: Path)
     assert done.returncode == -9
     with Journal.open(tmp_path) as journal:
         assert [r.qr for r in journal.rows()] == ["SP1:COMMITTED", None]
+
+
+def test_a_new_output_directory_and_the_journal_are_owner_only(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "out"
+    with Journal.open(out) as journal:
+        journal.start("batch-1", "sha-1", "Y000011000001", ROWS)
+    assert out.stat().st_mode & 0o777 == 0o700
+    assert (out / jn.FILENAME).stat().st_mode & 0o777 == 0o600
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    Journal.open(shared).close()
+    assert shared.stat().st_mode & 0o777 == 0o755  # an existing directory is left as it is
+
+
+def test_forgetting_id_numbers_leaves_only_the_masked_form(tmp_path: Path) -> None:
+    full = "11010519800101001X"
+    rows = [
+        (2, {"holder_name": "王建国", "id_number": full}),
+        (3, {"holder_name": "李秀英", "id_number": "A1234567"}),
+    ]
+    with Journal.open(tmp_path) as journal:
+        journal.start("batch-1", "sha-1", "Y000011000001", rows)
+        journal.forget_id_numbers()
+        journal.forget_id_numbers()  # idempotent: the masked form is not masked again
+        assert [r.fields["id_number"] for r in journal.rows()] == ["*" * 14 + "001X", "****4567"]
+        assert journal.rows()[0].fields["holder_name"] == "王建国"
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith(jn.FILENAME))
+    assert full.encode() not in stored and b"A1234567" not in stored

@@ -12,12 +12,14 @@ credentials.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from skillpass.credential import MaskedId
 from skillpass.errors import SkillpassError
 
 FILENAME = ".skillpass-journal.sqlite3"
@@ -86,7 +88,10 @@ class Journal:
         """Open (creating if needed) the journal in ``out_dir``."""
         path = out_dir / FILENAME
         try:
-            out_dir.mkdir(parents=True, exist_ok=True)
+            make_private_dir(out_dir)
+            # Rows hold full ID numbers until the run is complete: owner only. SQLite gives its WAL
+            # and shared-memory files the database file's permissions.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
             db = sqlite3.connect(path, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
@@ -254,6 +259,23 @@ class Journal:
         ).fetchone()
         return bool(total) and total == final
 
+    def forget_id_numbers(self) -> None:
+        """Replace every full ID number by its masked form, leaving no copy in the files.
+
+        Called once every row is final: a completed run never reads the roster fields again (PDFs
+        are rendered before publication; a rerun only reports), so the clear numbers need not stay.
+        """
+        if self.meta("id_numbers") == "masked":
+            return
+        with self._transaction():
+            for row in self.rows():
+                fields = dict(row.fields)
+                fields["id_number"] = MaskedId.of(str(fields.get("id_number", ""))).display()
+                self._db.execute("UPDATE rows SET fields = ? WHERE row = ?", (_dump(fields), row.row))
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('id_numbers', 'masked')")
+        self._db.execute("VACUUM")  # rewrites every page: no freed space keeps an old value
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and the WAL keeps no old page
+
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
@@ -269,6 +291,13 @@ class _Transaction:
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) if needed; a directory created here is owner-only (0700)."""
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.chmod(0o700)  # whatever the umask
 
 
 def _require_same_number(before: JournalRow, decision: Decision) -> None:

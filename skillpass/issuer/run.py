@@ -260,7 +260,7 @@ class _Run:
             raise IssueError(e.code, e.message_zh, e.message_en) from e
         if not problems:
             return
-        self.request.out_dir.mkdir(parents=True, exist_ok=True)
+        jn.make_private_dir(self.request.out_dir)
         report = self.request.out_dir / REPORT_CSV
         write_report_csv(problems, report)
         self.console.note(format_report(problems))
@@ -438,6 +438,8 @@ class _Run:
         out = self.request.out_dir
         if rewrite or not (out / JSON_NAME).exists():
             write_manifest(manifest, out)
+        if journal.complete():
+            journal.forget_id_numbers()
         counts = manifest.counts()
         self.console.say(
             f"已发布 published {counts[PUBLISHED]}，已拒绝 rejected {counts[REJECTED]}，"
