@@ -228,3 +228,13 @@ def test_a_batch_with_nothing_to_review_is_reviewed_at_once(database_url: str, t
         refused = api.call("POST", "/api/v1/batches/Y/review", "reviewer", json=both)
         assert (refused.status_code, refused.json()["code"]) == (422, "invalid_request")
         assert api.ok("GET", "/api/v1/batches/Y", CODE)["rows"][0]["state"] == "pending"
+
+
+def test_a_submitted_photo_is_never_stored_or_answered(database_url: str, tmp_path: Path) -> None:
+    with running_registry(database_url, tmp_path) as api:
+        api.add_institution(CODE, Signer.generate())
+        report = api.approved_batch(CODE, "P", [roster_row(1, photo="photos/zhang.jpg")])
+        [row] = report["rows"]
+        assert row["state"] == "approved", row
+        assert "photo" not in row["certificate"] and "zhang.jpg" not in json.dumps(report)
+        assert "zhang.jpg" not in json.dumps(api.ok("GET", "/api/v1/batches/P", CODE))

@@ -80,7 +80,6 @@ def _row_values(raw: object, digests: Digests) -> dict[str, Any]:
         # Only a level the schema accepts is stored: a huge integer would overflow the column.
         "level": level if type(level) is int and _MIN_LEVEL <= level <= _MAX_LEVEL else 0,
         "assessment_date": assessment_date,
-        "photo": row.get("photo") if isinstance(row.get("photo"), str) else None,
     }
 
 
@@ -236,8 +235,6 @@ def certificate_json(row: Any, institution_code: str, institution_name: str) -> 
         institution_code=institution_code,
         institution_name=institution_name,
     )
-    if row.photo is not None:
-        document["photo"] = row.photo
     return document
 
 

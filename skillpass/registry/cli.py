@@ -18,7 +18,6 @@ import httpx
 from skillpass.cli_support import read_passphrase, report_error
 from skillpass.keys import KeyFileError, PublicKeyError, from_jwk
 from skillpass.registry import institutions as directory
-from skillpass.registry.audit import append_event
 from skillpass.registry.audit_verify import verify_log
 from skillpass.registry.clock import Now
 from skillpass.registry.db import Database
@@ -32,7 +31,7 @@ from skillpass.registry.setup import (
     resolve_public_url,
     write_secret_file,
 )
-from skillpass.registry.tokens import ROLES, create_token
+from skillpass.registry.tokens import ROLES, issue_token, revoke_token
 
 _ACTOR = "cli"
 
@@ -86,6 +85,11 @@ def add_commands(subparsers: Any) -> None:
         "--out", type=Path, help="write the issuer credentials file (0600) instead of printing"
     )
     token.set_defaults(handler=_create_token)
+    revoke = actions.add_parser("revoke-token", help="revoke an API token by its id 吊销令牌")
+    _common(revoke)
+    revoke.add_argument("--id", required=True, help="the token's id (12 hex digits, given at creation)")
+    revoke.add_argument("--reason", required=True)
+    revoke.set_defaults(handler=_revoke_token)
 
     audit = commands.add_parser("audit", help="audit log")
     audit_actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -170,19 +174,23 @@ def _set_status(args: argparse.Namespace) -> int:
     )
 
 
+def _revoke_token(args: argparse.Namespace) -> int:
+    now = Now.read(system_clock)
+    return _write(args, lambda conn: revoke_token(conn, args.id, args.reason, now.unix, _ACTOR))
+
+
 def _create_token(args: argparse.Namespace) -> int:
     now = Now.read(system_clock)
     made: list[str] = []
 
     def work(conn: Any) -> None:
-        token, stored = create_token(conn, role=args.role, institution_code=args.institution, now=now.unix)
-        append_event(
+        token, _ = issue_token(
             conn,
-            time=now.unix,
+            role=args.role,
+            institution_code=args.institution,
+            now=now.unix,
+            expires_at=None,
             actor=_ACTOR,
-            action="token.create",
-            subject=stored[:12],
-            data={"role": args.role, "institution_code": args.institution, "expires_at": None},
         )
         made.append(token)
 

@@ -23,7 +23,7 @@ RegistryDep = Annotated[Registry, Depends(registry)]
 def caller(reg: RegistryDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
     """The authenticated caller of a write endpoint."""
     with reg.db.read() as conn:
-        return authenticate(conn, authorization, reg.now().unix)
+        return authenticate(conn, authorization, reg.now())
 
 
 CallerDep = Annotated[Principal, Depends(caller)]

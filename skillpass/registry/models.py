@@ -27,6 +27,11 @@ class TokenIn(_Body):
     expires_in_days: StrictInt | None = Field(default=None, ge=1, le=3650)
 
 
+class TokenRevokeIn(_Body):
+    id: StrictStr = Field(min_length=1, max_length=64)
+    reason: StrictStr = Field(default="", max_length=500)
+
+
 class KeyIn(_Body):
     jwk: dict[str, Any]
     valid_from: date

@@ -10,8 +10,8 @@ from fastapi import APIRouter
 from skillpass.registry import institutions as directory
 from skillpass.registry.deps import CallerDep, RegistryDep, require_institution, require_role
 from skillpass.registry.json_body import CheckedJsonRoute
-from skillpass.registry.models import InstitutionStatusIn, KeyIn, RetireIn, RevokeIn, TokenIn
-from skillpass.registry.tokens import ADMIN, create_token
+from skillpass.registry.models import InstitutionStatusIn, KeyIn, RetireIn, RevokeIn, TokenIn, TokenRevokeIn
+from skillpass.registry.tokens import ADMIN, issue_token, revoke_token
 
 router = APIRouter(prefix="/api/v1", route_class=CheckedJsonRoute)
 
@@ -107,31 +107,33 @@ def revoke_key(reg: RegistryDep, who: CallerDep, code: str, kid: str, body: Revo
 
 @router.post("/tokens", status_code=201)
 def new_token(reg: RegistryDep, who: CallerDep, body: TokenIn) -> dict[str, Any]:
-    """Create an API token (admin); the token is shown only in this answer."""
+    """Create an API token (admin); the token is shown only in this answer, its ``id`` revokes it."""
     require_role(who, ADMIN)
     now = reg.now()
     expires = None if body.expires_in_days is None else now.unix + body.expires_in_days * 86400
-    token, _ = reg.db.write(lambda conn: _create_and_audit(conn, body, now.unix, expires, who.actor))
+    token, made_id = reg.db.write(
+        lambda conn: issue_token(
+            conn,
+            role=body.role,
+            institution_code=body.institution_code,
+            now=now.unix,
+            expires_at=expires,
+            actor=who.actor,
+        )
+    )
     return {
         "token": token,
+        "id": made_id,
         "role": body.role,
         "institution_code": body.institution_code,
         "expires_at": expires,
     }
 
 
-def _create_and_audit(conn: Any, body: TokenIn, now: int, expires: int | None, actor: str) -> tuple[str, str]:
-    from skillpass.registry.audit import append_event
-
-    token, stored = create_token(
-        conn, role=body.role, institution_code=body.institution_code, now=now, expires_at=expires
-    )
-    append_event(
-        conn,
-        time=now,
-        actor=actor,
-        action="token.create",
-        subject=stored[:12],
-        data={"role": body.role, "institution_code": body.institution_code, "expires_at": expires},
-    )
-    return token, stored
+@router.post("/tokens/revoke")
+def revoke(reg: RegistryDep, who: CallerDep, body: TokenRevokeIn) -> dict[str, Any]:
+    """Revoke a token by its id (admin); it is refused from the next request on."""
+    require_role(who, ADMIN)
+    now = reg.now()
+    reg.db.write(lambda conn: revoke_token(conn, body.id, body.reason, now.unix, who.actor))
+    return {"id": body.id, "revoked_at": now.unix}

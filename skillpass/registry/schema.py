@@ -108,6 +108,15 @@ tokens = Table(
     Column("expires_at", BigInteger, nullable=True),
 )
 
+# A revoked token stays in ``tokens``; its revocation is a row here (never deleted).
+token_revocations = Table(
+    "token_revocations",
+    metadata,
+    Column("digest", String(64), ForeignKey("tokens.digest"), primary_key=True),
+    Column("revoked_at", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
 batches = Table(
     "batches",
     metadata,
@@ -140,7 +149,6 @@ rows = Table(
     Column("work_type", Text, nullable=False),
     Column("level", Integer, nullable=False),
     Column("assessment_date", Date, nullable=True),
-    Column("photo", Text, nullable=True),
     Column("certificate_number", String(22), nullable=True, unique=True),
     Column("issue_date", Date, nullable=True),
     Column("status_list", Integer, nullable=True),
