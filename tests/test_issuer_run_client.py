@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from harness.servers import free_port, serve_app
 
+from skillpass.errors import SkillpassError
 from skillpass.issuer.client import (
     RegistryAuthError,
     RegistryClient,
@@ -48,6 +49,16 @@ def _error(status: int, code: str) -> JSONResponse:
         {"code": code, "message_zh": f"中文{code}", "message_en": f"english {code}", "details": [{"row": 1}]},
         status_code=status,
     )
+
+
+def _conflict(status: str) -> JSONResponse:
+    body = {
+        "code": "status_change_invalid",
+        "message_zh": "不允许",
+        "message_en": "no",
+        "details": [{"status": status}],
+    }
+    return JSONResponse(body, status_code=409)
 
 
 def _stub() -> tuple[FastAPI, dict[str, int]]:
@@ -90,6 +101,27 @@ def _stub() -> tuple[FastAPI, dict[str, int]]:
     async def publish(request: Request) -> Any:
         body = await request.json()
         return {"results": [{"row": c["row"], "state": "published"} for c in body["credentials"]]}
+
+    @app.post("/api/v1/institutions/{code}/keys")
+    def register_key(code: str) -> Any:
+        return _error(503, "database_unavailable")
+
+    @app.post("/api/v1/certificates/Y000011000001263000002/status")
+    def applied_but_answer_lost(request: Request) -> Any:
+        # The first attempt changes the status but its answer is a 503; the repeat finds it done.
+        if calls[request.url.path] == 1:
+            return _error(503, "database_unavailable")
+        return _conflict("revoked")
+
+    @app.post("/api/v1/certificates/Y000011000001263000003/status")
+    def conflicting_state(request: Request) -> Any:
+        if calls[request.url.path] == 1:
+            return _error(503, "database_unavailable")
+        return _conflict("suspended")
+
+    @app.post("/api/v1/certificates/Y000011000001263000004/status")
+    def refused_at_once() -> Any:
+        return _conflict("revoked")
 
     @app.post("/api/v1/certificates/{number}/status")
     def status(number: str) -> Any:
@@ -195,3 +227,29 @@ def test_an_unreachable_registry_is_unavailable_after_retries() -> None:
     assert raised.value.code == "registry_unreachable"
     assert url in raised.value.message_en
     assert slept == [0.25, 0.5, 1.0]
+
+
+def test_key_registration_is_sent_once(stub: tuple[str, dict[str, int]]) -> None:
+    url, calls = stub
+    with _client(url) as client, pytest.raises(RegistryUnavailableError):
+        client.register_key("Y000011000001", {"kty": "OKP"}, date(2026, 6, 15))
+    assert calls["/api/v1/institutions/Y000011000001/keys"] == 1
+
+
+def test_a_retried_status_change_found_done_is_a_success(stub: tuple[str, dict[str, int]]) -> None:
+    url, calls = stub
+    with _client(url) as client:
+        answer = client.set_status("Y000011000001263000002", "revoke", "错误签发")
+        assert answer == {"certificate_number": "Y000011000001263000002", "status": "revoked"}
+        assert calls["/api/v1/certificates/Y000011000001263000002/status"] == 2
+        with pytest.raises(RegistryRejectedError) as other_state:
+            client.set_status("Y000011000001263000003", "revoke", "错误签发")
+        assert other_state.value.code == "status_change_invalid"
+        with pytest.raises(RegistryRejectedError) as first_try:
+            client.set_status("Y000011000001263000004", "revoke", "错误签发")
+        assert first_try.value.code == "status_change_invalid"
+        assert calls["/api/v1/certificates/Y000011000001263000004/status"] == 1
+
+
+def test_registry_errors_share_the_root_error_type() -> None:
+    assert issubclass(RegistryError, SkillpassError)

@@ -129,6 +129,7 @@ def test_replayed_requests_change_nothing(database_url: str, tmp_path: Path) -> 
         api.ok("POST", f"/api/v1/certificates/{state['number']}/status", OWN, json=revoke)
         again = api.call("POST", f"/api/v1/certificates/{state['number']}/status", OWN, json=revoke)
         assert (again.status_code, again.json()["code"]) == (409, "status_change_invalid")
+        assert again.json()["details"] == [{"status": "revoked"}]
         assert api.ok("GET", "/api/v1/audit/checkpoint")["size"] == size_after_publish + 1
         changed = dict(submit, rows=state["rows"][:3])
         conflict = api.call("POST", "/api/v1/batches", OWN, json=changed)

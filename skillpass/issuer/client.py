@@ -3,9 +3,12 @@
 Every call either returns the decoded JSON answer or raises a ``RegistryError`` subclass that
 carries the registry's own ``code`` and bilingual messages, so the CLI can tell a clerk what to do
 (check the address, renew the token, ...). Connection failures and 5xx answers are retried with
-exponential backoff: every write the issuer makes is idempotent by contract (batches by
-``batch_id``, publication by credential), so a retry can never issue anything twice. 4xx answers
-are final and never retried.
+exponential backoff, but only for calls that are safe to repeat: reads, batch submission (idempotent
+by ``batch_id``) and publication (idempotent by credential), so a retry can never issue anything
+twice. Key registration and retirement are sent once. A certificate status change is retried too:
+the registry refuses a repeat with 409, and a 409 after a retry that finds the certificate already in
+the requested state means the first attempt went through, so it is reported as success. 4xx
+answers are final and never retried.
 """
 
 from __future__ import annotations
@@ -21,15 +24,17 @@ import httpx
 from skillpass.credential.constants import DEFAULT_LIMITS
 from skillpass.credential.directory import Scope
 from skillpass.credential.qr_text import from_qr_text
+from skillpass.errors import SkillpassError
 
 API = "/api/v1"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 4
 _BACKOFF_START = 0.25
 _BACKOFF_MAX = 4.0
+_STATUS_AFTER = {"revoke": "revoked", "suspend": "suspended", "reinstate": "valid"}
 
 
-class RegistryError(Exception):
+class RegistryError(SkillpassError):
     """A registry call that failed; ``code`` is stable, the messages are for people."""
 
     def __init__(
@@ -41,10 +46,7 @@ class RegistryError(Exception):
         status: int | None = None,
         details: Sequence[Any] = (),
     ) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
+        super().__init__(code, message_zh, message_en)
         self.status = status
         self.details = list(details)
 
@@ -113,12 +115,12 @@ class RegistryClient:
         body: dict[str, Any] = {"jwk": dict(jwk), "valid_from": valid_from.isoformat()}
         if valid_until is not None:
             body["valid_until"] = valid_until.isoformat()
-        return _object(self._call("POST", f"{API}/institutions/{code}/keys", body))
+        return _object(self._call("POST", f"{API}/institutions/{code}/keys", body, retry=False))
 
     def retire_key(self, code: str, kid_b64: str, retired: date) -> dict[str, Any]:
         """Retire a key: it keeps vouching for what it signed up to ``retired``."""
         path = f"{API}/institutions/{code}/keys/{kid_b64}/retire"
-        return _object(self._call("POST", path, {"retired": retired.isoformat()}))
+        return _object(self._call("POST", path, {"retired": retired.isoformat()}, retry=False))
 
     # Batches ---------------------------------------------------------------------------------
 
@@ -156,7 +158,16 @@ class RegistryClient:
     def set_status(self, certificate_number: str, action: str, reason: str) -> dict[str, Any]:
         """Revoke, suspend or reinstate one of the institution's certificates."""
         path = f"{API}/certificates/{certificate_number}/status"
-        return _object(self._call("POST", path, {"action": action, "reason": reason}))
+        target = _STATUS_AFTER.get(action)
+
+        def already_done(error: RegistryRejectedError) -> object:
+            # Our first attempt went through but its answer was lost: the repeat finds the target state.
+            if error.code == "status_change_invalid" and _reported_status(error) == target:
+                return {"certificate_number": certificate_number, "status": target}
+            raise error
+
+        body = {"action": action, "reason": reason}
+        return _object(self._call("POST", path, body, after_retry_conflict=already_done))
 
     # Transport -------------------------------------------------------------------------------
 
@@ -166,11 +177,16 @@ class RegistryClient:
         path: str,
         body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
+        *,
+        retry: bool = True,
+        after_retry_conflict: Callable[[RegistryRejectedError], object] | None = None,
     ) -> object:
-        """One request with retries on connection errors and 5xx; the JSON answer or a typed error."""
+        """One request, retried on connection errors and 5xx when ``retry``; the JSON answer or a
+        typed error. A 409 to a repeated request goes to ``after_retry_conflict`` when given."""
         delay = _BACKOFF_START
-        for attempt in range(self._retries + 1):
-            last = attempt == self._retries
+        attempts = self._retries + 1 if retry else 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
             try:
                 response = self._http.request(method, path, json=body, params=params)
             except httpx.TransportError as e:
@@ -178,12 +194,22 @@ class RegistryClient:
                     raise _unreachable(self.base_url, str(e)) from e
             else:
                 if response.status_code < 500:
-                    return _answer(response)
+                    try:
+                        return _answer(response)
+                    except RegistryRejectedError as e:
+                        if attempt > 0 and e.status == 409 and after_retry_conflict is not None:
+                            return after_retry_conflict(e)
+                        raise
                 if last:
                     raise _server_error(response)
             self._sleep(delay)
             delay = min(delay * 2, _BACKOFF_MAX)
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
+
+
+def _reported_status(error: RegistryError) -> object:
+    """The certificate's current status as the registry's ``status_change_invalid`` names it."""
+    return next((d.get("status") for d in error.details if isinstance(d, dict)), None)
 
 
 def credential_sha256(qr: str) -> str:

@@ -44,7 +44,7 @@ def change_status(
         raise RegistryError("not_found", "certificate")
     starts, target = _TRANSITIONS[action]
     if row.status not in starts:
-        raise RegistryError("status_change_invalid", f"{action} from {row.status}")
+        raise RegistryError("status_change_invalid", f"{action} from {row.status}", [{"status": row.status}])
     conn.execute(update(rows).where(rows.c.id == row.id).values(status=target, status_reason=reason))
     conn.execute(
         update(status_lists)
