@@ -21,7 +21,7 @@ from skillpass.registry.audit import Digests, append_event, canonical_json
 from skillpass.registry.clock import Now
 from skillpass.registry.errors import RegistryError
 from skillpass.registry.institutions import load_institution
-from skillpass.registry.problems import problem
+from skillpass.registry.problems import issues_json, problem
 from skillpass.registry.schema import batches, institutions, rows
 from skillpass.registry.tokens import Principal
 from skillpass.schemas import validate_roster_row
@@ -105,10 +105,7 @@ def _check_rows(
         if not isinstance(raw, dict):
             found = [problem("", "not_an_object")]
         else:
-            found = [
-                {"pointer": i.pointer, "code": i.code, "message_zh": i.message_zh, "message_en": i.message_en}
-                for i in validate_roster_row(raw)
-            ]
+            found = issues_json(validate_roster_row(raw))
             if not found:
                 found = _scope_problems(values, institution)
         checked.append((values, found))

@@ -12,6 +12,11 @@ from skillpass.registry.settings import Clock
 REGISTRY_TZ = CHINA_STANDARD_TIME
 
 
+def iso_day(day: date | None) -> str | None:
+    """A day as JSON: ISO 8601, or null for an open end."""
+    return None if day is None else day.isoformat()
+
+
 @dataclass(frozen=True)
 class Now:
     """One reading of the clock."""

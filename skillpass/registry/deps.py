@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -18,6 +19,12 @@ def registry(request: Request) -> Registry:
 
 
 RegistryDep = Annotated[Registry, Depends(registry)]
+
+
+def within_rate_limit(reg: Registry, request: Request) -> bool:
+    """Take one public query from the client's bucket (False when it is empty)."""
+    client = request.client.host if request.client else "unknown"
+    return reg.limiter.allow(client, time.monotonic())
 
 
 def caller(reg: RegistryDep, authorization: Annotated[str | None, Header()] = None) -> Principal:

@@ -58,7 +58,6 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     "row_unknown": (422, "批次中没有该行", "the batch has no such row"),
     "row_not_pending": (409, "该行不是待审核状态", "the row is not pending review"),
     "serial_exhausted": (409, "证书流水号已用尽", "no certificate serials are left for this year and level"),
-    "status_lists_full": (503, "状态列表已满", "every status list is full"),
     "status_change_invalid": (
         409,
         "证书状态不允许此变更",

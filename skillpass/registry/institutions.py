@@ -4,7 +4,6 @@ bumps the directory sequence number (the trust list's version) and is audited in
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -21,9 +20,10 @@ from skillpass.credential.directory import (
 from skillpass.keys import PublicKeyError, from_jwk
 from skillpass.keys.recipes import b64url, b64url_decode
 from skillpass.registry.audit import append_event
-from skillpass.registry.clock import Now
+from skillpass.registry.clock import Now, iso_day
 from skillpass.registry.db import DIRECTORY_COUNTER
 from skillpass.registry.errors import RegistryError
+from skillpass.registry.problems import issues_json
 from skillpass.registry.schema import counters, institution_keys, institution_statuses, institutions, scopes
 from skillpass.schemas import validate_institution
 
@@ -47,18 +47,11 @@ def directory_sequence(conn: Connection) -> int:
     )
 
 
-def _issues_json(issues: Iterable[Any]) -> list[dict[str, Any]]:
-    return [
-        {"pointer": i.pointer, "code": i.code, "message_zh": i.message_zh, "message_en": i.message_en}
-        for i in issues
-    ]
-
-
 def create_institution(conn: Connection, record: dict[str, Any], now: Now, actor: str) -> str:
     """File a new institution with its scopes; it is active from its earliest scope's start."""
     issues = validate_institution(record)
     if issues:
-        raise RegistryError("institution_invalid", details=_issues_json(issues))
+        raise RegistryError("institution_invalid", details=issues_json(issues))
     code = str(record["code"])
     if conn.execute(select(institutions.c.code).where(institutions.c.code == code)).first() is not None:
         raise RegistryError("institution_exists", code)
@@ -121,7 +114,7 @@ def add_scope(conn: Connection, code: str, scope: dict[str, Any], now: Now, acto
         "site": row.site,
         "scopes": [scope],
     }
-    found = [i for i in _issues_json(validate_institution(probe)) if i["pointer"].startswith("/scopes/0")]
+    found = [i for i in issues_json(validate_institution(probe)) if i["pointer"].startswith("/scopes/0")]
     if found:
         for issue in found:
             issue["pointer"] = issue["pointer"].removeprefix("/scopes/0")
@@ -214,7 +207,7 @@ def register_key(
             "kid": key.kid_b64,
             "x": b64url(key.raw),
             "valid_from": valid_from.isoformat(),
-            "valid_until": _iso(valid_until),
+            "valid_until": iso_day(valid_until),
         },
     )
     return key.kid_b64
@@ -388,7 +381,7 @@ def institution_json(institution: Institution, today: date) -> dict[str, Any]:
                 "levels": list(s.levels),
                 "work_types": list(s.work_types),
                 "valid_from": s.valid_from.isoformat(),
-                "valid_until": _iso(s.valid_until),
+                "valid_until": iso_day(s.valid_until),
             }
             for s in institution.scopes
         ],
@@ -397,17 +390,13 @@ def institution_json(institution: Institution, today: date) -> dict[str, Any]:
                 "kid": b64url(k.kid),
                 "x": b64url(k.public_key),
                 "valid_from": k.valid_from.isoformat(),
-                "valid_until": _iso(k.valid_until),
-                "retired": _iso(k.retired),
-                "revoked": _iso(k.revoked),
+                "valid_until": iso_day(k.valid_until),
+                "retired": iso_day(k.retired),
+                "revoked": iso_day(k.revoked),
             }
             for k in institution.keys
         ],
     }
-
-
-def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
 
 
 def _opt_date(value: object) -> date | None:

@@ -10,7 +10,6 @@ and the Content-Security-Policy forbids them.
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +23,7 @@ from skillpass.credential.signed_document import TYP_CHECKPOINT, open_document
 from skillpass.keys import PublicKey
 from skillpass.keys.recipes import b64url_decode
 from skillpass.registry import query
-from skillpass.registry.deps import RegistryDep
+from skillpass.registry.deps import RegistryDep, within_rate_limit
 from skillpass.registry.errors import RegistryError
 from skillpass.registry.institutions import load_institution, load_institutions
 from skillpass.registry.templates import layout, views_audit, views_certificates, views_directory
@@ -124,9 +123,8 @@ def _read_form(number: str, name: str) -> views_certificates.QueryForm:
 
 
 def _answer(reg: RegistryDep, request: Request, lang: Lang, number: str, name: str) -> HTMLResponse:
-    client = request.client.host if request.client else "unknown"
     empty = views_certificates.QueryForm()
-    if not reg.limiter.allow(client, time.monotonic()):
+    if not within_rate_limit(reg, request):
         error = RegistryError("rate_limited")
         message = error.message_zh if lang == "zh" else error.message_en
         outcome = layout.notice("error", TEXT[lang]["rate_limited_title"], message)

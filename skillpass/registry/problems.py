@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 PROBLEMS: dict[str, tuple[str, str]] = {
@@ -36,6 +37,14 @@ PROBLEMS: dict[str, tuple[str, str]] = {
         "the holder already has a certificate for this occupation and level",
     ),
 }
+
+
+def issues_json(issues: Iterable[Any]) -> list[dict[str, Any]]:
+    """The ``schemas`` checkers' issues as JSON findings (the same shape as ``problem``)."""
+    return [
+        {"pointer": i.pointer, "code": i.code, "message_zh": i.message_zh, "message_en": i.message_en}
+        for i in issues
+    ]
 
 
 def problem(pointer: str, code: str) -> dict[str, Any]:

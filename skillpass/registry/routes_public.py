@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from skillpass.keys import to_jwk
 from skillpass.registry import certificates, query
-from skillpass.registry.deps import RegistryDep
+from skillpass.registry.deps import RegistryDep, within_rate_limit
 from skillpass.registry.errors import RegistryError
 from skillpass.registry.institutions import institution_json, load_institution, load_institutions
 from skillpass.registry.json_body import CheckedJsonRoute
@@ -34,8 +33,7 @@ def _signed(request: Request, data: bytes, etag: str, media_type: str, max_age: 
 
 
 def _rate_limit(reg: RegistryDep, request: Request) -> None:
-    client = request.client.host if request.client else "unknown"
-    if not reg.limiter.allow(client, time.monotonic()):
+    if not within_rate_limit(reg, request):
         raise RegistryError("rate_limited")
 
 

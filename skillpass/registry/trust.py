@@ -12,7 +12,7 @@ from typing import Any
 from skillpass.credential.directory import Directory
 from skillpass.credential.signed_document import TYP_DIRECTORY, sign_document
 from skillpass.keys import PublicKey, to_jwk
-from skillpass.registry.clock import Now
+from skillpass.registry.clock import Now, iso_day
 from skillpass.registry.db import Database
 from skillpass.registry.institutions import directory_sequence, load_institutions
 from skillpass.registry.settings import Settings
@@ -70,15 +70,11 @@ class TrustList:
                 PublicKey(key.public_key),
                 institution=institution.code,
                 valid_from=key.valid_from.isoformat(),
-                valid_until=_iso(key.valid_until),
-                retired=_iso(key.retired),
-                revoked=_iso(key.revoked),
+                valid_until=iso_day(key.valid_until),
+                retired=iso_day(key.retired),
+                revoked=iso_day(key.revoked),
             )
             for institution in institutions
             for key in institution.keys
         ]
         return {"keys": keys}
-
-
-def _iso(day: Any) -> str | None:
-    return None if day is None else str(day.isoformat())
