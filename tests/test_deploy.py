@@ -18,6 +18,7 @@ import re
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -29,6 +30,7 @@ import pytest
 from harness.postgres import fresh_database
 from harness.servers import free_port, run_process_server
 
+from skillpass.calendar import registry_day
 from skillpass.credential import CertificateClaims, encode
 from skillpass.keys import Signer, to_jwk
 from skillpass.qrimage import render_png
@@ -329,7 +331,7 @@ def _issue_through_proxy(proxy: str, tls: ssl.SSLContext, data_dir: Path) -> tup
             "token"
         ]
         reviewer = _ok(client, "/api/v1/tokens", admin, {"role": "reviewer"})["token"]
-        key = {"jwk": to_jwk(signer.public_key), "valid_from": "2024-01-01"}
+        key = {"jwk": to_jwk(signer.public_key), "valid_from": registry_day(time.time()).isoformat()}
         _ok(client, f"/api/v1/institutions/{CODE}/keys", token, key)
         row = _roster_row()
         _ok(

@@ -103,10 +103,12 @@ class FakeRegistry:
             return Response(self.status_list(), media_type="application/statuslist+cwt")
 
         @app.get("/api/v1/certificates/{number}/record")
-        def record(number: str) -> Response:
-            if number not in self.records:
+        def record(number: str, sha256: str = "") -> Response:
+            """Like the registry: answers only to the exact credential's digest."""
+            found = self.records.get(number)
+            if found is None or found.get("credential_sha256") != sha256:
                 return JSONResponse({"code": "not_found"}, status_code=404)
-            return JSONResponse(self.records[number])
+            return JSONResponse(found)
 
         @app.post("/api/v1/certificates/{number}/confirm-holder")
         def confirm_holder(number: str) -> dict[str, bool]:
