@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import subprocess
 import tempfile
-import warnings
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -121,13 +120,15 @@ def decode_upload(data: bytes, limits: ImageLimits = DEFAULT_IMAGE_LIMITS) -> st
 
 
 def _open_bounded(data: bytes, kind: ImageKind, limits: ImageLimits) -> Image.Image:
-    """Read the header, check the dimensions, and only then decompress the pixels."""
+    """Read the header, check the dimensions, and only then decompress the pixels.
+
+    Our own limits are far below Pillow's bomb thresholds, so Pillow's process-wide warning filter
+    is left alone (changing it per call is not thread-safe); its bomb error is still mapped.
+    """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[kind.value])
-            _check_dimensions(image.size, limits)
-            image.load()
+        image = Image.open(io.BytesIO(data), formats=[kind.value])
+        _check_dimensions(image.size, limits)
+        image.load()
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
