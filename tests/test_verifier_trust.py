@@ -257,6 +257,11 @@ def test_sync_refuses_a_rolled_back_snapshot_and_keeps_what_it_held(
     with pytest.raises(TrustError) as caught:
         fresh_process.sync(registry.now)
     assert caught.value.code == "trust_rollback"
+    (tmp_path / "trust.cbor").unlink()  # and the loss of the cache itself
+    without_cache = _store(tmp_path, registry, url)
+    with pytest.raises(TrustError) as caught:
+        without_cache.sync(registry.now)
+    assert caught.value.code == "trust_rollback"
 
 
 def test_sync_refuses_a_snapshot_with_a_bad_signature(

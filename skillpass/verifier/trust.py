@@ -38,6 +38,9 @@ __all__ = ["CACHE_ENV", "TrustStore", "VerifierConfig", "default_cache_dir", "lo
 CACHE_ENV: Final = "SKILLPASS_VERIFIER_CACHE"
 _CACHE_FILE = "trust.cbor"
 _KEY_FILE = "registry-key.jwk"
+# The highest directory sequence ever accepted, kept apart from the cache: losing or corrupting
+# the cache must not reopen the door to an older (rolled-back) snapshot.
+_HIGH_WATER_FILE = "sequence.high-water"
 _CACHE_VERSION = 1
 _FINGERPRINT = re.compile(r"^[0-9a-fA-F]{64}$")
 _MAX_AGE = re.compile(r"max-age=(\d+)")
@@ -158,8 +161,9 @@ class TrustStore:
                 ttls.append(trust.ttl)
             with self._sync_lock:
                 check_update(trust, self.current(), now, self.config.bounds)
+                self._refuse_below_high_water(trust.directory.sequence)
                 refresh = min([self.config.max_ttl, *(max(self.config.min_ttl, t) for t in ttls)])
-                self._write(signed, key, now, refresh)
+                self._write(signed, key, now, refresh, trust.directory.sequence)
                 self._current, self._loaded = trust, True
                 self._synced_at, self._refresh_after = now, refresh
         except TrustError as e:
@@ -205,6 +209,14 @@ class TrustStore:
 
     # --- disk ------------------------------------------------------------------------------
 
+    def _refuse_below_high_water(self, sequence: int) -> None:
+        try:
+            high_water = int((self.config.cache_dir / _HIGH_WATER_FILE).read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            return
+        if sequence < high_water:
+            raise TrustError("trust_rollback", f"directory sequence {sequence} after {high_water}")
+
     def _load(self) -> TrustData | None:
         path = self.config.cache_dir / _CACHE_FILE
         key = self.pinned_key()
@@ -227,7 +239,9 @@ class TrustStore:
         self._synced_at, self._refresh_after = int(bundle["synced_at"]), int(bundle["refresh_after"])
         return trust
 
-    def _write(self, signed: SignedTrust, key: PublicKey, now: int, refresh_after: int) -> None:
+    def _write(
+        self, signed: SignedTrust, key: PublicKey, now: int, refresh_after: int, sequence: int
+    ) -> None:
         bundle = {
             "v": _CACHE_VERSION,
             "trust_list": signed.trust_list,
@@ -240,6 +254,7 @@ class TrustStore:
             _write_atomically(self.config.cache_dir / _CACHE_FILE, cbor2.dumps(bundle))
             jwk = json.dumps(to_jwk(key), indent=2).encode()
             _write_atomically(self.config.cache_dir / _KEY_FILE, jwk)
+            _write_atomically(self.config.cache_dir / _HIGH_WATER_FILE, str(sequence).encode())
         except OSError as e:
             raise TrustError("cache_unwritable", str(e)) from e
 
