@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _measure import ratio, result
 
 from skillpass import qrimage
+from skillpass.calendar import registry_day
 from skillpass.credential import decode
 from skillpass.issuer.client import RegistryClient
 from skillpass.issuer.run import Console, IssueRequest, _Run
@@ -81,7 +82,7 @@ def _bench(tmp: Path, rows: int, workers: int | None) -> None:
             institution_code=CODE,
             key_path=key_path,
             workers=workers,
-            today=datetime.now(UTC).date(),
+            today=registry_day(time.time()),
         )
         run = _Run(request, credentials_client, lambda: PASSPHRASE, Console())
         times: dict[str, float] = {}
@@ -259,7 +260,7 @@ def _setup(url: str, admin: str, tmp: Path) -> tuple[dict[str, str], Path, Signe
     signer = Signer.generate()
     key_path = tmp / "institution.key"
     write_private_key(key_path, signer, PASSPHRASE)
-    today = datetime.now(UTC).date().isoformat()
+    today = registry_day(time.time()).isoformat()
     ok(
         f"/api/v1/institutions/{CODE}/keys",
         tokens["institution"],
