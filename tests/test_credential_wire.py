@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 import zlib
 from datetime import date
 
@@ -62,12 +63,13 @@ def test_work_type_is_omitted_when_none_and_carried_otherwise(signer: Signer) ->
 
 
 def test_zlib_is_used_only_when_smaller() -> None:
-    repetitive = b"\xd2" + b"A" * 300
+    repetitive = b"\xd2" + b"A" * 600
     assert from_qr_text(to_qr_text(repetitive), DEFAULT_LIMITS) == (repetitive, True)
-    incompressible = bytes(range(256))[:100]
-    text = to_qr_text(incompressible)
-    assert from_qr_text(text, DEFAULT_LIMITS) == (incompressible, False)
-    assert len(text) < len(to_qr_text(repetitive)) + 200
+    assert len(to_qr_text(repetitive)) < 100
+    incompressible = b"\xd2" + random.Random(7).randbytes(600)
+    assert from_qr_text(to_qr_text(incompressible), DEFAULT_LIMITS) == (incompressible, False)
+    short = b"\xd2" + b"A" * 300  # below the size where zlib ever paid off for a credential
+    assert from_qr_text(to_qr_text(short), DEFAULT_LIMITS) == (short, False)
 
 
 def test_wrong_key_fails_signature(signer: Signer) -> None:

@@ -13,9 +13,20 @@ _ANY_VERSION_PREFIX = re.compile(r"^SP\d+:")
 
 
 def to_qr_text(cose: bytes) -> str:
-    """Prefix + base45 of the COSE bytes, compressed when that is smaller."""
+    """Prefix + base45 of the COSE bytes, compressed when that is smaller.
+
+    Below ``_WORTH_COMPRESSING`` bytes compression is not even tried: zlib's 6 bytes of framing
+    and a 64-byte random signature outweigh what a few names save (the typical certificate, 157
+    bytes, deflates to 162; the longest the schema allows, 266, to 277), and trying cost half a
+    signature per certificate.
+    """
+    if len(cose) < _WORTH_COMPRESSING:
+        return QR_PREFIX + b45encode(cose)
     compressed = _deflate(cose)
     return QR_PREFIX + b45encode(compressed if len(compressed) < len(cose) else cose)
+
+
+_WORTH_COMPRESSING = 512
 
 
 def _deflate(data: bytes) -> bytes:
