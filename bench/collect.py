@@ -57,8 +57,9 @@ def _render(rows: list[tuple[dict[str, object], str]], outputs: list[tuple[str, 
         "# Performance",
         "",
         f"Measured by `bench/run_all` on {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}. Ratios are medians of interleaved rounds "
-        "in one run, because these shared machines are noisy.",
+        f"{os.cpu_count()} cores, Python {platform.python_version()}. Each ratio compares the best rates of "
+        "many short interleaved rounds in one run (the rate each side reaches when the shared machine "
+        "leaves it alone, as timeit's minimum); the full output shows the median round ratio too.",
         "",
         "| what | figure | target | met | command |",
         "|---|---|---|---|---|",
