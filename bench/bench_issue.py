@@ -29,8 +29,10 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from _measure import ratio, result
+from harness.records import institution_record
 
 from skillpass import qrimage
 from skillpass.calendar import registry_day
@@ -38,7 +40,7 @@ from skillpass.credential import decode
 from skillpass.issuer.client import RegistryClient
 from skillpass.issuer.run import Console, IssueRequest, _Run
 from skillpass.keys import Signer, to_jwk, write_private_key
-from skillpass.schemas import resident_id_check_char, uscc_check_char
+from skillpass.schemas import resident_id_check_char
 
 PASSPHRASE = "bench passphrase"  # noqa: S105 (a throwaway key in a temp dir)
 CODE = "Y000011000001"
@@ -228,29 +230,7 @@ def _setup(url: str, admin: str, tmp: Path) -> tuple[dict[str, str], Path, Signe
         answer.raise_for_status()
         return answer.json()
 
-    first17 = "91110000000000001"
-    ok(
-        "/api/v1/institutions",
-        admin,
-        {
-            "code": CODE,
-            "name": "中国国家铁路集团有限公司",
-            "uscc": first17 + uscc_check_char(first17),
-            "category": "Y",
-            "national_code": "0000",
-            "province": "11",
-            "site": "000001",
-            "scopes": [
-                {
-                    "occupation_code": "6-31-01-03",
-                    "occupation_name": "电工",
-                    "work_types": ["--"],
-                    "levels": [3, 4, 5],
-                    "valid_from": "2020-01-01",
-                }
-            ],
-        },
-    )
+    ok("/api/v1/institutions", admin, institution_record(CODE, valid_from="2020-01-01"))
     tokens = {
         "institution": ok("/api/v1/tokens", admin, {"role": "institution", "institution_code": CODE})[
             "token"

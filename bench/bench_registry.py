@@ -32,6 +32,7 @@ from harness.servers import serve_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _measure import result
+from harness.records import institution_record
 
 from skillpass.credential.status_token import sign_status_list_token
 from skillpass.keys import Signer
@@ -45,7 +46,7 @@ from skillpass.registry.service import Registry
 from skillpass.registry.settings import Settings
 from skillpass.registry.status_tokens import build_status_list
 from skillpass.registry.tokens import Principal
-from skillpass.schemas import resident_id_check_char, uscc_check_char
+from skillpass.schemas import resident_id_check_char
 
 CODE = "Y000011000001"
 NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)
@@ -85,27 +86,6 @@ def _settings(url: str, signer: Signer) -> Settings:
     )
 
 
-def _institution() -> dict[str, Any]:
-    return {
-        "code": CODE,
-        "name": "基准测试机构",
-        "uscc": "91110000000000001" + uscc_check_char("91110000000000001"),
-        "category": "Y",
-        "national_code": "0000",
-        "province": "11",
-        "site": "000001",
-        "scopes": [
-            {
-                "occupation_code": "6-31-01-03",
-                "occupation_name": "电工",
-                "work_types": ["--"],
-                "levels": [3, 4, 5],
-                "valid_from": "2024-01-01",
-            }
-        ],
-    }
-
-
 def _id(serial: int) -> str:
     first17 = f"110105{19500101 + serial // 1000 % 28:08d}{serial % 1000:03d}"
     return first17 + resident_id_check_char(first17)
@@ -114,7 +94,11 @@ def _id(serial: int) -> str:
 def bench_approval(reg: Registry, size: int) -> None:
     """Submit and approve one batch of ``size`` rows."""
     now = Now(NOW)
-    reg.db.write(lambda conn: institutions.create_institution(conn, _institution(), now, "bench"))
+    reg.db.write(
+        lambda conn: institutions.create_institution(
+            conn, institution_record(CODE, "基准测试机构"), now, "bench"
+        )
+    )
     raw = [
         {
             "holder_name": "张三",

@@ -28,13 +28,14 @@ from typing import Any
 import httpx
 import pytest
 from harness.postgres import fresh_database
+from harness.records import institution_record
 from harness.servers import free_port, run_process_server
 
 from skillpass.calendar import registry_day
 from skillpass.credential import CertificateClaims, encode
 from skillpass.keys import Signer, to_jwk
 from skillpass.qrimage import render_png
-from skillpass.schemas import resident_id_check_char, uscc_check_char
+from skillpass.schemas import resident_id_check_char
 
 pytestmark = [pytest.mark.xdist_group("deploy"), pytest.mark.postgres]
 
@@ -326,7 +327,7 @@ def _issue_through_proxy(proxy: str, tls: ssl.SSLContext, data_dir: Path) -> tup
     admin = (data_dir / "admin.token").read_text(encoding="utf-8").strip()
     signer = Signer.generate()
     with httpx.Client(base_url=f"{proxy}/registry", verify=tls, timeout=30) as client:
-        _ok(client, "/api/v1/institutions", admin, _institution())
+        _ok(client, "/api/v1/institutions", admin, institution_record(CODE, levels=(3,)))
         token = _ok(client, "/api/v1/tokens", admin, {"role": "institution", "institution_code": CODE})[
             "token"
         ]
@@ -357,28 +358,6 @@ def _ok(client: httpx.Client, path: str, token: str, body: dict[str, Any]) -> An
     response = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code < 300, (path, response.status_code, response.text)
     return response.json()
-
-
-def _institution() -> dict[str, Any]:
-    uscc17 = "91110000000000001"
-    return {
-        "code": CODE,
-        "name": "中国国家铁路集团有限公司",
-        "uscc": uscc17 + uscc_check_char(uscc17),
-        "category": "Y",
-        "national_code": "0000",
-        "province": "11",
-        "site": "000001",
-        "scopes": [
-            {
-                "occupation_code": "6-31-01-03",
-                "occupation_name": "电工",
-                "work_types": ["--"],
-                "levels": [3],
-                "valid_from": "2024-01-01",
-            }
-        ],
-    }
 
 
 def _roster_row() -> dict[str, Any]:

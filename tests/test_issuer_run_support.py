@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from harness.records import institution_record
 from harness.servers import serve_app
 
 from skillpass.calendar import registry_day
 from skillpass.keys import Signer, to_jwk, write_private_key
 from skillpass.registry.app import create_app
 from skillpass.registry.setup import init_registry
-from skillpass.schemas import resident_id_check_char, uscc_check_char
+from skillpass.schemas import resident_id_check_char
 
 PASSPHRASE = "correct horse battery staple"
 CODE = "Y000011000001"
@@ -52,29 +53,6 @@ def resident_id(serial: int) -> str:
     """A valid resident ID number, distinct per serial."""
     first17 = f"110105{date(1980, 1, 1) + timedelta(days=serial // 1000):%Y%m%d}{serial % 1000:03d}"
     return first17 + resident_id_check_char(first17)
-
-
-def institution_record() -> dict[str, Any]:
-    """The test institution: electricians (6-31-01-03), levels 3 to 5."""
-    first17 = "91110000000000001"
-    return {
-        "code": CODE,
-        "name": INSTITUTION_NAME,
-        "uscc": first17 + uscc_check_char(first17),
-        "category": "Y",
-        "national_code": "0000",
-        "province": "11",
-        "site": "000001",
-        "scopes": [
-            {
-                "occupation_code": "6-31-01-03",
-                "occupation_name": "电工",
-                "work_types": ["--"],
-                "levels": [3, 4, 5],
-                "valid_from": "2020-01-01",
-            }
-        ],
-    }
 
 
 def roster_rows(count: int, *, level: int = 3, start: int = 0) -> list[list[str]]:
@@ -174,7 +152,12 @@ def registry_world(database_url: str, tmp_path: Path) -> Iterator[World]:
             tmp_path / "inst.key",
             Signer.generate(),
         )
-        world.ok("POST", "/api/v1/institutions", "admin", json=institution_record())
+        world.ok(
+            "POST",
+            "/api/v1/institutions",
+            "admin",
+            json=institution_record(CODE, INSTITUTION_NAME, valid_from="2020-01-01"),
+        )
         for role in ("institution", "reviewer"):
             body = {"role": role, "institution_code": CODE} if role == "institution" else {"role": role}
             world.tokens[role] = world.ok("POST", "/api/v1/tokens", "admin", json=body)["token"]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from harness.records import institution_record
 from harness.servers import serve_app
 
 from skillpass.credential import CertificateClaims, encode
@@ -18,7 +19,7 @@ from skillpass.keys import Signer, to_jwk
 from skillpass.registry.app import create_app
 from skillpass.registry.settings import Settings
 from skillpass.registry.setup import init_registry
-from skillpass.schemas import resident_id_check_char, uscc_check_char
+from skillpass.schemas import resident_id_check_char
 
 PASSPHRASE = "correct horse battery staple"
 START = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)  # 12:00 in Beijing
@@ -42,33 +43,6 @@ def resident_id(serial: int) -> str:
     day = date(1960, 1, 1) + timedelta(days=serial // 1000)
     first17 = f"110105{day:%Y%m%d}{serial % 1000:03d}"
     return first17 + resident_id_check_char(first17)
-
-
-def uscc(seed: int) -> str:
-    first17 = f"91110000{seed:09d}"
-    return first17 + uscc_check_char(first17)
-
-
-def institution_record(code: str = "Y000011000001", name: str = "中国国家铁路集团有限公司") -> dict[str, Any]:
-    """A valid institution filing with one open-ended scope (electrician, levels 3-5)."""
-    return {
-        "code": code,
-        "name": name,
-        "uscc": uscc(int(code[-6:])),
-        "category": code[0],
-        "national_code": code[1:5],
-        "province": code[5:7],
-        "site": code[7:13],
-        "scopes": [
-            {
-                "occupation_code": "6-31-01-03",
-                "occupation_name": "电工",
-                "work_types": ["--"],
-                "levels": [3, 4, 5],
-                "valid_from": "2024-01-01",
-            }
-        ],
-    }
 
 
 def roster_row(serial: int, **changes: Any) -> dict[str, Any]:
