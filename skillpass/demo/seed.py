@@ -5,7 +5,6 @@ between. One certificate is then revoked and another suspended."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -26,20 +25,6 @@ from skillpass.keys import Signer, to_jwk, write_private_key
 
 ISSUING_PILOTS = 3
 ROWS_PER_ROSTER = 4
-_ROSTER_HEADERS = (
-    "姓名",
-    "证件类型",
-    "证件号码",
-    "职业编码",
-    "职业名称",
-    "工种/职业方向",
-    "职业技能等级",
-    "评价日期",
-)
-_ROSTER_FIELDS = (
-    "holder_name", "id_type", "id_number", "occupation_code", "occupation_name", "work_type", "level",
-    "assessment_date",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -123,8 +108,8 @@ def _issue(
     say: Callable[[str], None],
 ) -> dict[str, str]:
     home = institution_dir(work_dir, pilot.code)
-    roster = home / "roster.csv"
-    _write_roster(roster, sample_roster(pilot, ROWS_PER_ROSTER, today))
+    roster = home / "roster.json"  # the schema's field names, so no column headers to repeat here
+    roster.write_text(json.dumps({"rows": sample_roster(pilot, ROWS_PER_ROSTER, today)}, ensure_ascii=False))
     token = json.loads(credentials.read_text(encoding="utf-8"))["token"]
     request = IssueRequest(
         roster=roster, out_dir=home / "issued", institution_code=pilot.code, key_path=home / "institution.key",
@@ -172,13 +157,6 @@ def _set_status(registry_url: str, work_dir: Path, number: str, action: str, rea
     )
     with RegistryClient(registry_url, credentials["token"]) as client:
         client.set_status(number, action, reason)
-
-
-def _write_roster(path: Path, rows: list[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(_ROSTER_HEADERS)
-        writer.writerows([row[field] for field in _ROSTER_FIELDS] for row in rows)
 
 
 def _token(admin: httpx.Client, body: dict[str, Any]) -> str:
