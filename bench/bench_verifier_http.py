@@ -32,7 +32,7 @@ from typing import BinaryIO
 
 import httpx
 
-from skillpass.credential import CertificateClaims, MaskedId, encode
+from skillpass.credential import encode
 from skillpass.credential.directory import ACTIVE, Directory, Institution, KeyEntry, Scope, StatusChange
 from skillpass.credential.signed_document import TYP_DIRECTORY, sign_document
 from skillpass.credential.status_list import StatusList
@@ -41,7 +41,9 @@ from skillpass.keys import Signer
 from skillpass.verifier.verifier import Verifier, VerifierConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from _measure import result
+from credential_fixtures import typical_claims
 
 HOST = "127.0.0.1"
 _STARTUP_SECONDS = 30.0
@@ -87,17 +89,9 @@ def _build_trust(cache_dir: Path) -> str:
     with _stand_in_registry(documents) as url:
         config = VerifierConfig(cache_dir=cache_dir, registry_url=url, registry_key=registry.public_key)
         Verifier(config).store.sync(now)
-    claims = CertificateClaims(
-        certificate_number=f"Y000011000001{date.today().year % 100:02d}3000001",
-        holder_name="张三丰",
-        id_type="居民身份证",
-        id_masked=MaskedId.of("11010519491231002X"),
-        occupation_code="6-31-01-03",
-        level=3,
-        work_type="--",
-        issue_date=date.today(),
-        status_list=0,
-        status_index=123456,
+    today = date.today()
+    claims = typical_claims(
+        certificate_number=f"Y000011000001{today.year % 100:02d}3000001", issue_date=today
     )
     return encode(claims, institution_key)
 

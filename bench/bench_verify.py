@@ -18,11 +18,13 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from _measure import ratio, result
+from credential_fixtures import typical_claims
 from nacl.signing import VerifyKey
 
-from skillpass.credential import CertificateClaims, MaskedId, decode, encode
+from skillpass.credential import decode, encode
 from skillpass.credential import verify as verify_signature
 from skillpass.credential.directory import ACTIVE, Directory, Institution, KeyEntry, Scope, StatusChange
 from skillpass.credential.status_list import StatusList
@@ -49,16 +51,9 @@ def _trust(signer: Signer) -> TrustData:
 
 
 def _credential(signer: Signer, serial: int) -> str:
-    claims = CertificateClaims(
+    claims = typical_claims(
         certificate_number=f"{_CODE}263{serial:06d}",
-        holder_name="张三丰",
-        id_type="居民身份证",
-        id_masked=MaskedId.of("11010519491231002X"),
-        occupation_code="6-31-01-03",
-        level=3,
-        work_type="--",
         issue_date=date(2026, 11, 2),
-        status_list=0,
         status_index=1000 + serial * 7919,
     )
     return encode(claims, signer)
