@@ -16,9 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _measure import ratio, result
 
-from skillpass import qrimage
-from skillpass.credential import CertificateClaims, decode, encode, verify
-from skillpass.keys import Signer
+from common import qrimage
+from credential import CertificateClaims, decode, encode, verify
+from keys import Signer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

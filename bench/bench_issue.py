@@ -34,13 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from _measure import ratio, result
 from harness.records import institution_record
 
-from skillpass import qrimage
-from skillpass.calendar import registry_day
-from skillpass.credential import decode
-from skillpass.issuer.client import RegistryClient
-from skillpass.issuer.run import Console, IssueRequest, _Run
-from skillpass.keys import Signer, to_jwk, write_private_key
-from skillpass.schemas import resident_id_check_char
+from common import qrimage
+from common.calendar import registry_day
+from credential import decode
+from issuer.client import RegistryClient
+from issuer.run import Console, IssueRequest, _Run
+from keys import Signer, to_jwk, write_private_key
+from schemas import resident_id_check_char
 
 PASSPHRASE = "bench passphrase"  # noqa: S105 (a throwaway key in a temp dir)
 CODE = "Y000011000001"
@@ -146,7 +146,7 @@ def _timed(step: Callable[[], object]) -> float:
 def _sign_ratio(rows: list[Any], signer: Signer) -> tuple[float, float, float]:
     """Per certificate, interleaved with raw PyNaCl signing of a message of the same size: build the
     certificate, check its rules, sign and encode (what the sign stage does for each row)."""
-    from skillpass.issuer.run import sign_row
+    from issuer.run import sign_row
 
     approved = itertools.cycle(rows)
     message = bytes(len(decode(rows[0].qr).sign1.to_be_signed()))
@@ -154,7 +154,7 @@ def _sign_ratio(rows: list[Any], signer: Signer) -> tuple[float, float, float]:
 
 
 def _scopes(run: _Run) -> Any:
-    from skillpass.issuer.client import parse_scopes
+    from issuer.client import parse_scopes
 
     return parse_scopes(run.client.institution(CODE))
 
@@ -183,7 +183,7 @@ def _qr_images(texts: list[str]) -> None:
 
 @contextmanager
 def _journal(run: _Run) -> Iterator[Any]:
-    from skillpass.issuer.journal import Journal
+    from issuer.journal import Journal
 
     with Journal.open(run.request.out_dir) as journal:
         yield journal
@@ -252,7 +252,7 @@ def _setup(url: str, admin: str, tmp: Path) -> tuple[dict[str, str], Path, Signe
 @contextmanager
 def _registry(data_dir: Path) -> Iterator[tuple[str, str]]:
     """The registry in its own process, so that its work does not share this process's GIL."""
-    from skillpass.registry.setup import ADMIN_TOKEN_FILE, init_registry
+    from registry.setup import ADMIN_TOKEN_FILE, init_registry
 
     init_registry(data_dir, None, PASSPHRASE)
     with socket.socket() as s:
@@ -277,8 +277,8 @@ def _registry(data_dir: Path) -> Iterator[tuple[str, str]]:
 def _serve(data_dir: Path, port: int) -> None:
     import uvicorn
 
-    from skillpass.registry.app import create_app
-    from skillpass.registry.setup import open_registry
+    from registry.app import create_app
+    from registry.setup import open_registry
 
     settings = open_registry(data_dir, os.environ["SKILLPASS_KEY_PASSPHRASE"])
     uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)

@@ -34,19 +34,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _measure import result
 from harness.records import institution_record
 
-from skillpass.credential.status_token import sign_status_list_token
-from skillpass.keys import Signer
-from skillpass.registry import approval, batches, institutions, migrate, query
-from skillpass.registry.app import create_app
-from skillpass.registry.audit import Digests
-from skillpass.registry.clock import Now
-from skillpass.registry.schema import batches as batches_table
-from skillpass.registry.schema import rows
-from skillpass.registry.service import Registry
-from skillpass.registry.settings import Settings
-from skillpass.registry.status_tokens import build_status_list
-from skillpass.registry.tokens import Principal
-from skillpass.schemas import resident_id_check_char
+from credential.status_token import sign_status_list_token
+from keys import Signer
+from registry import approval, batches, institutions, migrate, query
+from registry.app import create_app
+from registry.audit import Digests
+from registry.clock import Now
+from registry.schema import batches as batches_table
+from registry.schema import rows
+from registry.service import Registry
+from registry.settings import Settings
+from registry.status_tokens import build_status_list
+from registry.tokens import Principal
+from schemas import resident_id_check_char
 
 CODE = "Y000011000001"
 NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)

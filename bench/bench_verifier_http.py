@@ -32,13 +32,13 @@ from typing import BinaryIO
 
 import httpx
 
-from skillpass.credential import encode
-from skillpass.credential.directory import ACTIVE, Directory, Institution, KeyEntry, Scope, StatusChange
-from skillpass.credential.signed_document import TYP_DIRECTORY, sign_document
-from skillpass.credential.status_list import StatusList
-from skillpass.credential.status_token import sign_status_list_token
-from skillpass.keys import Signer
-from skillpass.verifier.verifier import Verifier, VerifierConfig
+from credential import encode
+from credential.directory import ACTIVE, Directory, Institution, KeyEntry, Scope, StatusChange
+from credential.signed_document import TYP_DIRECTORY, sign_document
+from credential.status_list import StatusList
+from credential.status_token import sign_status_list_token
+from keys import Signer
+from verifier.verifier import Verifier, VerifierConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))

@@ -24,12 +24,12 @@ from _measure import ratio, result
 from credential_fixtures import typical_claims
 from nacl.signing import VerifyKey
 
-from skillpass.credential import decode, encode
-from skillpass.credential import verify as verify_signature
-from skillpass.credential.directory import ACTIVE, Directory, Institution, KeyEntry, Scope, StatusChange
-from skillpass.credential.status_list import StatusList
-from skillpass.keys import Signer
-from skillpass.verifier.engine import TrustData, verify
+from credential import decode, encode
+from credential import verify as verify_signature
+from credential.directory import ACTIVE, Directory, Institution, KeyEntry, Scope, StatusChange
+from credential.status_list import StatusList
+from keys import Signer
+from verifier.engine import TrustData, verify
 
 _NOW = 1_795_000_000  # 2026-11-18, inside the trust data's window
 _CODE = "Y000011000001"

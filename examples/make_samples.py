@@ -1,6 +1,6 @@
 """Write the sample rosters ``roster-sample.xlsx`` and ``roster-sample.csv`` next to this script.
 
-Deterministic: the rows below, with resident ID check characters computed by ``skillpass.schemas.checks``.
+Deterministic: the rows below, with resident ID check characters computed by ``schemas.checks``.
 The XLSX is what an assessment office keeps (a title row above Chinese headers, levels as "三级/高级工",
 real date cells); the CSV is the same roster saved as "CSV UTF-8" (BOM, digits for levels, typed dates).
 ``SCOPES`` is the filed scope the samples are meant to be validated against. README.md lists the rows that
@@ -16,8 +16,8 @@ from typing import Final
 
 from openpyxl import Workbook
 
-from skillpass.credential.directory import Scope
-from skillpass.schemas import LEVEL_NAMES, resident_id_check_char
+from credential.directory import Scope
+from schemas import LEVEL_NAMES, resident_id_check_char
 
 HERE: Final = Path(__file__).resolve().parent
 XLSX: Final = HERE / "roster-sample.xlsx"

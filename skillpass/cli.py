@@ -16,11 +16,11 @@ from importlib import import_module
 # top-level commands each registers. Only the module a command needs is imported, so
 # `skillpass verify` does not pay for the registry's database layer or the issuer's PDF library.
 _COMMAND_MODULES: dict[str, tuple[str, ...]] = {
-    "skillpass.keys.cli": ("keys",),
-    "skillpass.credential.cli": ("credential",),
-    "skillpass.registry.cli": ("registry",),
-    "skillpass.issuer.cli": ("issue", "revoke", "suspend", "reinstate", "issuer"),
-    "skillpass.verifier.cli": ("verify", "verifier"),
+    "keys.cli": ("keys",),
+    "credential.cli": ("credential",),
+    "registry.cli": ("registry",),
+    "issuer.cli": ("issue", "revoke", "suspend", "reinstate", "issuer"),
+    "verifier.cli": ("verify", "verifier"),
     "skillpass.demo.cli": ("demo",),
 }
 
@@ -39,9 +39,9 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     wanted = [m for m, commands in _COMMAND_MODULES.items() if command in commands] or list(_COMMAND_MODULES)
     for name in wanted:
         registered = import_module(name).add_commands(subparsers)
-        if name == "skillpass.keys.cli":
+        if name == "keys.cli":
             # Rotation needs the registry client, so it lives in the issuer and joins `keys` here.
-            import_module("skillpass.issuer.cli").add_rotate_command(registered)
+            import_module("issuer.cli").add_rotate_command(registered)
     return parser
 
 

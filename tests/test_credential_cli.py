@@ -12,7 +12,7 @@ import pytest
 from credential_fixtures import EXAMPLES
 from PIL import Image
 
-from skillpass import qrimage
+from common import qrimage
 
 PASS = "institution passphrase"
 

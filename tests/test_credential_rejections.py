@@ -10,11 +10,11 @@ import cbor2
 import pytest
 from credential_fixtures import typical_claims
 
-from skillpass.credential import REJECTIONS, CredentialError, decode, encode, verify
-from skillpass.credential.base45 import b45decode, b45encode
-from skillpass.credential.constants import QR_PREFIX, TAG_COSE_SIGN1, CertificateKey, Claim, Header
-from skillpass.credential.cose import sig_structure
-from skillpass.keys import Signer
+from credential import REJECTIONS, CredentialError, decode, encode, verify
+from credential.base45 import b45decode, b45encode
+from credential.constants import QR_PREFIX, TAG_COSE_SIGN1, CertificateKey, Claim, Header
+from credential.cose import sig_structure
+from keys import Signer
 
 SIGNER = Signer.generate()
 GOOD = encode(typical_claims(), SIGNER)

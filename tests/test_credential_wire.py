@@ -15,12 +15,12 @@ from pycose.keys import OKPKey
 from pycose.keys.curves import Ed25519
 from pycose.messages import Sign1Message
 
-from skillpass import qrimage
-from skillpass.credential import CertificateClaims, CredentialError, decode, encode, verify
-from skillpass.credential.base45 import b45encode
-from skillpass.credential.constants import DEFAULT_LIMITS, QR_PREFIX, CertificateKey, Claim
-from skillpass.credential.qr_text import from_qr_text, to_qr_text
-from skillpass.keys import Signer
+from common import qrimage
+from credential import CertificateClaims, CredentialError, decode, encode, verify
+from credential.base45 import b45encode
+from credential.constants import DEFAULT_LIMITS, QR_PREFIX, CertificateKey, Claim
+from credential.qr_text import from_qr_text, to_qr_text
+from keys import Signer
 
 
 @pytest.fixture(scope="module")

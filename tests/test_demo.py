@@ -15,10 +15,10 @@ import pytest
 from harness.servers import free_port, serve_app
 from playwright.sync_api import Page, expect
 
+from registry.setup import init_registry
 from skillpass.demo.run import DEMO_PASSPHRASE
-from skillpass.registry.setup import init_registry
-from skillpass.verifier.service import create_app
-from skillpass.verifier.verifier import Verifier, VerifierConfig
+from verifier.service import create_app
+from verifier.verifier import Verifier, VerifierConfig
 
 pytestmark = pytest.mark.xdist_group("demo")
 SKILLPASS = str(Path(sys.executable).parent / "skillpass")

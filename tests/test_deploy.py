@@ -31,11 +31,11 @@ from harness.postgres import fresh_database
 from harness.records import institution_record
 from harness.servers import free_port, run_process_server
 
-from skillpass.calendar import registry_day
-from skillpass.credential import CertificateClaims, encode
-from skillpass.keys import Signer, to_jwk
-from skillpass.qrimage import render_png
-from skillpass.schemas import resident_id_check_char
+from common.calendar import registry_day
+from common.qrimage import render_png
+from credential import CertificateClaims, encode
+from keys import Signer, to_jwk
+from schemas import resident_id_check_char
 
 pytestmark = [pytest.mark.xdist_group("deploy"), pytest.mark.postgres]
 

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from skillpass.credential import CredentialError
-from skillpass.credential.directory import Directory, Institution, KeyEntry, Scope, StatusChange
-from skillpass.credential.signed_document import TYP_DIRECTORY, TYP_STATUS_LIST, open_document, sign_document
-from skillpass.keys import Signer
+from credential import CredentialError
+from credential.directory import Directory, Institution, KeyEntry, Scope, StatusChange
+from credential.signed_document import TYP_DIRECTORY, TYP_STATUS_LIST, open_document, sign_document
+from keys import Signer
 
 D = date.fromisoformat
 KEY = KeyEntry(kid=b"k" * 8, public_key=b"p" * 32, valid_from=D("2026-01-01"), valid_until=D("2027-12-31"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from skillpass.calendar import registry_day
-from skillpass.registry.clock import Now
+from common.calendar import registry_day
+from registry.clock import Now
 
 
 def test_the_registry_day_starts_eight_hours_before_utc() -> None:

@@ -11,12 +11,12 @@ import pytest
 from test_issuer_run_flow import issued
 from test_issuer_run_support import CODE, PASSPHRASE, World, registry_world, roster_rows, today, write_roster
 
+from credential import decode
+from credential.status_list import Status, StatusList
+from credential.status_token import open_status_list_token
+from issuer.manifest import read_manifest_json
+from keys import from_jwk, read_private_key
 from skillpass.cli import main
-from skillpass.credential import decode
-from skillpass.credential.status_list import Status, StatusList
-from skillpass.credential.status_token import open_status_list_token
-from skillpass.issuer.manifest import read_manifest_json
-from skillpass.keys import from_jwk, read_private_key
 
 
 @pytest.fixture(autouse=True)

@@ -21,9 +21,9 @@ from test_issuer_run_support import (
     write_roster,
 )
 
+from issuer.manifest import read_manifest_json
+from issuer.run import default_batch_id
 from skillpass.cli import main
-from skillpass.issuer.manifest import read_manifest_json
-from skillpass.issuer.run import default_batch_id
 
 ROWS = 5
 # (where the process dies, whether the reviewer has approved by then)

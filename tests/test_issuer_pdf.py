@@ -16,17 +16,17 @@ from fontTools.ttLib import TTFont  # type: ignore[import-untyped, unused-ignore
 from PIL import Image
 from pypdf import PdfReader
 
-from skillpass.credential import encode
-from skillpass.issuer import fonts
-from skillpass.issuer.pdf import (
+from common.qrimage import read_texts
+from credential import encode
+from issuer import fonts
+from issuer.pdf import (
     QUERY_FOOTER,
     CertificateView,
     PdfError,
     render_batch_pdf,
     render_certificate_pdf,
 )
-from skillpass.keys import Signer
-from skillpass.qrimage import read_texts
+from keys import Signer
 
 VIEW = CertificateView(
     holder_name="张𠮷",

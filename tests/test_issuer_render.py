@@ -12,13 +12,13 @@ import pytest
 from credential_fixtures import typical_claims
 from PIL import Image
 
-from skillpass.credential import encode
-from skillpass.issuer import fonts
-from skillpass.issuer.pdf import CertificateView
-from skillpass.issuer.progress import Progress
-from skillpass.issuer.render import RenderError, RenderItem, render_outputs, write_batch_pdf
-from skillpass.keys import Signer
-from skillpass.qrimage import read_texts
+from common.qrimage import read_texts
+from credential import encode
+from issuer import fonts
+from issuer.pdf import CertificateView
+from issuer.progress import Progress
+from issuer.render import RenderError, RenderItem, render_outputs, write_batch_pdf
+from keys import Signer
 
 NAMES = ["张伟", "王芳", "李娜", "买买提·艾力", "张𠮷"]
 KINDS = ("txt", "png", "svg", "pdf")

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from skillpass.issuer.progress import Progress
-from skillpass.issuer.roster import RosterError, RosterRow, parse_date, parse_level, read_roster
-from skillpass.schemas import resident_id_check_char
+from issuer.progress import Progress
+from issuer.roster import RosterError, RosterRow, parse_date, parse_level, read_roster
+from schemas import resident_id_check_char
 
 REPO = Path(__file__).resolve().parents[1]
 ZH = ["姓名", "证件类型", "证件号码", "职业编码", "职业名称", "工种/职业方向", "职业技能等级", "评价日期"]

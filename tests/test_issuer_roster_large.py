@@ -7,10 +7,10 @@ import io
 import resource
 from pathlib import Path
 
-from skillpass.issuer.progress import Progress
-from skillpass.issuer.roster import read_roster
-from skillpass.issuer.roster_validation import validate_rows
-from skillpass.schemas import resident_id_check_char
+from issuer.progress import Progress
+from issuer.roster import read_roster
+from issuer.roster_validation import validate_rows
+from schemas import resident_id_check_char
 
 ROWS = 100_000
 BAD_EVERY = 10_000

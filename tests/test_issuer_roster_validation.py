@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from skillpass.credential.directory import Scope
-from skillpass.issuer.fonts import font_has_glyphs
-from skillpass.issuer.report import REPORT_HEADER, format_report, write_report_csv
-from skillpass.issuer.roster import RosterRow, read_roster
-from skillpass.issuer.roster_validation import RowProblem, schema_issues, validate_rows
-from skillpass.schemas import resident_id_check_char, validate_roster_row
+from credential.directory import Scope
+from issuer.fonts import font_has_glyphs
+from issuer.report import REPORT_HEADER, format_report, write_report_csv
+from issuer.roster import RosterRow, read_roster
+from issuer.roster_validation import RowProblem, schema_issues, validate_rows
+from schemas import resident_id_check_char, validate_roster_row
 
 REPO = Path(__file__).resolve().parents[1]
 HEADERS = {

@@ -17,8 +17,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from harness.servers import free_port, serve_app
 
-from skillpass.errors import SkillpassError
-from skillpass.issuer.client import (
+from common.errors import SkillpassError
+from issuer.client import (
     RegistryAuthError,
     RegistryClient,
     RegistryError,

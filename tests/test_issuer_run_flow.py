@@ -19,13 +19,13 @@ from test_issuer_run_support import (
     write_roster,
 )
 
+from credential import decode, verify
+from credential.status_list import Status
+from credential.status_token import open_status_list_token
+from issuer.manifest import read_manifest_json
+from issuer.run import default_batch_id
+from keys import from_jwk
 from skillpass.cli import main
-from skillpass.credential import decode, verify
-from skillpass.credential.status_list import Status
-from skillpass.credential.status_token import open_status_list_token
-from skillpass.issuer.manifest import read_manifest_json
-from skillpass.issuer.run import default_batch_id
-from skillpass.keys import from_jwk
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from skillpass.issuer import journal as jn
-from skillpass.issuer.journal import Decision, Journal, JournalError
+from issuer import journal as jn
+from issuer.journal import Decision, Journal, JournalError
 
 ROWS = [(2, {"holder_name": "王建国", "level": 3}), (3, {"holder_name": "李秀英", "level": 4})]
 
@@ -129,7 +129,7 @@ def test_sigkill_inside_a_transaction_leaves_the_state_before_it(tmp_path: Path)
         f"""
         import os, signal
         from pathlib import Path
-        from skillpass.issuer.journal import Journal
+        from issuer.journal import Journal
         journal = Journal.open(Path({str(tmp_path)!r}))
         journal.record_signed([(1, "SP1:COMMITTED")])
         def rows():

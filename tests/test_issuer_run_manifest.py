@@ -6,7 +6,7 @@ import csv
 import json
 from pathlib import Path
 
-from skillpass.issuer.manifest import (
+from issuer.manifest import (
     CSV_NAME,
     JSON_NAME,
     Manifest,

@@ -22,11 +22,11 @@ import httpx
 from harness.records import institution_record
 from harness.servers import serve_app
 
-from skillpass.calendar import registry_day
-from skillpass.keys import Signer, to_jwk, write_private_key
-from skillpass.registry.app import create_app
-from skillpass.registry.setup import init_registry
-from skillpass.schemas import resident_id_check_char
+from common.calendar import registry_day
+from keys import Signer, to_jwk, write_private_key
+from registry.app import create_app
+from registry.setup import init_registry
+from schemas import resident_id_check_char
 
 PASSPHRASE = "correct horse battery staple"
 CODE = "Y000011000001"

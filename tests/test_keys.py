@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from skillpass.keys import (
+from keys import (
     KeyFileError,
     PublicKey,
     PublicKeyError,
@@ -19,7 +19,7 @@ from skillpass.keys import (
     to_jwk,
     write_private_key,
 )
-from skillpass.keys.keyfile import decrypt_private_key, encrypt_private_key
+from keys.keyfile import decrypt_private_key, encrypt_private_key
 
 PASS = "correct horse battery"
 

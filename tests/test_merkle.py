@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skillpass.registry.merkle import (
+from registry.merkle import (
     EMPTY_ROOT,
     MerkleProofError,
     consistency_proof,

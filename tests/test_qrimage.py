@@ -7,9 +7,9 @@ import io
 from credential_fixtures import typical_claims
 from PIL import Image
 
-from skillpass import qrimage
-from skillpass.credential import encode
-from skillpass.keys import Signer
+from common import qrimage
+from credential import encode
+from keys import Signer
 
 
 def test_png_reads_back_to_the_same_text() -> None:

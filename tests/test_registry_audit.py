@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import create_engine, update
 from test_registry_support import Api, roster_row, running_registry, sign_row
 
-from skillpass.keys import Signer, from_jwk
-from skillpass.keys.recipes import b64url_decode
-from skillpass.registry import merkle
-from skillpass.registry.audit_verify import verify_log
-from skillpass.registry.cli import add_commands
-from skillpass.registry.db import Database
-from skillpass.registry.schema import audit_events
+from keys import Signer, from_jwk
+from keys.recipes import b64url_decode
+from registry import merkle
+from registry.audit_verify import verify_log
+from registry.cli import add_commands
+from registry.db import Database
+from registry.schema import audit_events
 
 CODE = "Y000011000001"
 KEY = Signer.generate()
@@ -125,7 +125,7 @@ def test_audit_verify_finds_any_tampered_event(database_url: str, tmp_path: Path
         forged = json.loads(json.dumps(copy))
         signature = bytearray(b64url_decode(forged["checkpoints"][0]["signature"]))
         signature[-1] ^= 1
-        from skillpass.keys.recipes import b64url
+        from keys.recipes import b64url
 
         forged["checkpoints"][0]["signature"] = b64url(bytes(signature))
         assert not verify_log(forged, key).ok

@@ -8,7 +8,7 @@ from typing import Any
 
 from test_registry_support import Api, institution_record, roster_row, running_registry, sign_row
 
-from skillpass.keys import Signer, to_jwk
+from keys import Signer, to_jwk
 
 OWN, OTHER = "Y000011000001", "S000011000002"
 OWN_KEY, OTHER_KEY, SPARE_KEY = Signer.generate(), Signer.generate(), Signer.generate()

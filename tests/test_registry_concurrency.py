@@ -10,7 +10,7 @@ from pathlib import Path
 from harness.servers import serve_app
 from test_registry_support import Api, roster_row, running_registry
 
-from skillpass.registry.app import create_app
+from registry.app import create_app
 
 CODE = "Y000011000001"
 BATCHES, ROWS = 8, 15

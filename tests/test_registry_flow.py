@@ -10,13 +10,13 @@ from typing import Any
 
 from test_registry_support import Api, roster_row, running_registry, sign_row
 
-from skillpass.credential.constants import DEFAULT_LIMITS
-from skillpass.credential.directory import Directory
-from skillpass.credential.qr_text import from_qr_text
-from skillpass.credential.signed_document import TYP_DIRECTORY, open_document
-from skillpass.credential.status_list import Status
-from skillpass.credential.status_token import open_status_list_token
-from skillpass.keys import Signer, from_jwk
+from credential.constants import DEFAULT_LIMITS
+from credential.directory import Directory
+from credential.qr_text import from_qr_text
+from credential.signed_document import TYP_DIRECTORY, open_document
+from credential.status_list import Status
+from credential.status_token import open_status_list_token
+from keys import Signer, from_jwk
 
 INSTITUTION_KEY = Signer.generate()
 CODE = "Y000011000001"

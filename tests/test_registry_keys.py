@@ -11,7 +11,7 @@ from typing import Any
 
 from test_registry_support import Api, running_registry
 
-from skillpass.keys import Signer, to_jwk
+from keys import Signer, to_jwk
 
 CODE = "Y000011000001"
 

@@ -25,11 +25,11 @@ from test_registry_support import (
     sign_row,
 )
 
-from skillpass.keys import Signer
-from skillpass.registry import merkle, pages
-from skillpass.registry.app import create_app
-from skillpass.registry.setup import init_registry
-from skillpass.registry.templates.text import EN, ZH
+from keys import Signer
+from registry import merkle, pages
+from registry.app import create_app
+from registry.setup import init_registry
+from registry.templates.text import EN, ZH
 
 KEY = Signer.generate()
 CODE = "Y000011000001"

@@ -9,9 +9,9 @@ from typing import Any
 
 from test_registry_support import Api, roster_row, running_registry, sign_row
 
-from skillpass.credential.constants import DEFAULT_LIMITS
-from skillpass.credential.qr_text import from_qr_text
-from skillpass.keys import Signer, to_jwk
+from credential.constants import DEFAULT_LIMITS
+from credential.qr_text import from_qr_text
+from keys import Signer, to_jwk
 
 OWN, OTHER = "Y000011000001", "S000011000002"
 OWN_KEY, OTHER_KEY = Signer.generate(), Signer.generate()

@@ -14,12 +14,12 @@ import httpx
 from harness.records import institution_record
 from harness.servers import serve_app
 
-from skillpass.credential import CertificateClaims, encode
-from skillpass.keys import Signer, to_jwk
-from skillpass.registry.app import create_app
-from skillpass.registry.settings import Settings
-from skillpass.registry.setup import init_registry
-from skillpass.schemas import resident_id_check_char
+from credential import CertificateClaims, encode
+from keys import Signer, to_jwk
+from registry.app import create_app
+from registry.settings import Settings
+from registry.setup import init_registry
+from schemas import resident_id_check_char
 
 PASSPHRASE = "correct horse battery staple"
 START = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)  # 12:00 in Beijing

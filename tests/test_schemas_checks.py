@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from skillpass.schemas.checks import (
+from schemas.checks import (
     CertificateNumber,
     CertificateNumberError,
     occupation_code_is_valid,
@@ -16,7 +16,7 @@ from skillpass.schemas.checks import (
     uscc_check_char,
     uscc_is_valid,
 )
-from skillpass.schemas.errors import CheckInputError
+from schemas.errors import CheckInputError
 
 
 def test_resident_canonical_example_is_valid() -> None:

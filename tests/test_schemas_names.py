@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from skillpass.schemas.names import name_is_valid, normalise_name
+from schemas.names import name_is_valid, normalise_name
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skillpass.schemas import ID_TYPES, CertificateNumber, validate_certificate
-from skillpass.schemas.checks import resident_id_check_char
-from skillpass.schemas.vocabulary import HOLDER_NAME_MAX, OCCUPATION_NAME_MAX, WORK_TYPE_MAX
+from schemas import ID_TYPES, CertificateNumber, validate_certificate
+from schemas.checks import resident_id_check_char
+from schemas.vocabulary import HOLDER_NAME_MAX, OCCUPATION_NAME_MAX, WORK_TYPE_MAX
 
 _HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5) | st.just("𠮷")
 _DIGIT = st.sampled_from("0123456789")

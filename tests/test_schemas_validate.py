@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from skillpass.schemas import (
+from schemas import (
     ID_TYPES,
     LEVEL_NAMES,
     LEVEL_NAMES_EN,

@@ -18,8 +18,8 @@ from harness.servers import serve_app
 from test_verifier_engine import World, tampered
 from test_verifier_trust import FakeRegistry
 
-from skillpass import qrimage
-from skillpass.keys import to_jwk
+from common import qrimage
+from keys import to_jwk
 
 SKILLPASS = str(Path(sys.executable).parent / "skillpass")
 

@@ -17,9 +17,9 @@ import cbor2
 import pytest
 from credential_fixtures import typical_claims
 
-from skillpass.credential import encode
-from skillpass.credential.constants import DEFAULT_LIMITS, TAG_COSE_SIGN1
-from skillpass.credential.directory import (
+from credential import encode
+from credential.constants import DEFAULT_LIMITS, TAG_COSE_SIGN1
+from credential.directory import (
     ACTIVE,
     REMOVED,
     SUSPENDED,
@@ -29,12 +29,12 @@ from skillpass.credential.directory import (
     Scope,
     StatusChange,
 )
-from skillpass.credential.qr_text import from_qr_text, to_qr_text
-from skillpass.credential.status_list import Status, StatusList
-from skillpass.keys import Signer
-from skillpass.verifier.engine import CLOCK_SKEW, TrustData, verify
-from skillpass.verifier.messages import FAILURES
-from skillpass.verifier.verdict import CHECK_CODES, HolderInput, RegistryRecord, Verdict, make_verdict
+from credential.qr_text import from_qr_text, to_qr_text
+from credential.status_list import Status, StatusList
+from keys import Signer
+from verifier.engine import CLOCK_SKEW, TrustData, verify
+from verifier.messages import FAILURES
+from verifier.verdict import CHECK_CODES, HolderInput, RegistryRecord, Verdict, make_verdict
 
 CODE = "Y000011000001"
 NAME = "中国国家铁路集团有限公司"

@@ -36,10 +36,10 @@ from verifier_fixtures import (
     tampered,
 )
 
-from skillpass.keys import Signer
-from skillpass.qrimage import render_image
-from skillpass.verifier import service
-from skillpass.verifier.service import create_app
+from common.qrimage import render_image
+from keys import Signer
+from verifier import service
+from verifier.service import create_app
 
 OFFLINE_CHECKS = [
     "format",

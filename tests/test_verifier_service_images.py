@@ -1,4 +1,4 @@
-"""Reading QR text out of uploads (`skillpass.verifier.images`): real photos' defects, hostile files.
+"""Reading QR text out of uploads (`verifier.images`): real photos' defects, hostile files.
 
 The pictures are generated here from a real credential's QR code; the hostile files are named after
 the attack they are.
@@ -14,8 +14,8 @@ import pytest
 from PIL import Image, ImageFilter
 from verifier_fixtures import decompression_bomb_png, png_declaring
 
-from skillpass.qrimage import read_texts, render_image
-from skillpass.verifier.images import ImageError, ImageKind, ImageLimits, decode_upload, sniff
+from common.qrimage import read_texts, render_image
+from verifier.images import ImageError, ImageKind, ImageLimits, decode_upload, sniff
 
 TEXT = "SP1:" + "6BFOXN*TS0BI$ZD.P9" * 8  # any QR text will do for the reader; the engine is not involved
 

@@ -22,14 +22,14 @@ from fastapi.responses import JSONResponse
 from harness.servers import free_port, serve_app
 from test_verifier_engine import World
 
-from skillpass.credential.constants import DEFAULT_LIMITS
-from skillpass.credential.directory import Directory
-from skillpass.credential.qr_text import from_qr_text
-from skillpass.credential.signed_document import TYP_DIRECTORY, TYP_STATUS_LIST, sign_document
-from skillpass.credential.status_list import Status, StatusList
-from skillpass.credential.status_token import sign_status_list_token
-from skillpass.keys import Signer, to_jwk
-from skillpass.verifier import (
+from credential.constants import DEFAULT_LIMITS
+from credential.directory import Directory
+from credential.qr_text import from_qr_text
+from credential.signed_document import TYP_DIRECTORY, TYP_STATUS_LIST, sign_document
+from credential.status_list import Status, StatusList
+from credential.status_token import sign_status_list_token
+from keys import Signer, to_jwk
+from verifier import (
     HolderInput,
     TrustError,
     TrustStore,
@@ -37,7 +37,7 @@ from skillpass.verifier import (
     VerifierConfig,
     load_registry_key,
 )
-from skillpass.verifier.snapshot import SignedTrust, TrustBounds, check_update, open_trust
+from verifier.snapshot import SignedTrust, TrustBounds, check_update, open_trust
 
 INDEX = 123456
 

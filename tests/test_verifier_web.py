@@ -29,8 +29,8 @@ from verifier_fixtures import (
     tampered,
 )
 
-from skillpass.qrimage import render_image, render_png
-from skillpass.verifier.service import create_app
+from common.qrimage import render_image, render_png
+from verifier.service import create_app
 
 TIMEOUT_MS = 15_000
 

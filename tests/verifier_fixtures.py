@@ -21,14 +21,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from skillpass.credential import DEFAULT_LIMITS, CertificateClaims, MaskedId, encode
-from skillpass.credential.directory import ACTIVE, Directory, Institution, KeyEntry, Scope, StatusChange
-from skillpass.credential.qr_text import from_qr_text, to_qr_text
-from skillpass.credential.signed_document import TYP_DIRECTORY, sign_document
-from skillpass.credential.status_list import Status, StatusList
-from skillpass.credential.status_token import sign_status_list_token
-from skillpass.keys import Signer
-from skillpass.verifier.verifier import Verifier, VerifierConfig
+from credential import DEFAULT_LIMITS, CertificateClaims, MaskedId, encode
+from credential.directory import ACTIVE, Directory, Institution, KeyEntry, Scope, StatusChange
+from credential.qr_text import from_qr_text, to_qr_text
+from credential.signed_document import TYP_DIRECTORY, sign_document
+from credential.status_list import Status, StatusList
+from credential.status_token import sign_status_list_token
+from keys import Signer
+from verifier.verifier import Verifier, VerifierConfig
 
 NOW = 1_790_000_000  # 2026-09-21, a fixed "now" for every verification in these tests
 TRUST_ISSUED_AT = NOW - 25 * 60  # the trust data is 25 minutes old

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from skillpass.cli_support import report_error
+from common.cli_support import report_error
 
 
 def add_commands(subparsers: Any) -> None:
@@ -25,9 +25,9 @@ def add_commands(subparsers: Any) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from issuer.client import RegistryError
     from skillpass.demo.run import DemoOptions, run_demo
     from skillpass.demo.servers import DemoError
-    from skillpass.issuer.client import RegistryError
 
     options = DemoOptions(args.data_dir, args.host, args.registry_port, args.verifier_port, not args.no_serve)
     try:

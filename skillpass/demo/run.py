@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from skillpass.calendar import registry_day
-from skillpass.cli_support import PASSPHRASE_ENV
+from common.calendar import registry_day
+from common.cli_support import PASSPHRASE_ENV
+from keys import to_jwk
+from registry.app import create_app as create_registry_app
+from registry.setup import ADMIN_TOKEN_FILE, KEY_FILE, init_registry, open_registry
 from skillpass.demo.seed import SeedResult, copy_samples, seed
 from skillpass.demo.servers import BackgroundServer, DemoError
-from skillpass.keys import to_jwk
-from skillpass.registry.app import create_app as create_registry_app
-from skillpass.registry.setup import ADMIN_TOKEN_FILE, KEY_FILE, init_registry, open_registry
-from skillpass.verifier.errors import TrustError
-from skillpass.verifier.service import create_app as create_verifier_app
-from skillpass.verifier.verifier import Verifier, VerifierConfig
+from verifier.errors import TrustError
+from verifier.service import create_app as create_verifier_app
+from verifier.verifier import Verifier, VerifierConfig
 
 # Demo data only: a fixed passphrase so `make demo` needs nothing typed. Set SKILLPASS_KEY_PASSPHRASE
 # to use another; never use demo keys for real certificates.

@@ -17,11 +17,11 @@ from typing import Any
 
 import httpx
 
+from issuer.client import RegistryClient
+from issuer.run import Console, Exit, IssueRequest, run_issue
+from keys import Signer, to_jwk, write_private_key
 from skillpass.demo.pilots import Pilot, pilots, sample_roster
 from skillpass.demo.servers import DemoError
-from skillpass.issuer.client import RegistryClient
-from skillpass.issuer.run import Console, Exit, IssueRequest, run_issue
-from skillpass.keys import Signer, to_jwk, write_private_key
 
 ISSUING_PILOTS = 3
 ROWS_PER_ROSTER = 4

@@ -9,7 +9,7 @@ import time
 import uvicorn
 from fastapi import FastAPI
 
-from skillpass.errors import SkillpassError
+from common.errors import SkillpassError
 
 
 class DemoError(SkillpassError):

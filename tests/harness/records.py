@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from skillpass.schemas import uscc_check_char
+from schemas import uscc_check_char
 
 
 def uscc(seed: int) -> str:

@@ -1,0 +1,194 @@
+"""The certificate's claims and their compact CWT form.
+
+Only what a verifier needs travels in the QR: the full identity number never does (its length
+and last characters do, for holder confirmation), the occupation's name comes from the
+institution's filed scope in the signed directory, and the institution's name from the
+directory too. Decoding is strict: an unknown key or a value of the wrong type is rejected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+from credential.constants import ID_VISIBLE_SUFFIX, NO_WORK_TYPE, CertificateKey, Claim
+from credential.errors import CredentialError
+from schemas import vocabulary
+
+_EPOCH = date(1970, 1, 1)
+_MAX_DAYS = (date(9999, 12, 31) - _EPOCH).days
+_OCCUPATION_RE = re.compile(r"^([1-8])-(\d{2})-(\d{2})-(\d{2})$")
+_CERTNO_RE = re.compile(r"^[YS]\d{21}$")
+_SUFFIX_RE = re.compile(r"^[0-9A-Z()\-]{1,4}$")
+_CERTIFICATE_KEYS = frozenset(int(key) for key in CertificateKey)
+
+
+@dataclass(frozen=True)
+class MaskedId:
+    """An identity number reduced to its length and last characters."""
+
+    length: int
+    suffix: str
+
+    @classmethod
+    def of(cls, id_number: str) -> MaskedId:
+        """Mask a full identity number."""
+        return cls(len(id_number), id_number[-ID_VISIBLE_SUFFIX:])
+
+    def display(self) -> str:
+        """As printed: hidden characters as ``*``, e.g. ``**************123X``."""
+        return "*" * (self.length - len(self.suffix)) + self.suffix
+
+    def matches(self, id_number: str) -> bool:
+        """Whether a full identity number someone typed agrees with this masked form."""
+        return MaskedId.of(id_number.strip().upper()) == self
+
+
+@dataclass(frozen=True)
+class CertificateClaims:
+    """What a skillpass credential asserts about one certificate."""
+
+    certificate_number: str
+    holder_name: str
+    id_type: str
+    id_masked: MaskedId
+    occupation_code: str
+    level: int
+    work_type: str
+    issue_date: date
+    status_list: int
+    status_index: int
+
+    @classmethod
+    def from_certificate(cls, certificate: Mapping[str, Any]) -> CertificateClaims:
+        """The claims of a certificate document that already passed ``schemas`` validation."""
+        return cls(
+            certificate_number=certificate["certificate_number"],
+            holder_name=certificate["holder_name"],
+            id_type=certificate["id_type"],
+            id_masked=MaskedId.of(certificate["id_number"]),
+            occupation_code=certificate["occupation_code"],
+            level=certificate["level"],
+            work_type=certificate["work_type"],
+            issue_date=date.fromisoformat(certificate["issue_date"]),
+            status_list=certificate["status"]["list"],
+            status_index=certificate["status"]["index"],
+        )
+
+    def to_cwt(self) -> dict[int, Any]:
+        """The CWT claims map with integer keys."""
+        body: dict[int, Any] = {
+            CertificateKey.NUMBER: self.certificate_number,
+            CertificateKey.OCCUPATION: int(self.occupation_code.replace("-", "")),
+            CertificateKey.LEVEL: self.level,
+            CertificateKey.HOLDER_NAME: self.holder_name,
+            CertificateKey.ID_TYPE: vocabulary.ID_TYPES.index(self.id_type) + 1,
+            CertificateKey.ID_MASKED: [self.id_masked.length, self.id_masked.suffix],
+            CertificateKey.ISSUE_DATE: (self.issue_date - _EPOCH).days,
+            CertificateKey.STATUS: [self.status_list, self.status_index],
+        }
+        if self.work_type != NO_WORK_TYPE:
+            body[CertificateKey.WORK_TYPE] = self.work_type
+        return {Claim.CERTIFICATE: {int(k): v for k, v in body.items()}}
+
+    @classmethod
+    def from_cwt(cls, claims: object) -> CertificateClaims:
+        """Parse a CWT claims map strictly, raising ``claims_invalid`` with the reason."""
+        if not isinstance(claims, dict) or len(claims) != 1 or Claim.CERTIFICATE not in claims:
+            raise CredentialError("claims_invalid", "expected exactly the certificate claim")
+        body = claims[Claim.CERTIFICATE]
+        if not isinstance(body, dict) or not _CERTIFICATE_KEYS.issuperset(body):
+            raise CredentialError("claims_invalid", "unknown keys in the certificate claim")
+        length, suffix = _pair(body, CertificateKey.ID_MASKED, int, str)
+        status_list, status_index = _pair(body, CertificateKey.STATUS, int, int)
+        if not (0 < length <= vocabulary.OTHER_ID_MAX and len(suffix) <= length and _SUFFIX_RE.match(suffix)):
+            raise CredentialError("claims_invalid", "masked identity number")
+        if not (status_list >= 0 and 0 <= status_index <= vocabulary.STATUS_INDEX_MAX):
+            raise CredentialError("claims_invalid", "status reference out of range")
+        work_type = body.get(CertificateKey.WORK_TYPE)
+        return _assemble(
+            cls,
+            certificate_number=_text(body, CertificateKey.NUMBER, 22, _CERTNO_RE),
+            holder_name=_text(body, CertificateKey.HOLDER_NAME, vocabulary.HOLDER_NAME_MAX),
+            id_type=vocabulary.ID_TYPES[
+                _integer(body, CertificateKey.ID_TYPE, 1, len(vocabulary.ID_TYPES)) - 1
+            ],
+            id_masked=_assemble(MaskedId, length=length, suffix=suffix),
+            occupation_code=_occupation_code(_integer(body, CertificateKey.OCCUPATION, 1_000_000, 8_999_999)),
+            level=_integer(body, CertificateKey.LEVEL, 1, 5),
+            work_type=NO_WORK_TYPE
+            if work_type is None
+            else _text(body, CertificateKey.WORK_TYPE, vocabulary.WORK_TYPE_MAX),
+            issue_date=_EPOCH + timedelta(days=_integer(body, CertificateKey.ISSUE_DATE, 0, _MAX_DAYS)),
+            status_list=status_list,
+            status_index=status_index,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready view (identity number masked) for people and APIs."""
+        return {
+            "certificate_number": self.certificate_number,
+            "holder_name": self.holder_name,
+            "id_type": self.id_type,
+            "id_number_masked": self.id_masked.display(),
+            "occupation_code": self.occupation_code,
+            "level": self.level,
+            "level_name": vocabulary.LEVEL_NAMES[self.level],
+            "work_type": self.work_type,
+            "issue_date": self.issue_date.isoformat(),
+            "status": {"list": self.status_list, "index": self.status_index},
+        }
+
+
+_T = TypeVar("_T")
+
+
+def _assemble(cls: type[_T], **fields: Any) -> _T:
+    """A frozen dataclass from fields already checked, without one ``object.__setattr__`` call per
+    field: decoding is the verifier's hot path. Equal and hashable like one built by ``cls(...)``."""
+    instance = object.__new__(cls)
+    instance.__dict__.update(fields)
+    return instance
+
+
+def _occupation_code(digits: int) -> str:
+    text = str(digits)
+    code = f"{text[0]}-{text[1:3]}-{text[3:5]}-{text[5:7]}"
+    if not _OCCUPATION_RE.match(code):
+        raise CredentialError("claims_invalid", "occupation code")
+    return code
+
+
+def _integer(body: Mapping[int, Any], key: CertificateKey, low: int, high: int) -> int:
+    value = body.get(key)
+    if type(value) is not int or not low <= value <= high:
+        raise CredentialError("claims_invalid", f"{key.name.lower()} must be an integer in range")
+    return value
+
+
+def _text(
+    body: Mapping[int, Any], key: CertificateKey, max_length: int, pattern: re.Pattern[str] | None = None
+) -> str:
+    value = body.get(key)
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= max_length
+        or value != value.strip()
+        or not value.isprintable()  # no control or bidi-override characters reach a screen
+    ):
+        raise CredentialError("claims_invalid", f"{key.name.lower()} must be printable text within limits")
+    if pattern is not None and not pattern.match(value):
+        raise CredentialError("claims_invalid", f"{key.name.lower()} has the wrong form")
+    return value
+
+
+def _pair(body: Mapping[int, Any], key: CertificateKey, first: type, second: type) -> tuple[Any, Any]:
+    value = body.get(key)
+    if not (isinstance(value, list) and len(value) == 2):
+        raise CredentialError("claims_invalid", f"{key.name.lower()} must be a pair")
+    if type(value[0]) is not first or type(value[1]) is not second:
+        raise CredentialError("claims_invalid", f"{key.name.lower()} has the wrong types")
+    return value[0], value[1]

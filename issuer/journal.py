@@ -1,0 +1,321 @@
+"""The issuance run's local journal: what has already happened, so a rerun never does it twice.
+
+One SQLite file in the output directory (WAL, ``synchronous=FULL``): a process killed at any
+instant leaves either the state before or after the last commit, never a torn one. The journal
+holds the submitted rows (so a resumed run needs neither the roster's parsing nor its
+validation again), the registry's decisions and certificate numbers, every signed QR text,
+rendered files and published rows. A QR text, once recorded, is final: recording a different
+one for the same row is refused, so a certificate is never signed into two different
+credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from common.errors import SkillpassError
+from credential import MaskedId
+
+FILENAME = ".skillpass-journal.sqlite3"
+SCHEMA_VERSION = "1"
+
+# Row states. ``approved`` rows are signed, rendered and published in turn.
+SUBMITTED, APPROVED, PUBLISHED = "submitted", "approved", "published"
+INVALID, REJECTED = "invalid", "rejected"
+FINAL_STATES = frozenset({PUBLISHED, INVALID, REJECTED})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rows (
+    row INTEGER PRIMARY KEY,
+    roster_row INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    state TEXT NOT NULL,
+    certificate TEXT,
+    qr TEXT,
+    files TEXT,
+    code TEXT,
+    reason TEXT
+);
+"""
+
+
+class JournalError(SkillpassError):
+    """The journal refuses an operation; ``code`` is stable, the messages are for people."""
+
+
+@dataclass(frozen=True)
+class JournalRow:
+    """One roster row as the journal knows it; ``row`` is its 1-based position in the batch."""
+
+    row: int
+    roster_row: int
+    fields: dict[str, Any]
+    state: str
+    certificate: dict[str, Any] | None
+    qr: str | None
+    files: dict[str, str] | None
+    code: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The registry's verdict on a row: state, certificate document once approved, and why not."""
+
+    row: int
+    state: str
+    certificate: Mapping[str, Any] | None = None
+    code: str | None = None
+    reason: str | None = None
+
+
+class Journal:
+    """A run's journal; open it with ``Journal.open(out_dir)`` and close it when done."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, out_dir: Path) -> Journal:
+        """Open (creating if needed) the journal in ``out_dir``."""
+        path = out_dir / FILENAME
+        try:
+            make_private_dir(out_dir)
+            # Rows hold full ID numbers until the run is complete: owner only. SQLite gives its WAL
+            # and shared-memory files the database file's permissions.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            db = sqlite3.connect(path, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as e:
+            raise JournalError(
+                "journal_unusable",
+                f"无法打开日志文件 {path}：{e}",
+                f"cannot open the journal {path}: {e}",
+            ) from e
+        return cls(db, path)
+
+    def close(self) -> None:
+        """Close the database (everything is already committed)."""
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # Binding to one batch --------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        """A recorded fact about the run, e.g. ``batch_id``."""
+        found = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if found is None else str(found[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Record a fact about the run (committed at once)."""
+        with self._transaction():
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def require_batch(self, batch_id: str, roster_sha256: str) -> None:
+        """Refuse to mix two batches in one output directory."""
+        recorded = self.meta("batch_id")
+        if recorded is not None and (recorded != batch_id or self.meta("roster_sha256") != roster_sha256):
+            raise JournalError(
+                "journal_other_batch",
+                f"输出目录已属于另一批次（{recorded}）：请为这份名册使用新的 --out 目录",
+                f"the output directory belongs to another batch ({recorded}): use a new --out "
+                "directory for this roster",
+            )
+
+    def start(
+        self,
+        batch_id: str,
+        roster_sha256: str,
+        institution_code: str,
+        rows: Sequence[tuple[int, Mapping[str, Any]]],
+    ) -> None:
+        """Record the batch and the rows about to be submitted, in one transaction."""
+        self.require_batch(batch_id, roster_sha256)
+        with self._transaction():
+            for key, value in (
+                ("schema", SCHEMA_VERSION),
+                ("batch_id", batch_id),
+                ("roster_sha256", roster_sha256),
+                ("institution_code", institution_code),
+            ):
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+            self._db.executemany(
+                "INSERT OR IGNORE INTO rows (row, roster_row, fields, state) VALUES (?, ?, ?, ?)",
+                [(i, number, _dump(fields), SUBMITTED) for i, (number, fields) in enumerate(rows, start=1)],
+            )
+
+    # Progress of the rows --------------------------------------------------------------------
+
+    def rows(self) -> list[JournalRow]:
+        """Every row, in batch order."""
+        cursor = self._db.execute(
+            "SELECT row, roster_row, fields, state, certificate, qr, files, code, reason FROM rows ORDER BY row"
+        )
+        return [
+            JournalRow(
+                row=r[0],
+                roster_row=r[1],
+                fields=json.loads(r[2]),
+                state=r[3],
+                certificate=None if r[4] is None else json.loads(r[4]),
+                qr=r[5],
+                files=None if r[6] is None else json.loads(r[6]),
+                code=r[7],
+                reason=r[8],
+            )
+            for r in cursor
+        ]
+
+    def record_decisions(self, decisions: Iterable[Decision]) -> None:
+        """Record the registry's decisions; an approved row's certificate number never changes."""
+        known = {row.row: row for row in self.rows()}
+        with self._transaction():
+            for decision in decisions:
+                before = known.get(decision.row)
+                if before is None or before.state in FINAL_STATES:
+                    continue
+                _require_same_number(before, decision)
+                certificate = before.certificate if decision.certificate is None else decision.certificate
+                self._db.execute(
+                    "UPDATE rows SET state = ?, certificate = ?, code = ?, reason = ? WHERE row = ?",
+                    (
+                        decision.state,
+                        None if certificate is None else _dump(certificate),
+                        decision.code,
+                        decision.reason,
+                        decision.row,
+                    ),
+                )
+
+    def record_signed(self, signed: Iterable[tuple[int, str]]) -> None:
+        """Record QR texts; a row keeps its first QR text forever."""
+        with self._transaction():
+            for row, qr in signed:
+                found = self._db.execute("SELECT qr FROM rows WHERE row = ?", (row,)).fetchone()
+                if found is None:
+                    raise _unknown_row(row)
+                if found[0] is not None and found[0] != qr:
+                    raise JournalError(
+                        "journal_signature_changed",
+                        f"第 {row} 行已签名为另一份凭证：拒绝重复签发",
+                        f"row {row} was already signed into a different credential: refusing to issue it twice",
+                    )
+                self._db.execute("UPDATE rows SET qr = ? WHERE row = ?", (qr, row))
+
+    def record_files(self, files: Iterable[tuple[int, Mapping[str, str]]]) -> None:
+        """Record the rendered files of rows (paths relative to the output directory)."""
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE rows SET files = ? WHERE row = ?", [(_dump(paths), row) for row, paths in files]
+            )
+
+    def record_published(self, rows: Iterable[int]) -> None:
+        """Record rows the registry now publishes."""
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE rows SET state = ?, code = NULL, reason = NULL WHERE row = ?",
+                [(PUBLISHED, row) for row in rows],
+            )
+
+    def record_publish_refused(self, refusals: Iterable[tuple[int, str, str]]) -> None:
+        """Record why the registry refused to publish rows ``(row, code, reason)``.
+
+        The rows stay approved: the cause (say, a key not yet registered) may be fixed, and the
+        next run tries again.
+        """
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE rows SET code = ?, reason = ? WHERE row = ?",
+                [(code, reason, row) for row, code, reason in refusals],
+            )
+
+    def record_rejected(self, rejections: Iterable[tuple[int, str, str]]) -> None:
+        """Close rows for good as rejected ``(row, code, reason)``, whatever their state."""
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE rows SET state = ?, code = ?, reason = ? WHERE row = ?",
+                [(REJECTED, code, reason, row) for row, code, reason in rejections],
+            )
+
+    def complete(self) -> bool:
+        """Whether every row reached a final state (published, invalid or rejected)."""
+        total, final = self._db.execute(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE state IN (?, ?, ?)) FROM rows", tuple(FINAL_STATES)
+        ).fetchone()
+        return bool(total) and total == final
+
+    def forget_id_numbers(self) -> None:
+        """Replace every full ID number by its masked form, leaving no copy in the files.
+
+        Called once every row is final: a completed run never reads the roster fields again (PDFs
+        are rendered before publication; a rerun only reports), so the clear numbers need not stay.
+        """
+        if self.meta("id_numbers") == "masked":
+            return
+        with self._transaction():
+            for row in self.rows():
+                fields = dict(row.fields)
+                fields["id_number"] = MaskedId.of(str(fields.get("id_number", ""))).display()
+                self._db.execute("UPDATE rows SET fields = ? WHERE row = ?", (_dump(fields), row.row))
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('id_numbers', 'masked')")
+        self._db.execute("VACUUM")  # rewrites every page: no freed space keeps an old value
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and the WAL keeps no old page
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error) on an autocommit connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) if needed; a directory created here is owner-only (0700)."""
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.chmod(0o700)  # whatever the umask
+
+
+def _require_same_number(before: JournalRow, decision: Decision) -> None:
+    if before.certificate is None or decision.certificate is None:
+        return
+    old, new = before.certificate.get("certificate_number"), decision.certificate.get("certificate_number")
+    if old != new:
+        raise JournalError(
+            "journal_number_changed",
+            f"登记系统为第 {before.row} 行给出了不同的证书编号（{old} → {new}）：请联系登记系统管理员",
+            f"the registry gave row {before.row} a different certificate number ({old} → {new}): "
+            "contact the registry's administrator",
+        )
+
+
+def _unknown_row(row: int) -> JournalError:
+    return JournalError("journal_unknown_row", f"日志中没有第 {row} 行", f"the journal has no row {row}")
+
+
+def _dump(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,219 @@
+"""Write every certificate's files — ``<certno>.txt`` (QR text), ``.png`` and ``.svg`` (QR at level Q) and
+``.pdf`` — in parallel across cores, safely under crashes and cheaply on re-runs.
+
+- Atomic: each file is written under a temporary name in the same folder and renamed into place, so a run
+  killed at any moment never leaves a half-written file under a final name.
+- Idempotent: a file that already holds the right content is not touched. For the QR files the right content
+  is cheap to compute and compare. A PDF is costly to render, so each PDF carries a fingerprint of everything
+  it shows (``skillpass-render:<sha256>`` in its Keywords); a PDF whose fingerprint matches is kept unread.
+- Fast: PDFs embed from a *batch subset* of the CJK font (``fonts.batch_subset``: ~0.05 s a page instead of
+  ~0.4 s with the full face); items are rendered in chunks on a process pool, one chunk per task.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import os
+import re
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Final
+
+from common.errors import SkillpassError
+from common.qrimage import render_png, render_svg
+from issuer.fonts import FontFace, batch_subset
+from issuer.pdf import CertificateView, printed_text, render_batch_pdf, render_certificate_pdf
+from issuer.progress import Progress
+
+RENDER_VERSION: Final = "1"
+_MARKER: Final = "skillpass-render:"
+_SAFE_NAME: Final = re.compile(r"[A-Z0-9]{1,40}")
+_TMP: Final = re.compile(r"\..+\.(\d+)\.tmp")
+_MAX_CHUNK: Final = 32
+
+
+class RenderError(SkillpassError):
+    """Outputs that cannot be written; stable ``code`` and messages in Chinese and English."""
+
+
+@dataclass(frozen=True)
+class RenderItem:
+    """One certificate to render: what it shows and its QR text."""
+
+    view: CertificateView
+    qr_text: str
+
+
+@dataclass(frozen=True)
+class RenderedPaths:
+    """Where one certificate's files are, and which of them this run (re)wrote (``"png"``, ``"pdf"``, …)."""
+
+    certificate_number: str
+    txt: Path
+    png: Path
+    svg: Path
+    pdf: Path
+    written: tuple[str, ...] = ()
+
+
+def render_outputs(
+    items: Sequence[RenderItem],
+    out_dir: Path,
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    font: FontFace | None = None,
+) -> list[RenderedPaths]:
+    """Write all files of all items into ``out_dir``; results in the order of ``items``.
+
+    ``workers`` defaults to the number of cores; 1 renders in this process. ``font`` defaults to a batch
+    subset of the installed CJK face.
+    """
+    for item in items:
+        _safe_name(item.view.certificate_number)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(out_dir)
+    if not items:
+        return []
+    face = font or batch_subset(printed_text(item.view) for item in items)
+    workers = max(1, workers or os.cpu_count() or 1)
+    chunks = list(_chunks(items, workers))
+    if progress is not None:
+        progress.set_total(len(items))
+    if workers == 1 or len(chunks) == 1:
+        results = []
+        for chunk in chunks:
+            results.extend(_render_chunk(chunk, out_dir, face))
+            if progress is not None:
+                progress.advance(len(chunk))
+        return results
+    return _render_parallel(chunks, out_dir, face, workers, progress)
+
+
+def _render_parallel(
+    chunks: list[list[RenderItem]], out_dir: Path, face: FontFace, workers: int, progress: Progress | None
+) -> list[RenderedPaths]:
+    done: dict[int, list[RenderedPaths]] = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(_render_chunk, chunk, out_dir, face): i for i, chunk in enumerate(chunks)}
+        for future in as_completed(futures):
+            i = futures[future]
+            done[i] = future.result()
+            if progress is not None:
+                progress.advance(len(chunks[i]))
+    return [paths for i in range(len(chunks)) for paths in done[i]]
+
+
+def _chunks(items: Sequence[RenderItem], workers: int) -> Iterator[list[RenderItem]]:
+    size = max(1, min(_MAX_CHUNK, math.ceil(len(items) / (workers * 4))))
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _render_chunk(chunk: list[RenderItem], out_dir: Path, face: FontFace) -> list[RenderedPaths]:
+    return [_render_one(item, out_dir, face) for item in chunk]
+
+
+def _render_one(item: RenderItem, out_dir: Path, face: FontFace) -> RenderedPaths:
+    number = item.view.certificate_number
+    paths = RenderedPaths(
+        number,
+        txt=out_dir / f"{number}.txt",
+        png=out_dir / f"{number}.png",
+        svg=out_dir / f"{number}.svg",
+        pdf=out_dir / f"{number}.pdf",
+    )
+    written = []
+    cheap = {
+        "txt": (paths.txt, (item.qr_text + "\n").encode("ascii")),
+        "png": (paths.png, render_png(item.qr_text)),
+        "svg": (paths.svg, render_svg(item.qr_text).encode("utf-8")),
+    }
+    for kind, (path, data) in cheap.items():
+        if _read(path) != data:
+            write_atomic(path, data)
+            written.append(kind)
+    marker = _MARKER + fingerprint(item)
+    if marker.encode("ascii") not in (_read(paths.pdf) or b""):
+        write_atomic(paths.pdf, render_certificate_pdf(item.view, item.qr_text, font=face, keywords=marker))
+        written.append("pdf")
+    return RenderedPaths(number, paths.txt, paths.png, paths.svg, paths.pdf, tuple(written))
+
+
+def write_batch_pdf(items: Sequence[RenderItem], path: Path, *, font: FontFace | None = None) -> bool:
+    """The combined print file of a batch, one page per item; False when it was already up to date."""
+    digest = hashlib.sha256("".join(fingerprint(item) for item in items).encode("ascii")).hexdigest()
+    marker = _MARKER + digest
+    if marker.encode("ascii") in (_read(path) or b""):
+        return False
+    face = font or batch_subset(printed_text(item.view) for item in items)
+    pages = [(item.view, item.qr_text) for item in items]
+    write_atomic(path, render_batch_pdf(pages, font=face, keywords=marker))
+    return True
+
+
+def fingerprint(item: RenderItem) -> str:
+    """SHA-256 over everything a PDF shows (fields, QR text, photo bytes) and the layout version."""
+    h = hashlib.sha256(f"skillpass-pdf|{RENDER_VERSION}|".encode())
+    fields = asdict(item.view)
+    fields["issue_date"] = item.view.issue_date.isoformat()
+    fields["photo"] = str(item.view.photo or "")
+    for key in sorted(fields):
+        h.update(f"{key}={fields[key]}\x00".encode())
+    h.update(item.qr_text.encode("utf-8"))
+    if item.view.photo is not None:
+        h.update(_read(item.view.photo) or b"missing")
+    return h.hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise RenderError(
+            "output_write_failed", f"无法写入 {path}：{e.strerror}", f"cannot write {path}: {e.strerror}"
+        ) from e
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _safe_name(number: str) -> None:
+    if _SAFE_NAME.fullmatch(number) is None:
+        raise RenderError(
+            "certificate_number_unsafe",
+            f"证书编号 {number!r} 不能用作文件名",
+            f"certificate number {number!r} cannot be used as a file name",
+        )
+
+
+def _remove_stale_temporaries(out_dir: Path) -> None:
+    """Delete temporaries left by killed runs (their process is gone); live writers keep theirs."""
+    for tmp in out_dir.glob(".*.tmp"):
+        m = _TMP.fullmatch(tmp.name)
+        if m is not None and not _alive(int(m.group(1))):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

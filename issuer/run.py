@@ -1,0 +1,606 @@
+"""The issuance run: roster → validation → review → signing → rendering → publication → manifest.
+
+``run_issue`` is what ``skillpass issue`` does. Every step first asks the journal what is already
+done, so the same command can be run again at any time — after the reviewer has acted, after a
+crash, after the machine was switched off — and it carries on from where it stopped: the same
+batch (its id is derived from the roster's content), the same certificate numbers (the registry
+allocated them), the same QR texts (recorded once), nothing published twice. A finished run run
+again only reports what it did.
+
+Exit codes: 0 every row published; 1 finished, but some rows are not published (the manifest
+says why); 2 the roster, credentials or key need fixing (nothing was submitted); 3 the registry
+could not be used; 4 the batch waits for review.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import IntEnum
+from pathlib import Path
+from typing import Any, TextIO
+
+from common.errors import SkillpassError
+from credential import CertificateClaims, encode
+from credential.directory import KeyEntry, Scope
+from issuer import journal as jn
+from issuer.client import RegistryClient, RegistryError, RegistryUnavailableError, parse_scopes
+from issuer.fonts import FontError, font_has_glyphs
+from issuer.journal import Decision, Journal, JournalRow
+from issuer.manifest import (
+    CSV_NAME,
+    INVALID,
+    JSON_NAME,
+    PENDING,
+    PUBLISHED,
+    REJECTED,
+    Manifest,
+    ManifestEntry,
+    write_manifest,
+)
+from issuer.pdf import CertificateView, PdfError
+from issuer.progress import Progress
+from issuer.render import RenderedPaths, RenderError, RenderItem, render_outputs, write_batch_pdf
+from issuer.report import format_report, write_report_csv
+from issuer.roster import RosterError, RosterRow, read_roster
+from issuer.roster_validation import validate_rows
+from keys import KeyMaterialError, Signer, read_private_key
+from keys.recipes import b64url_decode
+from schemas.rules import certificate_number_issues
+
+CRASH_ENV = "SKILLPASS_TEST_CRASH_AT"
+CERTIFICATES_DIR = "certificates"
+BATCH_PDF = "batch.pdf"
+REPORT_CSV = "report.csv"
+REVIEWED = "reviewed"
+_SIGN_COMMIT_EVERY = 500
+_CERTIFICATE_FIELDS = frozenset(
+    (
+        "holder_name",
+        "id_type",
+        "id_number",
+        "occupation_code",
+        "occupation_name",
+        "work_type",
+        "level",
+        "photo",
+    )
+)
+_APPROVED_FIELDS = (
+    "certificate_number",
+    "issue_date",
+    "status",
+    "holder_name",
+    "id_type",
+    "occupation_code",
+    "occupation_name",
+    "work_type",
+    "level",
+    "institution_name",
+)
+_REGISTRY_ROW_STATES = {"approved": jn.APPROVED, "published": jn.PUBLISHED, "rejected": jn.REJECTED}
+
+
+class Exit(IntEnum):
+    """The command's exit codes (see the module docstring)."""
+
+    OK = 0
+    INCOMPLETE = 1
+    INPUT = 2
+    REGISTRY = 3
+    WAITING = 4
+
+
+class IssueError(SkillpassError):
+    """A run (or an issuer command) that cannot go on; carries the exit code and a bilingual,
+    actionable message."""
+
+    def __init__(self, code: str, message_zh: str, message_en: str, exit_code: Exit = Exit.INPUT) -> None:
+        super().__init__(code, message_zh, message_en)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """What ``skillpass issue`` was asked to do."""
+
+    roster: Path
+    out_dir: Path
+    institution_code: str
+    key_path: Path
+    batch_id: str | None = None
+    wait: bool = False
+    wait_timeout: float = 3600.0
+    poll_interval: float = 5.0
+    dry_run: bool = False
+    workers: int | None = None
+    publish_chunk: int = 500
+    today: date | None = None
+
+
+@dataclass
+class Console:
+    """Where the run talks to people: results on ``out``, progress and problems on ``err``."""
+
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+
+    def say(self, text: str) -> None:
+        """One line of result."""
+        print(text, file=self.out, flush=True)
+
+    def note(self, text: str) -> None:
+        """One line of progress or warning."""
+        print(text, file=self.err, flush=True)
+
+
+def default_batch_id(roster_bytes: bytes, institution_code: str) -> str:
+    """SHA-256 of the roster's bytes and the institution code: the same file is the same batch."""
+    return hashlib.sha256(roster_bytes + b"\x00" + institution_code.encode("ascii")).hexdigest()
+
+
+def run_issue(
+    request: IssueRequest,
+    client: RegistryClient,
+    passphrase: Callable[[], str],
+    console: Console | None = None,
+) -> int:
+    """Carry the batch as far as it can go now; returns the exit code."""
+    con = console or Console()
+    try:
+        return int(_Run(request, client, passphrase, con).run())
+    except IssueError as e:
+        con.note(f"错误 error [{e.code}]: {e.message_zh} / {e.message_en}")
+        return int(e.exit_code)
+    except RegistryError as e:
+        con.note(f"错误 error [{e.code}]: {e.message_zh} / {e.message_en}")
+        return int(Exit.REGISTRY)
+    except jn.JournalError as e:
+        con.note(f"错误 error [{e.code}]: {e.message_zh} / {e.message_en}")
+        return int(Exit.INPUT)
+
+
+def crash_point(stage: str, count: int = 1) -> None:
+    """TEST HOOK, the only reader of ``SKILLPASS_TEST_CRASH_AT``: when it equals ``stage:count``
+    the process kills itself with SIGKILL right here, so crash-safety tests can stop a real run
+    at an exact point. Unset (always, outside tests) it does nothing."""
+    if os.environ.get(CRASH_ENV) == f"{stage}:{count}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class _Run:
+    """One invocation of the pipeline; each method is one stage."""
+
+    def __init__(
+        self, request: IssueRequest, client: RegistryClient, passphrase: Callable[[], str], console: Console
+    ) -> None:
+        self.request = request
+        self.client = client
+        self.passphrase = passphrase
+        self.console = console
+        self.code = request.institution_code
+        self.roster_bytes = _read_bytes(request.roster)
+        self.roster_sha256 = hashlib.sha256(self.roster_bytes).hexdigest()
+        self.batch_id = request.batch_id or default_batch_id(self.roster_bytes, self.code)
+
+    def run(self) -> Exit:
+        if self.request.dry_run:
+            return self._dry_run()
+        with Journal.open(self.request.out_dir) as journal:
+            journal.require_batch(self.batch_id, self.roster_sha256)
+            if journal.complete():
+                return self._finish(journal, rewrite=False)
+            if journal.meta("submitted") is None:
+                self._validate_and_submit(journal)
+            if not self._reviewed(journal):
+                return Exit.WAITING
+            self._sign(journal)
+            self._render(journal)
+            self._publish(journal)
+            return self._finish(journal, rewrite=True)
+
+    # 1. Validation and submission ------------------------------------------------------------
+
+    def _dry_run(self) -> Exit:
+        try:
+            scopes: list[Scope] | None = parse_scopes(self.client.institution(self.code))
+        except RegistryUnavailableError as e:
+            self.console.note(
+                "注意 note: 无法连接登记系统，未核对评价范围 / the registry is unreachable: the institution's "
+                f"scope was NOT checked ({e.code})"
+            )
+            scopes = None
+        self._require_valid(self._read_rows(), scopes)
+        self.console.say(
+            "名册校验通过，未提交任何数据（试运行） / the roster is valid; nothing submitted (dry run)"
+        )
+        return Exit.OK
+
+    def _validate_and_submit(self, journal: Journal) -> None:
+        rows = self._read_rows()
+        self._require_valid(rows, parse_scopes(self.client.institution(self.code)))
+        journal.start(
+            self.batch_id,
+            self.roster_sha256,
+            self.code,
+            [(r.number, _submitted_fields(r.fields)) for r in rows],
+        )
+        submitted = [row.fields for row in journal.rows()]
+        self.client.submit_batch(self.batch_id, self.code, submitted)
+        journal.set_meta("submitted", "1")
+        self.console.note(f"已提交批次 submitted batch {self.batch_id}（{len(submitted)} 行 rows）")
+        crash_point("submitted")
+
+    def _read_rows(self) -> list[RosterRow]:
+        try:
+            with Progress("读取 read", unit="rows") as progress:
+                return list(read_roster(self.request.roster, progress=progress))
+        except RosterError as e:
+            raise IssueError(e.code, e.message_zh, e.message_en) from e
+
+    def _require_valid(self, rows: Sequence[RosterRow], scopes: Sequence[Scope] | None) -> None:
+        """Validate every row; on any problem print the report, write ``report.csv`` and stop."""
+        try:
+            with Progress("校验 validate", total=len(rows), unit="rows") as progress:
+                problems = validate_rows(
+                    rows,
+                    scopes=scopes,
+                    font_check=font_has_glyphs,
+                    photo_base=self.request.roster.parent,
+                    today=self.request.today,
+                    progress=progress,
+                )
+        except FontError as e:
+            raise IssueError(e.code, e.message_zh, e.message_en) from e
+        if not problems:
+            return
+        jn.make_private_dir(self.request.out_dir)
+        report = self.request.out_dir / REPORT_CSV
+        write_report_csv(problems, report)
+        self.console.note(format_report(problems))
+        raise IssueError(
+            "roster_invalid",
+            f"名册有 {len(problems)} 处问题，未提交任何数据；请修改后重试。报告：{report}",
+            f"the roster has {len(problems)} problem(s); nothing was submitted; fix them and retry. "
+            f"Report: {report}",
+        )
+
+    # 2. Review -------------------------------------------------------------------------------
+
+    def _reviewed(self, journal: Journal) -> bool:
+        batch = self.client.batch(self.batch_id)
+        if batch.get("state") != REVIEWED and self.request.wait:
+            batch = self._wait(batch)
+        if batch.get("state") != REVIEWED:
+            self.console.say("等待审核 / waiting for review — run the same command again later")
+            return False
+        journal.record_decisions(_decisions(batch, self.code))
+        return True
+
+    def _wait(self, batch: dict[str, Any]) -> dict[str, Any]:
+        deadline = time.monotonic() + self.request.wait_timeout
+        with Progress("等待审核 review", total=len(_batch_rows(batch)), unit="rows decided") as progress:
+            while True:
+                decided = sum(1 for r in _batch_rows(batch) if r.get("state") != "pending")
+                progress.advance(decided - progress.done)
+                if batch.get("state") == REVIEWED or time.monotonic() >= deadline:
+                    return batch
+                time.sleep(self.request.poll_interval)
+                batch = self.client.batch(self.batch_id)
+
+    # 3. Signing ------------------------------------------------------------------------------
+
+    def _sign(self, journal: Journal) -> None:
+        todo = [r for r in journal.rows() if r.state in (jn.APPROVED, jn.PUBLISHED) and r.qr is None]
+        if not todo:
+            return
+        signer = self._signer()
+        self._require_registered(signer, {r.certificate["issue_date"] for r in todo if r.certificate})
+        signed: list[tuple[int, str]] = []
+        refused: list[tuple[int, str, str]] = []
+        with Progress("签名 sign", total=len(todo), unit="certificates") as progress:
+            for count, row in enumerate(todo, start=1):
+                try:
+                    signed.append((row.row, sign_row(row, self.code, signer)))
+                except _RowRefusedError as e:
+                    refused.append((row.row, e.code, e.reason))
+                progress.advance()
+                crash_point("sign", count)
+                if len(signed) >= _SIGN_COMMIT_EVERY:
+                    self._record_signed(journal, signed, todo)
+                    signed.clear()
+        self._record_signed(journal, signed, todo)
+        journal.record_publish_refused(refused)
+        crash_point("signed")
+
+    def _record_signed(self, journal: Journal, signed: list[tuple[int, str]], todo: list[JournalRow]) -> None:
+        """Record QR texts; a row the registry already published (by a run whose journal is not this one)
+        keeps its QR text only if it is byte for byte the published credential."""
+        states = {r.row: r for r in todo}
+        ours: list[tuple[int, str]] = []
+        foreign: list[tuple[int, str]] = []
+        for row, qr in signed:
+            published = states[row].state == jn.PUBLISHED
+            (foreign if published and not self._is_published(states[row], qr) else ours).append((row, qr))
+        journal.record_signed(ours)
+        journal.record_rejected(
+            (
+                row,
+                "published_elsewhere",
+                "登记系统已发布了该证书的另一份电子证书（另一次运行）：请使用那次运行的文件 / the registry already "
+                "publishes another credential for this certificate (from another run): use that run's files",
+            )
+            for row, _ in foreign
+        )
+
+    def _is_published(self, row: JournalRow, qr: str) -> bool:
+        number = (row.certificate or {}).get("certificate_number", "")
+        return self.client.record(str(number), qr) is not None
+
+    def _signer(self) -> Signer:
+        try:
+            return read_private_key(self.request.key_path, self.passphrase())
+        except KeyMaterialError as e:
+            raise IssueError(e.code, e.message_zh, e.message_en) from e
+
+    def _require_registered(self, signer: Signer, issue_dates: set[str]) -> None:
+        """Refuse to sign with a key the registry would not accept: a QR text, once recorded, is final."""
+        keys = self.client.institution(self.code).get("keys", [])
+        entry = next(
+            (k for k in keys if isinstance(k, dict) and k.get("kid") == signer.public_key.kid_b64), None
+        )
+        if entry is None:
+            raise IssueError(
+                "key_not_registered",
+                f"密钥 {signer.public_key.kid_b64} 未在登记系统登记：请先登记该公钥，或换用已登记的密钥文件",
+                f"key {signer.public_key.kid_b64} is not registered with the registry: register its public key "
+                "first, or use the key file that is registered",
+            )
+        key = _key_entry(entry)
+        late = sorted(day for day in issue_dates if not key.vouches_for(date.fromisoformat(day)))
+        if late:
+            raise IssueError(
+                "key_not_valid",
+                f"密钥 {signer.public_key.kid_b64} 在发证日期 {', '.join(late)} 无效（未生效、已停用或已吊销）：请用当时有效的密钥签名",
+                f"key {signer.public_key.kid_b64} is not valid on issue date(s) {', '.join(late)} (not yet valid, retired or "
+                "revoked): sign with the key that was valid then",
+            )
+
+    # 4. Rendering ----------------------------------------------------------------------------
+
+    def _render(self, journal: Journal) -> None:
+        todo = [r for r in journal.rows() if r.qr is not None and r.files is None]
+        out = self.request.out_dir
+        try:
+            if todo:
+                with Progress("出图 render", total=len(todo), unit="certificates") as progress:
+                    rendered = render_outputs(
+                        [self._item(r) for r in todo],
+                        out / CERTIFICATES_DIR,
+                        workers=self.request.workers,
+                        progress=progress,
+                    )
+                journal.record_files(
+                    (row.row, _relative_files(paths, out)) for row, paths in zip(todo, rendered, strict=True)
+                )
+                crash_point("rendered")
+            if journal.meta("batch_pdf") is None:
+                done = [self._item(r) for r in journal.rows() if r.qr is not None]
+                if done:
+                    write_batch_pdf(done, out / BATCH_PDF)
+                    journal.set_meta("batch_pdf", BATCH_PDF)
+        except (RenderError, PdfError, FontError) as e:
+            raise IssueError(e.code, e.message_zh, e.message_en) from e
+
+    def _item(self, row: JournalRow) -> RenderItem:
+        document = certificate_document(row, self.code)
+        photo = document.get("photo")
+        view = CertificateView(
+            holder_name=document["holder_name"],
+            id_type=document["id_type"],
+            id_number_display=document["id_number"],
+            occupation_code=document["occupation_code"],
+            occupation_name=document["occupation_name"],
+            work_type=document["work_type"],
+            level=document["level"],
+            certificate_number=document["certificate_number"],
+            institution_name=str(document.get("institution_name", "")),
+            issue_date=date.fromisoformat(document["issue_date"]),
+            photo=None if photo is None else (self.request.roster.parent / str(photo)).resolve(),
+        )
+        return RenderItem(view, row.qr or "")
+
+    # 5. Publication --------------------------------------------------------------------------
+
+    def _publish(self, journal: Journal) -> None:
+        todo = [r for r in journal.rows() if r.state == jn.APPROVED and r.qr is not None]
+        size = max(1, self.request.publish_chunk)
+        with Progress("发布 publish", total=len(todo), unit="certificates") as progress:
+            for number, start in enumerate(range(0, len(todo), size), start=1):
+                chunk = todo[start : start + size]
+                results = self.client.publish(self.batch_id, [(r.row, r.qr or "") for r in chunk])
+                crash_point("publish", number)
+                published, refused = _publish_results(results)
+                journal.record_published(published)
+                journal.record_publish_refused(refused)
+                progress.advance(len(chunk))
+
+    # 6. Manifest -----------------------------------------------------------------------------
+
+    def _finish(self, journal: Journal, *, rewrite: bool) -> Exit:
+        manifest = build_manifest(journal.rows(), self.batch_id, self.code, journal.meta("batch_pdf"))
+        out = self.request.out_dir
+        if rewrite or not (out / JSON_NAME).exists():
+            write_manifest(manifest, out)
+        if journal.complete():
+            journal.forget_id_numbers()
+        counts = manifest.counts()
+        self.console.say(
+            f"已发布 published {counts[PUBLISHED]}，已拒绝 rejected {counts[REJECTED]}，"
+            f"无效 invalid {counts[INVALID]} — {out / CSV_NAME}"
+        )
+        unfinished = [e for e in manifest.entries if e.state != PUBLISHED]
+        for e in unfinished:
+            self.console.note(f"  第 {e.row} 行 row {e.row} {e.holder_name}: {e.state} [{e.code}] {e.reason}")
+        return Exit.INCOMPLETE if unfinished else Exit.OK
+
+
+class _RowRefusedError(Exception):
+    """A row that cannot be signed as approved (e.g. its certificate fails the schema)."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+def certificate_document(row: JournalRow, institution_code: str) -> dict[str, Any]:
+    """The certificate an approved row becomes: the roster fields, overlaid with the approved ones.
+
+    The registry compares a published credential with the row it approved, so whatever it holds
+    (its normalised name, its number, issue date and status index) wins over the roster's copy.
+    """
+    approved = row.certificate or {}
+    document = {k: v for k, v in row.fields.items() if k in _CERTIFICATE_FIELDS}
+    document.update({k: approved[k] for k in _APPROVED_FIELDS if k in approved})
+    document["id_number"] = str(row.fields.get("id_number", "")).strip().upper()
+    document["institution_code"] = institution_code
+    return document
+
+
+def sign_row(row: JournalRow, institution_code: str, signer: Signer) -> str:
+    """The QR text of one approved row, signed with the institution's key.
+
+    Only what is new since validation is checked here: the registry's number must agree with the
+    level, issue year and institution code. Every other field passed the roster-row schema and rules
+    (here, before submission, and again at the registry), and the registry compares the published
+    claims with the approved row. Running ``validate_certificate`` again would cost about six
+    signatures' worth of time per certificate (bench/bench_issue.py) and find nothing new.
+    """
+    document = certificate_document(row, institution_code)
+    issues = list(certificate_number_issues(document, set()))
+    try:
+        claims = CertificateClaims.from_certificate(document)
+    except (KeyError, TypeError, ValueError) as e:
+        raise _RowRefusedError("certificate_invalid", f"{type(e).__name__}: {e}") from e
+    if issues:
+        first = issues[0]
+        raise _RowRefusedError(first.code, f"{first.pointer}: {first.message_zh} / {first.message_en}")
+    return encode(claims, signer)
+
+
+def build_manifest(
+    rows: Iterable[JournalRow], batch_id: str, institution_code: str, batch_pdf: str | None
+) -> Manifest:
+    """The manifest of a run, from its journal alone."""
+    return Manifest(batch_id, institution_code, [_entry(r) for r in rows], batch_pdf)
+
+
+def _entry(row: JournalRow) -> ManifestEntry:
+    certificate = row.certificate or {}
+    state = {jn.PUBLISHED: PUBLISHED, jn.INVALID: INVALID, jn.REJECTED: REJECTED}.get(row.state)
+    if state is None:
+        state = REJECTED if row.code else PENDING
+    return ManifestEntry(
+        row=row.roster_row,
+        holder_name=str(row.fields.get("holder_name", "")),
+        certificate_number=certificate.get("certificate_number"),
+        state=state,
+        code=row.code,
+        reason=row.reason,
+        files=row.files or {},
+    )
+
+
+def _key_entry(entry: Mapping[str, Any]) -> KeyEntry:
+    def day(name: str) -> date | None:
+        value = entry.get(name)
+        return None if value is None else date.fromisoformat(str(value))
+
+    try:
+        return KeyEntry(
+            kid=b64url_decode(str(entry["kid"])),
+            public_key=b64url_decode(str(entry["x"])),
+            valid_from=date.fromisoformat(str(entry["valid_from"])),
+            valid_until=day("valid_until"),
+            retired=day("retired"),
+            revoked=day("revoked"),
+        )
+    except (KeyError, ValueError) as e:
+        raise IssueError(
+            "registry_answer_invalid",
+            "登记系统返回的密钥记录格式不正确",
+            "the registry's key record is malformed",
+            Exit.REGISTRY,
+        ) from e
+
+
+def _relative_files(paths: RenderedPaths, out_dir: Path) -> dict[str, str]:
+    files = {"pdf": paths.pdf, "png": paths.png, "svg": paths.svg, "txt": paths.txt}
+    return {kind: path.relative_to(out_dir).as_posix() for kind, path in files.items()}
+
+
+def _submitted_fields(fields: Mapping[str, object]) -> dict[str, object]:
+    """What the registry receives of a row: everything but the photo, which stays on this machine."""
+    return {k: v for k, v in fields.items() if k != "photo"}
+
+
+def _batch_rows(batch: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rows = batch.get("rows")
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
+def _decisions(batch: Mapping[str, Any], institution_code: str) -> list[Decision]:
+    decisions = []
+    for item in _batch_rows(batch):
+        state = _REGISTRY_ROW_STATES.get(str(item.get("state")), jn.INVALID)
+        problems = [p for p in item.get("problems", []) if isinstance(p, dict)]
+        code, reason = None, item.get("reason")
+        if state == jn.INVALID and problems:
+            first = problems[0]
+            code = str(first.get("code"))
+            reason = "; ".join(
+                f"{p.get('pointer')}: {p.get('message_zh')} / {p.get('message_en')}" for p in problems
+            )
+        elif state == jn.REJECTED:
+            code = "review_rejected"
+        certificate = item.get("certificate")
+        decisions.append(
+            Decision(
+                row=int(item["row"]),
+                state=state,
+                certificate=certificate if isinstance(certificate, dict) else None,
+                code=code,
+                reason=None if reason is None else str(reason),
+            )
+        )
+    return decisions
+
+
+def _publish_results(results: Sequence[Mapping[str, Any]]) -> tuple[list[int], list[tuple[int, str, str]]]:
+    published, refused = [], []
+    for result in results:
+        row = int(result["row"])
+        if result.get("state") == "published":
+            published.append(row)
+        else:
+            reason = f"{result.get('message_zh', '')} / {result.get('message_en', '')}"
+            refused.append((row, str(result.get("code", "publish_rejected")), reason))
+    return published, refused
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise IssueError(
+            "roster_not_found",
+            f"无法读取名册文件 {path}：{e.strerror}",
+            f"cannot read the roster {path}: {e.strerror}",
+        ) from e

@@ -1,0 +1,27 @@
+"""The registry's HTTP application (FastAPI); ``create_app(settings)`` is what ``serve``, the demo
+and the tests run."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from registry import http_errors, pages, routes_batches, routes_directory, routes_public
+from registry.service import Registry
+from registry.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """An app serving the registry described by ``settings`` (the schema must already exist)."""
+    app = FastAPI(
+        title="skillpass registry 全国联网查询系统",
+        version="1",
+        description="Directory, review, publication, status lists, public query and audit log. See docs/api.md.",
+    )
+    app.state.registry = Registry(settings)
+    http_errors.install(app)
+    app.include_router(routes_public.router)
+    app.include_router(routes_directory.router)
+    app.include_router(routes_batches.router)
+    app.include_router(pages.router)
+    app.add_middleware(http_errors.BodyLimit, limit=settings.max_body_bytes)
+    return app

@@ -1,0 +1,228 @@
+"""Reviewing a batch: approving allocates certificate numbers and status-list indices, all in one
+transaction, together with the decisions and their audit event.
+
+Serials come from a counter row per (institution, year, level), advanced with one atomic
+``UPDATE ... RETURNING``; status indices are drawn at random among the unused ones of the open list
+and recorded in ``status_allocations`` (primary key: never handed out twice). Writers are already
+serialised (``db.Database.write``); the unique constraints are the second line of defence.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from credential.directory import ACTIVE, Institution
+from registry.audit import Digests, append_event
+from registry.batches import (
+    APPROVED,
+    INVALID,
+    PENDING,
+    REJECTED,
+    REVIEWED,
+    certified_keys,
+    holder_key,
+    pending_rows,
+)
+from registry.clock import Now
+from registry.errors import RegistryError
+from registry.institutions import load_institution
+from registry.problems import problem
+from registry.schema import batches, rows, serials, status_allocations, status_lists
+from registry.settings import Settings
+from registry.tokens import Principal
+
+_MAX_SERIAL = 999_999
+_RANDOM = secrets.SystemRandom()
+
+
+def review_batch(
+    conn: Connection, batch: Any, body: dict[str, Any], principal: Principal, settings: Settings, now: Now
+) -> None:
+    """Apply the reviewer's decisions (or approve every pending row) to one batch."""
+    found = {r.row_no: r for r in conn.execute(select(rows).where(rows.c.batch_pk == batch.id))}
+    decisions = _decisions(body, found)
+    rejected = [(found[n], reason) for n, approve, reason in decisions if not approve]
+    to_approve = [found[n] for n, approve, _ in decisions if approve]
+    institution = load_institution(conn, batch.institution_code)
+    approvable, invalid = _recheck(conn, to_approve, institution, now)
+    for row, reason in rejected:
+        conn.execute(update(rows).where(rows.c.id == row.id).values(state=REJECTED, reason=reason))
+    for row, found_problems in invalid:
+        conn.execute(
+            update(rows)
+            .where(rows.c.id == row.id)
+            .values(state=INVALID, problems=json.dumps(found_problems, ensure_ascii=False))
+        )
+    approved = _approve(conn, approvable, batch.institution_code, settings, now)
+    if pending_rows(conn, batch.id) == 0:
+        conn.execute(update(batches).where(batches.c.id == batch.id).values(state=REVIEWED))
+    digests = Digests(settings.hmac_secret)
+    append_event(
+        conn,
+        time=now.unix,
+        actor=principal.actor,
+        action="batch.review",
+        subject=batch.institution_code,
+        data={
+            "batch_id": batch.batch_id,
+            "approved": approved,
+            "rejected": [[row.row_no, digests.of("reason", reason)] for row, reason in rejected],
+            "invalid": [[row.row_no, [p["code"] for p in ps]] for row, ps in invalid],
+        },
+    )
+
+
+def _decisions(body: dict[str, Any], found: dict[int, Any]) -> list[tuple[int, bool, str]]:
+    if body.get("approve_all_valid"):
+        return [(n, True, "") for n, r in sorted(found.items()) if r.state == PENDING]
+    decisions: list[tuple[int, bool, str]] = []
+    seen: set[int] = set()
+    for decision in body.get("decisions") or []:
+        number = decision["row"]
+        if number not in found or number in seen:
+            raise RegistryError("row_unknown", f"row {number}")
+        if found[number].state != PENDING:
+            raise RegistryError("row_not_pending", f"row {number} is {found[number].state}")
+        seen.add(number)
+        decisions.append((number, bool(decision["approve"]), decision.get("reason") or ""))
+    return decisions
+
+
+def _recheck(
+    conn: Connection, candidates: list[Any], institution: Institution, now: Now
+) -> tuple[list[Any], list[tuple[Any, list[dict[str, Any]]]]]:
+    """Issue-day checks: the certificate is dated today, so scope and status must hold today, and
+    no other batch may have certified the same holder, occupation and level in the meantime."""
+    today = now.today
+    certified = certified_keys(
+        conn, (holder_key(r.id_digest, r.occupation_code, r.level) for r in candidates)
+    )
+    active = institution.status_on(today) == ACTIVE
+    approvable, invalid = [], []
+    for row in candidates:
+        found = []
+        if not active:
+            found.append(problem("/assessment_date", "institution_not_active_at_issue"))
+        if institution.scope_for(row.occupation_code, row.level, row.work_type, today) is None:
+            found.append(problem("/occupation_code", "out_of_scope_at_issue"))
+        if holder_key(row.id_digest, row.occupation_code, row.level) in certified:
+            found.append(problem("/id_number", "duplicate_certified"))
+        if found:
+            invalid.append((row, found))
+        else:
+            approvable.append(row)
+    return approvable, invalid
+
+
+def _approve(
+    conn: Connection, approvable: list[Any], institution_code: str, settings: Settings, now: Now
+) -> list[list[Any]]:
+    if not approvable:
+        return []
+    year2 = now.today.year % 100
+    by_level: dict[int, list[Any]] = defaultdict(list)
+    for row in approvable:
+        by_level[row.level].append(row)
+    numbers: dict[int, str] = {}
+    for level in sorted(by_level):
+        first = allocate_serials(conn, institution_code, year2, level, len(by_level[level]))
+        for offset, row in enumerate(by_level[level]):
+            numbers[row.id] = f"{institution_code}{year2:02d}{level}{first + offset:06d}"
+    indices = allocate_indices(conn, len(approvable), settings)
+    params = [
+        {
+            "_id": row.id,
+            "certificate_number": numbers[row.id],
+            "issue_date": now.today,
+            "status_list": list_id,
+            "status_index": index,
+            "state": APPROVED,
+        }
+        for row, (list_id, index) in zip(approvable, indices, strict=True)
+    ]
+    conn.execute(
+        update(rows)
+        .where(rows.c.id == bindparam("_id"))
+        .values(
+            certificate_number=bindparam("certificate_number"),
+            issue_date=bindparam("issue_date"),
+            status_list=bindparam("status_list"),
+            status_index=bindparam("status_index"),
+            state=bindparam("state"),
+        ),
+        params,
+    )
+    return [[p_row.row_no, p["certificate_number"]] for p_row, p in zip(approvable, params, strict=True)]
+
+
+def allocate_serials(conn: Connection, institution_code: str, year2: int, level: int, count: int) -> int:
+    """Reserve ``count`` consecutive serials atomically; returns the first."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    conn.execute(
+        insert(serials)
+        .values(institution_code=institution_code, year2=year2, level=level, value=0)
+        .on_conflict_do_nothing()
+    )
+    last = conn.execute(
+        update(serials)
+        .where(
+            serials.c.institution_code == institution_code, serials.c.year2 == year2, serials.c.level == level
+        )
+        .values(value=serials.c.value + count)
+        .returning(serials.c.value)
+    ).scalar_one()
+    if last > _MAX_SERIAL:
+        raise RegistryError("serial_exhausted", f"{institution_code} 20{year2:02d} level {level}")
+    return int(last) - count + 1
+
+
+def allocate_indices(conn: Connection, count: int, settings: Settings) -> list[tuple[int, int]]:
+    """``count`` random, never-used (list, index) pairs, opening new lists as they fill."""
+    result: list[tuple[int, int]] = []
+    while len(result) < count:
+        list_id, room = _open_list(conn, settings)
+        take = min(room, count - len(result))
+        chosen = _random_unused(conn, list_id, take, settings.status_list_size)
+        conn.execute(status_allocations.insert(), [{"list_id": list_id, "idx": i} for i in chosen])
+        conn.execute(
+            update(status_lists)
+            .where(status_lists.c.id == list_id)
+            .values(allocated=status_lists.c.allocated + take)
+        )
+        result.extend((list_id, i) for i in chosen)
+    return result
+
+
+def _open_list(conn: Connection, settings: Settings) -> tuple[int, int]:
+    """The newest list with room (creating list 0, or the next one, when needed) and its room."""
+    newest = conn.execute(select(status_lists).order_by(status_lists.c.id.desc()).limit(1)).first()
+    if newest is not None and newest.allocated < settings.status_list_fill:
+        return int(newest.id), settings.status_list_fill - int(newest.allocated)
+    list_id = 0 if newest is None else int(newest.id) + 1
+    conn.execute(status_lists.insert().values(id=list_id, allocated=0, version=0))
+    return list_id, settings.status_list_fill
+
+
+def _random_unused(conn: Connection, list_id: int, count: int, size: int) -> list[int]:
+    chosen: set[int] = set()
+    while len(chosen) < count:
+        candidates = set(_RANDOM.sample(range(size), count - len(chosen))) - chosen
+        taken: set[int] = set()
+        ordered = sorted(candidates)
+        for start in range(0, len(ordered), 900):
+            chunk = ordered[start : start + 900]
+            taken.update(
+                conn.execute(
+                    select(status_allocations.c.idx).where(
+                        status_allocations.c.list_id == list_id, status_allocations.c.idx.in_(chunk)
+                    )
+                ).scalars()
+            )
+        chosen |= candidates - taken
+    return sorted(chosen, key=lambda _: _RANDOM.random())

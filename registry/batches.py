@@ -1,0 +1,268 @@
+"""Submitting a batch of assessment results, checking every row, and reporting the batch.
+
+Submission is idempotent by the institution's own batch id: the same body again returns the same
+batch, another body under that id is a conflict. Rows are stored without the ID number (keyed
+digest and masked form only), so the registry never holds it in clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select
+
+from credential.claims import CertificateClaims, MaskedId
+from credential.directory import ACTIVE, Institution
+from registry.audit import Digests, append_event, canonical_json
+from registry.clock import Now
+from registry.errors import RegistryError
+from registry.institutions import load_institution
+from registry.problems import issues_json, problem
+from registry.schema import batches, institutions, rows
+from registry.tokens import Principal
+from schemas import validate_roster_row
+
+INVALID, PENDING, APPROVED, REJECTED, PUBLISHED = "invalid", "pending", "approved", "rejected", "published"
+CERTIFIED_STATES = (APPROVED, PUBLISHED)
+REVOKED = "revoked"
+SUBMITTED, REVIEWED = "submitted", "reviewed"
+_MIN_LEVEL, _MAX_LEVEL = 1, 5
+
+
+def holder_key(id_digest: str, occupation_code: str, level: int) -> tuple[str, str, int]:
+    """What makes two certificates duplicates: the same holder, occupation and level."""
+    return (id_digest, occupation_code, level)
+
+
+def certified_keys(conn: Connection, keys: Iterable[tuple[str, str, int]]) -> set[tuple[str, str, int]]:
+    """Which of ``keys`` already have an approved or published, unrevoked certificate."""
+    wanted = set(keys)
+    digests = sorted({k[0] for k in wanted})
+    found: set[tuple[str, str, int]] = set()
+    for start in range(0, len(digests), 500):
+        chunk = digests[start : start + 500]
+        query = select(rows.c.id_digest, rows.c.occupation_code, rows.c.level).where(
+            rows.c.id_digest.in_(chunk), rows.c.state.in_(CERTIFIED_STATES), rows.c.status != REVOKED
+        )
+        found.update((r.id_digest, r.occupation_code, r.level) for r in conn.execute(query))
+    return found & wanted
+
+
+def _text(row: dict[str, Any], key: str) -> str:
+    value = row.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _row_values(raw: object, digests: Digests) -> dict[str, Any]:
+    """Columns for a row as submitted (also for invalid rows: wrong types become empty values)."""
+    row = raw if isinstance(raw, dict) else {}
+    id_number = _text(row, "id_number").strip().upper()
+    level = row.get("level")
+    assessment = _text(row, "assessment_date")
+    try:
+        assessment_date: date | None = date.fromisoformat(assessment)
+    except ValueError:
+        assessment_date = None
+    masked = MaskedId.of(id_number)
+    return {
+        "holder_name": _text(row, "holder_name"),
+        "id_type": _text(row, "id_type"),
+        "id_digest": digests.id_number(id_number),
+        "id_length": masked.length,
+        "id_suffix": masked.suffix,
+        "occupation_code": _text(row, "occupation_code"),
+        "occupation_name": _text(row, "occupation_name"),
+        "work_type": _text(row, "work_type"),
+        # Only a level the schema accepts is stored: a huge integer would overflow the column.
+        "level": level if type(level) is int and _MIN_LEVEL <= level <= _MAX_LEVEL else 0,
+        "assessment_date": assessment_date,
+    }
+
+
+def _scope_problems(values: dict[str, Any], institution: Institution) -> list[dict[str, Any]]:
+    day: date = values["assessment_date"]
+    found = []
+    if institution.status_on(day) != ACTIVE:
+        found.append(problem("/assessment_date", "institution_not_active"))
+    scope = institution.scope_for(values["occupation_code"], values["level"], values["work_type"], day)
+    if scope is None:
+        found.append(problem("/occupation_code", "out_of_scope"))
+    elif scope.occupation_name != values["occupation_name"]:
+        found.append(problem("/occupation_name", "occupation_name_mismatch"))
+    return found
+
+
+def _check_rows(
+    conn: Connection, raw_rows: list[Any], institution: Institution, digests: Digests
+) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    checked = []
+    for raw in raw_rows:
+        values = _row_values(raw, digests)
+        if not isinstance(raw, dict):
+            found = [problem("", "not_an_object")]
+        else:
+            found = issues_json(validate_roster_row(raw))
+            if not found:
+                found = _scope_problems(values, institution)
+        checked.append((values, found))
+    _mark_duplicates(conn, checked)
+    return checked
+
+
+def _mark_duplicates(conn: Connection, checked: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+    keys = [holder_key(v["id_digest"], v["occupation_code"], v["level"]) for v, _ in checked]
+    certified = certified_keys(conn, keys)
+    seen: set[tuple[str, str, int]] = set()
+    for key, (_, found) in zip(keys, checked, strict=True):
+        if found:
+            continue
+        if key in seen:
+            found.append(problem("/id_number", "duplicate_in_batch"))
+        elif key in certified:
+            found.append(problem("/id_number", "duplicate_certified"))
+        seen.add(key)
+
+
+def submit_batch(
+    conn: Connection, body: dict[str, Any], principal: Principal, digests: Digests, now: Now, max_rows: int
+) -> int:
+    """Store and check a batch (or find the identical one already stored); returns its primary key."""
+    code, batch_id, raw_rows = body["institution_code"], body["batch_id"], body["rows"]
+    if not principal.may_act_for(code):
+        raise RegistryError("forbidden", "institutions submit only their own batches")
+    if len(raw_rows) > max_rows:
+        raise RegistryError("batch_too_large", f"at most {max_rows} rows")
+    fingerprint = hashlib.sha256(canonical_json(raw_rows)).hexdigest()
+    existing = conn.execute(
+        select(batches.c.id, batches.c.body_sha256).where(
+            batches.c.institution_code == code, batches.c.batch_id == batch_id
+        )
+    ).first()
+    if existing is not None:
+        if existing.body_sha256 != fingerprint:
+            raise RegistryError("batch_conflict", batch_id)
+        return int(existing.id)
+    institution = load_institution(conn, code)
+    checked = _check_rows(conn, raw_rows, institution, digests)
+    # A batch with no row left to review is reviewed at once: the issuer waiting for it must not wait forever.
+    state = REVIEWED if all(found for _, found in checked) else SUBMITTED
+    batch_pk = conn.execute(
+        batches.insert()
+        .values(
+            institution_code=code,
+            batch_id=batch_id,
+            body_sha256=fingerprint,
+            state=state,
+            submitted_at=now.unix,
+        )
+        .returning(batches.c.id)
+    ).scalar_one()
+    conn.execute(
+        rows.insert(),
+        [
+            {
+                **values,
+                "batch_pk": batch_pk,
+                "row_no": number,
+                "state": INVALID if found else PENDING,
+                "problems": json.dumps(found, ensure_ascii=False),
+                "status": "valid",
+            }
+            for number, (values, found) in enumerate(checked, start=1)
+        ],
+    )
+    append_event(
+        conn,
+        time=now.unix,
+        actor=principal.actor,
+        action="batch.submit",
+        subject=code,
+        data={
+            "batch_id": batch_id,
+            "rows": len(raw_rows),
+            "invalid": sum(1 for _, found in checked if found),
+            "content": digests.of("batch", fingerprint),
+        },
+    )
+    return int(batch_pk)
+
+
+def find_batch(
+    conn: Connection, batch_id: str, principal: Principal, institution_code: str | None
+) -> Row[Any]:
+    """A batch the caller may see; institutions see only their own, as if others did not exist."""
+    if principal.role == "institution":
+        institution_code = principal.institution_code
+    where = [batches.c.batch_id == batch_id]
+    if institution_code is not None:
+        where.append(batches.c.institution_code == institution_code)
+    found = conn.execute(select(batches).where(*where).limit(2)).all()
+    if not found:
+        raise RegistryError("not_found", "batch")
+    if len(found) > 1:
+        raise RegistryError("batch_ambiguous", batch_id)
+    return found[0]
+
+
+def expected_claims(row: Any) -> CertificateClaims:
+    """The claims a credential for an approved row must carry, exactly."""
+    return CertificateClaims(
+        certificate_number=row.certificate_number,
+        holder_name=row.holder_name,
+        id_type=row.id_type,
+        id_masked=MaskedId(row.id_length, row.id_suffix),
+        occupation_code=row.occupation_code,
+        level=row.level,
+        work_type=row.work_type,
+        issue_date=row.issue_date,
+        status_list=row.status_list,
+        status_index=row.status_index,
+    )
+
+
+def certificate_json(row: Any, institution_code: str, institution_name: str) -> dict[str, Any]:
+    """The certificate of an approved row, ID number masked (what the issuer signs, minus the number)."""
+    document = expected_claims(row).to_json()
+    document.update(
+        occupation_name=row.occupation_name,
+        institution_code=institution_code,
+        institution_name=institution_name,
+    )
+    return document
+
+
+def batch_json(conn: Connection, batch: Row[Any]) -> dict[str, Any]:
+    """The batch report: every row's state, problems, decision and certificate."""
+    name = conn.execute(
+        select(institutions.c.name).where(institutions.c.code == batch.institution_code)
+    ).scalar_one()
+    found = conn.execute(select(rows).where(rows.c.batch_pk == batch.id).order_by(rows.c.row_no)).all()
+    report = []
+    for row in found:
+        item: dict[str, Any] = {"row": row.row_no, "state": row.state, "problems": json.loads(row.problems)}
+        if row.reason is not None:
+            item["reason"] = row.reason
+        if row.certificate_number is not None:
+            item["certificate"] = certificate_json(row, batch.institution_code, name)
+            item["certificate_status"] = row.status
+        report.append(item)
+    return {
+        "batch_id": batch.batch_id,
+        "institution_code": batch.institution_code,
+        "state": batch.state,
+        "submitted_at": batch.submitted_at,
+        "rows": report,
+    }
+
+
+def pending_rows(conn: Connection, batch_pk: int) -> int:
+    """How many rows still await a decision."""
+    return int(
+        conn.execute(
+            select(func.count()).select_from(rows).where(rows.c.batch_pk == batch_pk, rows.c.state == PENDING)
+        ).scalar_one()
+    )

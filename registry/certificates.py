@@ -1,0 +1,89 @@
+"""A certificate's life after approval: revocation (final), suspension and reinstatement, and the
+record an online verifier compares with the credential it holds."""
+
+from __future__ import annotations
+
+import hmac
+import re
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from registry.audit import Digests, append_event
+from registry.batches import APPROVED, PUBLISHED
+from registry.clock import Now
+from registry.errors import RegistryError
+from registry.schema import batches, rows, status_lists
+from registry.tokens import Principal
+
+VALID, SUSPENDED, REVOKED = "valid", "suspended", "revoked"
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+# action -> (statuses it may start from, the status it leads to)
+_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "revoke": ((VALID, SUSPENDED), REVOKED),
+    "suspend": ((VALID,), SUSPENDED),
+    "reinstate": ((SUSPENDED,), VALID),
+}
+
+
+def _certificate(conn: Connection, number: str) -> Any:
+    return conn.execute(
+        select(rows, batches.c.institution_code)
+        .join(batches, rows.c.batch_pk == batches.c.id)
+        .where(rows.c.certificate_number == number, rows.c.state.in_((APPROVED, PUBLISHED)))
+    ).first()
+
+
+def change_status(
+    conn: Connection, number: str, action: str, reason: str, principal: Principal, digests: Digests, now: Now
+) -> str:
+    """Apply one status action and mark the certificate's status list for re-signing."""
+    row = _certificate(conn, number)
+    if row is None or not principal.may_act_for(row.institution_code):
+        # Another institution's certificate looks the same as a missing one.
+        raise RegistryError("not_found", "certificate")
+    starts, target = _TRANSITIONS[action]
+    if row.status not in starts:
+        raise RegistryError("status_change_invalid", f"{action} from {row.status}", [{"status": row.status}])
+    conn.execute(update(rows).where(rows.c.id == row.id).values(status=target, status_reason=reason))
+    conn.execute(
+        update(status_lists)
+        .where(status_lists.c.id == row.status_list)
+        .values(version=status_lists.c.version + 1)
+    )
+    append_event(
+        conn,
+        time=now.unix,
+        actor=principal.actor,
+        action=f"certificate.{action}",
+        subject=number,
+        data={
+            "status": target,
+            "list": row.status_list,
+            "index": row.status_index,
+            "reason": digests.of("reason", reason),
+        },
+    )
+    return target
+
+
+def record(conn: Connection, number: str, sha256: str | None) -> dict[str, Any]:
+    """What online verification compares: status and the SHA-256 of the published credential.
+
+    Answered only to a caller who names the SHA-256 of the published COSE bytes, i.e. who holds the
+    credential: a missing, malformed or wrong digest and a missing certificate all answer the same
+    ``not_found``, so nobody can enumerate certificate numbers and their status here.
+    """
+    wanted = (sha256 or "").lower()
+    if not _SHA256_HEX.fullmatch(wanted):
+        raise RegistryError("not_found", "certificate")
+    row = _certificate(conn, number)
+    if row is None or row.state != PUBLISHED or not hmac.compare_digest(row.credential_sha256, wanted):
+        raise RegistryError("not_found", "certificate")
+    return {
+        "certificate_number": number,
+        "status": row.status,
+        "credential_sha256": row.credential_sha256,
+        "published_at": row.published_at,
+        "institution_code": row.institution_code,
+    }

@@ -1,0 +1,272 @@
+"""``skillpass registry init | serve | admin … | audit verify``.
+
+Admin commands work directly on the database of a data directory (the operator's console on the
+registry host); everything else goes through HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from common.cli_support import read_passphrase, report_error
+from keys import KeyFileError, PublicKeyError, from_jwk
+from registry import institutions as directory
+from registry.audit_verify import verify_log
+from registry.clock import Now
+from registry.db import Database
+from registry.errors import RegistryError
+from registry.settings import system_clock
+from registry.setup import (
+    KEY_FILE,
+    init_registry,
+    open_registry,
+    resolve_database_url,
+    resolve_public_url,
+    write_secret_file,
+)
+from registry.tokens import ROLES, issue_token, revoke_token
+
+_ACTOR = "cli"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, required=True, help="registry data directory 数据目录")
+    parser.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data directory)")
+
+
+def add_commands(subparsers: Any) -> None:
+    """Register ``skillpass registry ...``."""
+    registry = subparsers.add_parser("registry", help="national registry 全国联网查询系统")
+    commands = registry.add_subparsers(dest="registry_command", metavar="COMMAND", required=True)
+
+    init = commands.add_parser("init", help="create database, registry key, HMAC secret, admin token")
+    _common(init)
+    init.add_argument("--public-url", help="URL verifiers reach this registry at")
+    init.set_defaults(handler=_init)
+
+    serve = commands.add_parser("serve", help="run the registry HTTP service")
+    _common(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument("--public-url", help="URL verifiers reach this registry at")
+    serve.set_defaults(handler=_serve)
+
+    admin = commands.add_parser("admin", help="directory and token administration 目录与令牌管理")
+    actions = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
+    create = actions.add_parser("create-institution", help="file an institution from a JSON record")
+    _common(create)
+    create.add_argument("record", type=Path, help="institution JSON (schemas/institution.schema.json)")
+    create.set_defaults(handler=_create_institution)
+    scope = actions.add_parser("add-scope", help="add a scope entry from a JSON file")
+    _common(scope)
+    scope.add_argument("--institution", required=True)
+    scope.add_argument("scope", type=Path)
+    scope.set_defaults(handler=_add_scope)
+    status = actions.add_parser("set-status", help="append an institution status change")
+    _common(status)
+    status.add_argument("--institution", required=True)
+    status.add_argument("--status", required=True, choices=("active", "suspended", "removed"))
+    status.add_argument("--effective", type=date.fromisoformat, help="YYYY-MM-DD (default today)")
+    status.add_argument("--reason", required=True)
+    status.set_defaults(handler=_set_status)
+    token = actions.add_parser("create-token", help="create an API token (printed once)")
+    _common(token)
+    token.add_argument("--role", required=True, choices=ROLES)
+    token.add_argument("--institution", help="institution code (role institution)")
+    token.add_argument("--public-url", help="registry URL written into --out")
+    token.add_argument(
+        "--out", type=Path, help="write the issuer credentials file (0600) instead of printing"
+    )
+    token.set_defaults(handler=_create_token)
+    revoke = actions.add_parser("revoke-token", help="revoke an API token by its id 吊销令牌")
+    _common(revoke)
+    revoke.add_argument("--id", required=True, help="the token's id (12 hex digits, given at creation)")
+    revoke.add_argument("--reason", required=True)
+    revoke.set_defaults(handler=_revoke_token)
+
+    audit = commands.add_parser("audit", help="audit log")
+    audit_actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_actions.add_parser("verify", help="check a copy of the audit log offline")
+    source = verify.add_mutually_exclusive_group(required=True)
+    source.add_argument("--registry", help="download the log from this registry URL")
+    source.add_argument("--log", type=Path, help="a log copy saved earlier")
+    verify.add_argument("--registry-key", type=Path, help="the registry's pinned public JWK file")
+    verify.add_argument("--save", type=Path, help="save the downloaded copy here")
+    verify.set_defaults(handler=_audit_verify)
+
+
+def _fail(error: RegistryError | KeyFileError | PublicKeyError) -> int:
+    return report_error(error.code, error.message_zh, error.message_en)
+
+
+def _database(args: argparse.Namespace) -> Database:
+    if not (args.data_dir / KEY_FILE).exists():
+        raise RegistryError("registry_uninitialised", str(args.data_dir))
+    return Database(resolve_database_url(args.data_dir, args.database_url))
+
+
+def _init(args: argparse.Namespace) -> int:
+    try:
+        made = init_registry(args.data_dir, args.database_url, read_passphrase(confirm=True), args.public_url)
+    except (RegistryError, KeyFileError) as e:
+        return _fail(e)
+    print(f"registry key kid: {made.settings.signer.public_key.kid_b64}")
+    print(f"管理员令牌（仅显示一次）admin token (shown once, also in {args.data_dir / 'admin.token'}):")
+    print(made.admin_token)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from registry.app import create_app
+
+    try:
+        settings = open_registry(args.data_dir, read_passphrase(), args.database_url, args.public_url)
+    except (RegistryError, KeyFileError) as e:
+        return _fail(e)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    return 0
+
+
+def _write(args: argparse.Namespace, work: Any) -> int:
+    status = _write_quiet(args, work)
+    if status == 0:
+        print("ok")
+    return status
+
+
+def _json_file(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise SystemExit(
+            report_error("input_invalid", f"无法读取 {path}：{e}", f"cannot read {path}: {e}")
+        ) from e
+
+
+def _create_institution(args: argparse.Namespace) -> int:
+    record = _json_file(args.record)
+    now = Now.read(system_clock)
+    return _write(args, lambda conn: directory.create_institution(conn, record, now, _ACTOR))
+
+
+def _add_scope(args: argparse.Namespace) -> int:
+    scope = _json_file(args.scope)
+    now = Now.read(system_clock)
+    return _write(args, lambda conn: directory.add_scope(conn, args.institution, scope, now, _ACTOR))
+
+
+def _set_status(args: argparse.Namespace) -> int:
+    now = Now.read(system_clock)
+    return _write(
+        args,
+        lambda conn: directory.set_status(
+            conn, args.institution, args.status, args.effective, args.reason, now, _ACTOR
+        ),
+    )
+
+
+def _revoke_token(args: argparse.Namespace) -> int:
+    now = Now.read(system_clock)
+    return _write(args, lambda conn: revoke_token(conn, args.id, args.reason, now.unix, _ACTOR))
+
+
+def _create_token(args: argparse.Namespace) -> int:
+    now = Now.read(system_clock)
+    made: list[str] = []
+
+    def work(conn: Any) -> None:
+        token, _ = issue_token(
+            conn,
+            role=args.role,
+            institution_code=args.institution,
+            now=now.unix,
+            expires_at=None,
+            actor=_ACTOR,
+        )
+        made.append(token)
+
+    if args.out is not None and args.out.exists():
+        return report_error("output_exists", f"文件已存在：{args.out}", f"the file exists: {args.out}")
+    status = _write_quiet(args, work)
+    if status != 0:
+        return status
+    if args.out is None:
+        print(made[0])
+        return 0
+    credentials = {
+        "registry": resolve_public_url(args.data_dir, args.public_url),
+        "institution_code": args.institution,
+        "token": made[0],
+    }
+    write_secret_file(args.out, json.dumps(credentials, indent=2) + "\n")
+    print(f"ok: {args.out}")
+    return 0
+
+
+def _write_quiet(args: argparse.Namespace, work: Any) -> int:
+    try:
+        db = _database(args)
+        try:
+            db.write(work)
+        finally:
+            db.dispose()
+    except RegistryError as e:
+        for detail in e.details:
+            print(
+                f"  {detail.get('pointer', '')}: {detail.get('message_zh', '')} / {detail.get('message_en', '')}"
+            )
+        return _fail(e)
+    return 0
+
+
+def _download(url: str) -> dict[str, Any]:
+    base = url.rstrip("/") + "/api/v1/audit"
+    with httpx.Client(timeout=60) as client:
+        size = client.get(f"{base}/checkpoint").raise_for_status().json()["size"]
+        checkpoints = client.get(f"{base}/checkpoints").raise_for_status().json()["checkpoints"]
+        entries: list[Any] = []
+        while len(entries) < size:
+            page = client.get(
+                f"{base}/entries", params={"start": len(entries), "end": min(size, len(entries) + 5000)}
+            )
+            batch = page.raise_for_status().json()["entries"]
+            if not batch:
+                break
+            entries.extend(batch)
+    return {"entries": entries, "checkpoints": checkpoints}
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    try:
+        if args.registry_key is not None:
+            key = from_jwk(_json_file(args.registry_key))
+        elif args.registry is not None:
+            print("警告 warning: registry key not pinned; using the one the registry serves", file=sys.stderr)
+            key = from_jwk(httpx.get(args.registry.rstrip("/") + "/api/v1/registry-key", timeout=30).json())
+        else:
+            return report_error(
+                "registry_key_missing", "离线核查需要 --registry-key", "--log needs --registry-key"
+            )
+        copy = _download(args.registry) if args.registry is not None else _json_file(args.log)
+    except PublicKeyError as e:
+        return _fail(e)
+    except (OSError, ValueError, httpx.HTTPError, KeyError) as e:
+        return report_error("audit_source", f"无法获取审计日志：{e}", f"cannot read the audit log: {e}")
+    if args.save is not None:
+        args.save.write_text(json.dumps(copy) + "\n", encoding="utf-8")
+    finding = verify_log(copy, key)
+    if finding.ok:
+        print(f"一致 consistent: {finding.message}")
+        return 0
+    where = "" if finding.index is None else f" at event {finding.index}"
+    print(f"不一致 INCONSISTENT{where}: {finding.message}")
+    return 1

@@ -1,0 +1,90 @@
+"""The registry's error model: one base class, one stable code per failure, mapped to HTTP in one place.
+
+Every failure a caller can act on is a ``RegistryError`` with an HTTP status, a snake_case ``code`` and
+a Chinese and English message; ``details`` carries per-item findings (e.g. per-field problems).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from common.errors import SkillpassError
+
+# code -> (HTTP status, zh-CN, English). Codes are part of the API contract and are never renamed.
+ERRORS: dict[str, tuple[int, str, str]] = {
+    "invalid_request": (422, "请求内容不符合接口要求", "the request does not follow the API"),
+    "invalid_json": (400, "请求体不是有效的 UTF-8 JSON", "the request body is not valid UTF-8 JSON"),
+    "body_too_large": (413, "请求体过大", "the request body is too large"),
+    "unauthenticated": (401, "缺少或无法识别访问令牌", "missing or unknown bearer token"),
+    "token_expired": (401, "访问令牌已过期", "the bearer token has expired"),
+    "token_revoked": (401, "访问令牌已被吊销", "the bearer token has been revoked"),
+    "token_unknown": (404, "没有该编号的令牌", "no token has this id"),
+    "token_state": (409, "令牌已被吊销", "the token is already revoked"),
+    "forbidden": (403, "无权执行此操作", "this role may not do that"),
+    "not_found": (404, "未找到", "not found"),
+    "method_not_allowed": (405, "不支持该请求方法", "method not allowed"),
+    "rate_limited": (429, "查询过于频繁，请稍后再试", "too many queries; try again later"),
+    "institution_invalid": (422, "机构信息不正确", "the institution record is invalid"),
+    "institution_exists": (409, "机构已存在", "the institution already exists"),
+    "institution_unknown": (404, "机构不存在", "no such institution"),
+    "status_invalid": (422, "机构状态变更不正确", "the institution status change is invalid"),
+    "key_invalid": (422, "公钥不正确", "the public key is invalid"),
+    "key_exists": (409, "该公钥已登记", "this key is already registered"),
+    "key_unknown": (404, "密钥不存在", "no such key for this institution"),
+    "key_state": (409, "密钥已停用或吊销", "the key is already retired or revoked"),
+    "key_backdated": (
+        422,
+        "机构只能登记自今日起生效的公钥；更早的生效日期请联系登记系统管理员",
+        "an institution registers keys valid from today on; ask the registry's administrator for an earlier day",
+    ),
+    "key_revoke_future": (422, "吊销日期不能晚于今天", "the revocation day cannot be after today"),
+    "key_retire_early": (
+        422,
+        "停用日期不能早于公钥生效日期",
+        "the retirement day cannot be before valid_from",
+    ),
+    "institution_not_active": (
+        409,
+        "机构今日不是正常状态，不能变更密钥；请联系登记系统管理员",
+        "the institution is not active today and may not change its keys; ask the registry's administrator",
+    ),
+    "batch_conflict": (409, "同一批次号已提交了不同的内容", "this batch id was submitted with other content"),
+    "batch_ambiguous": (
+        409,
+        "多个机构使用了该批次号，请指定 institution_code",
+        "several institutions use this batch id; pass institution_code",
+    ),
+    "batch_too_large": (413, "批次行数超出上限", "the batch has too many rows"),
+    "row_unknown": (422, "批次中没有该行", "the batch has no such row"),
+    "row_not_pending": (409, "该行不是待审核状态", "the row is not pending review"),
+    "serial_exhausted": (409, "证书流水号已用尽", "no certificate serials are left for this year and level"),
+    "status_change_invalid": (
+        409,
+        "证书状态不允许此变更",
+        "the certificate's status does not allow this change",
+    ),
+    "token_role_invalid": (422, "令牌角色或机构不正确", "the token's role or institution is invalid"),
+    "audit_range": (422, "审计日志范围不正确", "the audit log range is invalid"),
+    "registry_uninitialised": (409, "登记系统尚未初始化", "the registry is not initialised"),
+    "registry_exists": (409, "登记系统已初始化", "the registry is already initialised"),
+    "database_unavailable": (503, "数据库暂不可用，请重试", "the database is busy or unavailable; retry"),
+}
+
+
+class RegistryError(SkillpassError):
+    """A failure with a stable code; the HTTP layer turns it into the error JSON."""
+
+    def __init__(self, code: str, detail: str = "", details: list[dict[str, Any]] | None = None) -> None:
+        status, zh, en = ERRORS[code]
+        super().__init__(code, zh, en + (f": {detail}" if detail else ""), detail)
+        self.status = status
+        self.details = details or []
+
+    def to_json(self) -> dict[str, Any]:
+        """The error body every endpoint answers with."""
+        return {
+            "code": self.code,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+            "details": self.details,
+        }

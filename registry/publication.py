@@ -1,0 +1,143 @@
+"""Publication: an institution uploads the signed credential of each approved row; the registry
+accepts it only if its own key, valid on the issue date, signed exactly the approved claims.
+
+Every check is per row; one bad credential never blocks the others. Accepted credentials are stored
+(COSE bytes and their SHA-256) and become publicly queryable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from credential import CredentialError, decode, verify
+from credential.constants import DEFAULT_LIMITS
+from credential.directory import Institution
+from credential.qr_text import from_qr_text
+from keys import PublicKey
+from registry.audit import append_event
+from registry.batches import APPROVED, PUBLISHED, expected_claims
+from registry.clock import Now
+from registry.institutions import load_institution
+from registry.schema import rows
+from registry.tokens import Principal
+
+# code -> (zh-CN, English) for rejections that are the registry's own (credential codes come from
+# ``credential.REJECTIONS``).
+_REJECTIONS: dict[str, tuple[str, str]] = {
+    "row_unknown": ("批次中没有该行", "the batch has no such row"),
+    "row_not_approved": ("该行未通过审核，不能发布", "the row is not approved; it cannot be published"),
+    "already_published": (
+        "该行已发布了另一份电子证书",
+        "another credential was already published for this row",
+    ),
+    "key_unknown": ("签名密钥不是本机构登记的密钥", "the signing key is not one of this institution's keys"),
+    "key_not_valid": (
+        "签名密钥在发证日期无效（未生效、已停用或已吊销）",
+        "the signing key was not valid on the issue date",
+    ),
+    "claims_mismatch": (
+        "证书内容与审核通过的数据不一致",
+        "the credential's content differs from the approved data",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result for one uploaded credential."""
+
+    row: int
+    state: str
+    code: str | None = None
+    message_zh: str | None = None
+    message_en: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Only the members that apply."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def _rejected(row: int, code: str, detail: str = "") -> Outcome:
+    zh, en = _REJECTIONS[code]
+    return Outcome(row, "rejected", code, zh, en + (f" ({detail})" if detail else ""))
+
+
+def _from_credential_error(row: int, e: CredentialError) -> Outcome:
+    return Outcome(
+        row, "rejected", e.code, e.message_zh, e.message_en + (f" ({e.detail})" if e.detail else "")
+    )
+
+
+def check_credential(qr: str, row: Any, institution: Institution) -> tuple[bytes, Outcome | None]:
+    """The credential's COSE bytes, and a rejection if any check fails (None when acceptable)."""
+    try:
+        parsed = decode(qr)
+        cose_bytes = from_qr_text(qr, DEFAULT_LIMITS)[0]
+    except CredentialError as e:
+        return b"", _from_credential_error(row.row_no, e)
+    key = next((k for k in institution.keys if k.kid == parsed.kid), None)
+    if key is None:
+        return cose_bytes, _rejected(row.row_no, "key_unknown")
+    try:
+        verify(parsed, PublicKey(key.public_key))
+    except CredentialError as e:
+        return cose_bytes, _from_credential_error(row.row_no, e)
+    if not key.vouches_for(parsed.claims.issue_date):
+        return cose_bytes, _rejected(row.row_no, "key_not_valid")
+    if row.state not in (APPROVED, PUBLISHED):
+        return cose_bytes, _rejected(row.row_no, "row_not_approved")
+    expected = expected_claims(row)
+    if parsed.claims != expected:
+        differing = [
+            f.name for f in fields(expected) if getattr(expected, f.name) != getattr(parsed.claims, f.name)
+        ]
+        return cose_bytes, _rejected(row.row_no, "claims_mismatch", ", ".join(differing))
+    return cose_bytes, None
+
+
+def publish(
+    conn: Connection, batch: Any, credentials: list[dict[str, Any]], principal: Principal, now: Now
+) -> list[Outcome]:
+    """Check and store each uploaded credential; return one outcome per upload, in order."""
+    institution = load_institution(conn, batch.institution_code)
+    found = {r.row_no: r for r in conn.execute(select(rows).where(rows.c.batch_pk == batch.id))}
+    outcomes: list[Outcome] = []
+    published: list[list[Any]] = []
+    for item in credentials:
+        number = item["row"]
+        row = found.get(number)
+        if row is None:
+            outcomes.append(_rejected(number, "row_unknown"))
+            continue
+        cose_bytes, rejection = check_credential(item["qr"], row, institution)
+        digest = hashlib.sha256(cose_bytes).hexdigest()
+        if rejection is None and row.state == PUBLISHED and row.credential_sha256 != digest:
+            rejection = _rejected(number, "already_published")
+        if rejection is not None:
+            outcomes.append(rejection)
+            continue
+        if row.state == APPROVED:
+            conn.execute(
+                update(rows)
+                .where(rows.c.id == row.id)
+                .values(
+                    state=PUBLISHED, credential=cose_bytes, credential_sha256=digest, published_at=now.unix
+                )
+            )
+            found[number] = conn.execute(select(rows).where(rows.c.id == row.id)).one()
+            published.append([number, row.certificate_number, digest])
+        outcomes.append(Outcome(number, "published"))
+    if published:
+        append_event(
+            conn,
+            time=now.unix,
+            actor=principal.actor,
+            action="certificate.publish",
+            subject=batch.institution_code,
+            data={"batch_id": batch.batch_id, "published": published},
+        )
+    return outcomes

@@ -1,0 +1,99 @@
+"""Authenticated review and publication endpoints: batches, review decisions, publication of signed
+credentials and certificate status changes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from registry import approval, batches, certificates, publication
+from registry.deps import CallerDep, RegistryDep, require_reviewer, require_role
+from registry.errors import RegistryError
+from registry.json_body import CheckedJsonRoute
+from registry.models import BatchIn, CertificateStatusIn, PublishIn, ReviewIn
+from registry.tokens import ADMIN, INSTITUTION, REVIEWER
+
+router = APIRouter(prefix="/api/v1", route_class=CheckedJsonRoute)
+InstitutionQuery = Annotated[str | None, Query(pattern=r"^[YS]\d{12}$")]
+
+
+def _report(reg: RegistryDep, batch_id: str, who: CallerDep, institution_code: str | None) -> dict[str, Any]:
+    with reg.db.read() as conn:
+        return batches.batch_json(conn, batches.find_batch(conn, batch_id, who, institution_code))
+
+
+@router.post("/batches", status_code=200)
+def submit(reg: RegistryDep, who: CallerDep, body: BatchIn) -> dict[str, Any]:
+    """Submit a batch of assessment results (idempotent by batch id)."""
+    require_role(who, ADMIN, INSTITUTION)
+    now = reg.now()
+    payload = body.model_dump()
+    reg.db.write(
+        lambda conn: batches.submit_batch(conn, payload, who, reg.digests, now, reg.settings.max_batch_rows)
+    )
+    return _report(reg, body.batch_id, who, body.institution_code)
+
+
+@router.get("/batches/{batch_id}")
+def get_batch(
+    reg: RegistryDep, who: CallerDep, batch_id: str, institution_code: InstitutionQuery = None
+) -> dict[str, Any]:
+    """A batch report (institutions see only their own batches)."""
+    return _report(reg, batch_id, who, institution_code)
+
+
+@router.post("/batches/{batch_id}/review")
+def review(
+    reg: RegistryDep, who: CallerDep, batch_id: str, body: ReviewIn, institution_code: InstitutionQuery = None
+) -> dict[str, Any]:
+    """Approve or reject rows (reviewer or admin)."""
+    require_reviewer(who)
+    if body.approve_all_valid == bool(body.decisions):
+        raise RegistryError("invalid_request", "give decisions or approve_all_valid, not both")
+    if any(not d.approve and not (d.reason or "").strip() for d in body.decisions or []):
+        raise RegistryError("invalid_request", "a rejection needs a reason")
+    now = reg.now()
+    payload = body.model_dump()
+
+    def work(conn: Any) -> str:
+        batch = batches.find_batch(conn, batch_id, who, institution_code)
+        approval.review_batch(conn, batch, payload, who, reg.settings, now)
+        return str(batch.institution_code)
+
+    code = reg.db.write(work)
+    return _report(reg, batch_id, who, code)
+
+
+@router.post("/batches/{batch_id}/publish")
+def publish(
+    reg: RegistryDep,
+    who: CallerDep,
+    batch_id: str,
+    body: PublishIn,
+    institution_code: InstitutionQuery = None,
+) -> dict[str, Any]:
+    """Upload the signed credentials of approved rows."""
+    require_role(who, ADMIN, INSTITUTION)
+    now = reg.now()
+    items = [c.model_dump() for c in body.credentials]
+
+    def work(conn: Any) -> list[publication.Outcome]:
+        batch = batches.find_batch(conn, batch_id, who, institution_code)
+        return publication.publish(conn, batch, items, who, now)
+
+    return {"results": [o.to_json() for o in reg.db.write(work)]}
+
+
+@router.post("/certificates/{number}/status")
+def certificate_status(
+    reg: RegistryDep, who: CallerDep, number: str, body: CertificateStatusIn
+) -> dict[str, Any]:
+    """Revoke, suspend or reinstate a certificate (its institution or the admin)."""
+    if who.role == REVIEWER:
+        raise RegistryError("forbidden", "reviewers do not change certificate status")
+    now = reg.now()
+    status = reg.db.write(
+        lambda conn: certificates.change_status(conn, number, body.action, body.reason, who, reg.digests, now)
+    )
+    return {"certificate_number": number, "status": status}

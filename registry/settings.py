@@ -1,0 +1,46 @@
+"""Everything a running registry needs, in one value: built by ``setup.open_registry`` or by tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from keys import Signer
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The wall clock in UTC; tests inject their own clock instead."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one registry process. Times are seconds; the clock returns aware datetimes."""
+
+    database_url: str
+    signer: Signer
+    hmac_secret: bytes
+    public_url: str = "http://127.0.0.1:8700"
+    clock: Clock = field(default=system_clock)
+    directory_validity: int = 24 * 3600
+    status_list_ttl: int = 300
+    status_list_validity: int = 24 * 3600
+    status_list_size: int = 2**20
+    # A list takes new indices until half full, so a random free index is found in a try or two.
+    status_list_fill: int = 2**19
+    query_rate_per_second: float = 2.0
+    query_burst: int = 30
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_batch_rows: int = 20_000
+
+    @property
+    def base_url(self) -> str:
+        """The public URL without a trailing slash."""
+        return self.public_url.rstrip("/")
+
+    def status_list_uri(self, list_id: int) -> str:
+        """Where a status list token is served (the token's ``sub``)."""
+        return f"{self.base_url}/api/v1/status-lists/{list_id}"

@@ -1,0 +1,138 @@
+"""Structural validation: the JSON Schema files in this package, applied with jsonschema, as ``Issue`` lists.
+
+Validators are compiled once, on first use. Every jsonschema error becomes one ``Issue`` with a stable code;
+a missing or unexpected property is reported at its own pointer (``/holder_name``) rather than at the
+enclosing object, so a clerk sees the field to fix.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from collections.abc import Callable, Iterator
+from importlib import resources
+from typing import Any, Final
+
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+from referencing import Registry, Resource
+
+from schemas.errors import SchemasError
+from schemas.issues import Issue, make_issue, pointer_of
+
+SCHEMA_NAMES: Final = ("certificate", "roster_row", "institution")
+_SHARED: Final = ("defs",)
+
+_TYPE_WORDS: Final[dict[str, tuple[str, str]]] = {
+    "string": ("文本", "text"),
+    "integer": ("整数", "a whole number"),
+    "number": ("数字", "a number"),
+    "object": ("对象", "an object"),
+    "array": ("列表", "a list"),
+    "boolean": ("布尔值", "true or false"),
+    "null": ("空值", "null"),
+}
+
+
+def _read(name: str) -> dict[str, Any]:
+    text = resources.files(__package__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@functools.cache
+def _registry() -> Registry[Any]:
+    documents = [_read(n) for n in (*_SHARED, *SCHEMA_NAMES)]
+    return Registry().with_resources((d["$id"], Resource.from_contents(d)) for d in documents)
+
+
+def _is_strict_integer(_checker: object, instance: object) -> bool:
+    # JSON Schema calls 3.0 an integer; we do not, so a float never reaches the CBOR encoder as a level.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_StrictValidator: Final = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_strict_integer),
+)
+
+
+@functools.cache
+def _validator(name: str) -> Any:
+    schema = _read(name)
+    Draft202012Validator.check_schema(schema)
+    return _StrictValidator(schema, registry=_registry(), format_checker=FormatChecker(formats=["date"]))
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """A copy of a JSON Schema document: ``certificate``, ``roster_row``, ``institution`` or ``defs``."""
+    if name not in (*SCHEMA_NAMES, *_SHARED):
+        raise SchemasError("unknown_schema", f"没有名为 {name} 的模式", f"no schema named {name}")
+    return copy.deepcopy(_read(name))
+
+
+def _type_issue(at: str, error: ValidationError) -> Iterator[Issue]:
+    wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+    words = [_TYPE_WORDS.get(w, (w, w)) for w in wanted]
+    yield make_issue(
+        at,
+        "type",
+        expected_zh="或".join(zh for zh, _ in words),
+        expected_en=" or ".join(en for _, en in words),
+    )
+
+
+def _required_issues(at: str, error: ValidationError) -> Iterator[Issue]:
+    instance = error.instance
+    for prop in error.validator_value:
+        if prop not in instance:
+            yield make_issue(pointer_of((*error.absolute_path, prop)), "required")
+
+
+def _additional_issues(at: str, error: ValidationError) -> Iterator[Issue]:
+    allowed = error.schema.get("properties", {})
+    for prop in sorted(k for k in error.instance if k not in allowed):
+        yield make_issue(pointer_of((*error.absolute_path, prop)), "additional_property")
+
+
+def _pattern_issue(at: str, error: ValidationError) -> Iterator[Issue]:
+    code = error.schema.get("x-error-code", "pattern")
+    yield make_issue(at, code, example=(error.schema.get("examples") or ["—"])[0])
+
+
+def _enum_issue(at: str, error: ValidationError) -> Iterator[Issue]:
+    yield make_issue(at, "enum", allowed=", ".join(str(v) for v in error.validator_value))
+
+
+def _simple(code: str) -> Callable[[str, ValidationError], Iterator[Issue]]:
+    def issues(at: str, error: ValidationError) -> Iterator[Issue]:
+        yield make_issue(at, code, limit=error.validator_value)
+
+    return issues
+
+
+#: Every assertion keyword our schema files use has an entry; a test keeps it so.
+_BY_KEYWORD: Final[dict[str, Callable[[str, ValidationError], Iterator[Issue]]]] = {
+    "type": _type_issue,
+    "required": _required_issues,
+    "additionalProperties": _additional_issues,
+    "pattern": _pattern_issue,
+    "enum": _enum_issue,
+    "maxLength": _simple("too_long"),
+    "minLength": _simple("too_short"),
+    "minimum": _simple("minimum"),
+    "maximum": _simple("maximum"),
+    "format": _simple("format"),
+    "minItems": _simple("too_few_items"),
+    "uniqueItems": _simple("duplicate_items"),
+}
+
+
+def structural_issues(name: str, doc: object) -> list[Issue]:
+    """Every schema violation of ``doc`` against the schema ``name``, one ``Issue`` per field and rule."""
+    found: list[Issue] = []
+    for error in _validator(name).iter_errors(doc):
+        at = pointer_of(tuple(error.absolute_path))
+        found.extend(_BY_KEYWORD[str(error.validator)](at, error))
+    # jsonschema reports each missing property as its own error on the parent; keep one issue per field.
+    return list(dict.fromkeys(found))

@@ -1,0 +1,174 @@
+"""Every sentence the verifier says, in Chinese and English, keyed by stable codes.
+
+The web page, the CLI and the HTTP API show these words without rewriting them, so they are
+written for a shop-floor supervisor, not for a cryptographer. Format failures reuse the
+credential layer's own catalogue (``credential.REJECTIONS``) for their specific reason.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from credential import REJECTIONS
+
+Text = tuple[str, str]
+
+#: The checks in DESIGN's order: code -> (what a pass means in zh, in en).
+CHECK_PASSED: Final[dict[str, Text]] = {
+    "format": ("二维码格式正确", "the QR code is a well-formed skillpass credential"),
+    "key_known": (
+        "签名密钥已在全国目录中登记",
+        "the signing key is registered in the national directory",
+    ),
+    "signature": ("签名有效，证书内容未被改动", "the signature is valid: the content is unaltered"),
+    "key_valid": ("签发当日签名密钥在有效期内", "the signing key was in force on the issue date"),
+    "institution_active": (
+        "签发当日评价机构处于正常备案状态",
+        "the institution was active on the issue date",
+    ),
+    "scope": (
+        "签发当日机构有权认定该职业（工种）和等级",
+        "the institution was authorised for this occupation and level on the issue date",
+    ),
+    "certificate_number": (
+        "证书编号与证书内容和签发机构一致",
+        "the certificate number agrees with the certificate and its institution",
+    ),
+    "status": ("证书状态正常（未撤销、未暂停）", "the certificate is neither revoked nor suspended"),
+    "registry_record": (
+        "全国联网查询系统中的记录与此证书一致",
+        "the national registry's record matches this certificate",
+    ),
+}
+
+NOT_RUN: Final[Text] = ("未检查（前面的检查未通过）", "not checked (an earlier check did not pass)")
+
+#: Failure codes of the checks after the format check: code -> (zh, en).
+FAILURES: Final[dict[str, Text]] = {
+    "key_unknown": (
+        "签名密钥未在全国目录中登记：证书不是由已备案的评价机构签发的",
+        "the signing key is not in the national directory: no registered institution issued this",
+    ),
+    "signature_invalid": (
+        "签名无效：证书内容已被改动，或不是由该机构签发",
+        "the signature is invalid: the certificate was altered or not signed by this institution",
+    ),
+    "issue_date_future": (
+        "证书的发证日期在未来：真实签发的证书不可能如此",
+        "the certificate is dated in the future: no genuinely issued certificate can be",
+    ),
+    "key_not_yet_valid": (
+        "证书的签发日期早于签名密钥的启用日期",
+        "the certificate is dated before its signing key came into use",
+    ),
+    "key_expired": (
+        "签名密钥在证书签发日期之前已过期",
+        "the signing key had expired before the issue date",
+    ),
+    "key_retired": (
+        "签名密钥在证书签发日期之前已停用（已更换新密钥）",
+        "the signing key had been retired (replaced) before the issue date",
+    ),
+    "key_revoked": (
+        "签名密钥已被吊销（可能泄露），吊销生效后签发的证书不可信",
+        "the signing key was revoked (possibly compromised) on or before the issue date",
+    ),
+    "institution_suspended": (
+        "签发当日该评价机构已被暂停",
+        "the institution was suspended on the issue date",
+    ),
+    "institution_removed": (
+        "签发当日该评价机构已被移出目录",
+        "the institution had been removed from the directory by the issue date",
+    ),
+    "institution_not_active": (
+        "签发当日该评价机构尚未备案生效",
+        "the institution was not yet registered on the issue date",
+    ),
+    "occupation_out_of_scope": (
+        "签发当日该机构无权认定此职业",
+        "the institution was not authorised to certify this occupation on the issue date",
+    ),
+    "level_out_of_scope": (
+        "签发当日该机构无权认定此职业的这一等级",
+        "the institution was not authorised to certify this level of the occupation on the issue date",
+    ),
+    "work_type_out_of_scope": (
+        "签发当日该机构无权认定此工种（职业方向）",
+        "the institution was not authorised to certify this work type on the issue date",
+    ),
+    "certno_mismatch": (
+        "证书编号与证书内容或签发机构不符",
+        "the certificate number does not agree with the certificate or its institution",
+    ),
+    "revoked": ("证书已被撤销", "the certificate has been revoked"),
+    "suspended": ("证书已被暂停使用", "the certificate is suspended"),
+    "status_unknown": (
+        "状态列表中查不到此证书，无法确定其状态",
+        "the status list does not cover this certificate, so its status is unknown",
+    ),
+    "record_mismatch": (
+        "全国联网查询系统中该编号登记的是另一份证书",
+        "the national registry holds a different credential under this number",
+    ),
+    "record_missing": (
+        "全国联网查询系统中查不到此证书",
+        "the national registry has no record of this certificate",
+    ),
+    "trust_missing": (
+        "本机没有全国目录数据，无法判断真伪；请联网同步后再试",
+        "there is no national directory data on this device; sync with the registry and try again",
+    ),
+    "trust_expired": (
+        "本机的全国目录数据已过期，无法判断真伪；请联网同步后再试",
+        "the national directory data on this device has expired; sync with the registry and try again",
+    ),
+}
+
+VALID: Final[Text] = (
+    "证书有效：由已备案的评价机构签发，内容未被改动，状态正常",
+    "valid: issued by a registered institution, unaltered and in good standing",
+)
+_INVALID_PREFIX: Final[Text] = ("证书无效：", "invalid: ")
+_INDETERMINATE_PREFIX: Final[Text] = ("无法判断：", "cannot decide: ")
+_NOT_A_CREDENTIAL: Final[Text] = (
+    "这不是有效的职业技能等级电子证书二维码，或二维码已损坏",
+    "this is not a valid skill certificate QR code, or the code is damaged",
+)
+
+HOLDER_MISMATCH: Final[Text] = (
+    "；但输入的持证人姓名或证件号码与证书不符",
+    "; but the holder's name or ID number you entered does not match the certificate",
+)
+
+REGISTRY_UNREACHABLE: Final[Text] = (
+    "无法连接全国联网查询系统，已改用本机数据离线核验",
+    "the national registry could not be reached; verified offline with local data instead",
+)
+KEY_LATER_REVOKED: Final[Text] = (
+    "签名密钥后来被吊销：离线无法排除用泄露的密钥倒签伪造，请联网核验",
+    "the signing key was later revoked: offline, a back-dated forgery with the leaked key cannot be"
+    " ruled out; verify online",
+)
+HOLDER_CHECK_OFFLINE: Final[Text] = (
+    "无法联网核对持证人，已改用证书中的姓名和部分证件号码比对",
+    "the registry could not confirm the holder; compared with the name and masked ID in the QR instead",
+)
+
+
+def failure_text(code: str) -> Text:
+    """What a failed check says: the verifier's own words, or the credential layer's for format codes."""
+    return FAILURES.get(code) or REJECTIONS[code]
+
+
+def summary(code: str, indeterminate: bool) -> Text:
+    """The verdict's one sentence for a failure code."""
+    zh, en = _INDETERMINATE_PREFIX if indeterminate else _INVALID_PREFIX
+    if code in REJECTIONS and code not in FAILURES:
+        reason_zh, reason_en = REJECTIONS[code]
+        return (
+            f"{zh}{_NOT_A_CREDENTIAL[0]}（{reason_zh}）",
+            f"{en}{_NOT_A_CREDENTIAL[1]} ({reason_en})",
+        )
+    reason_zh, reason_en = failure_text(code)
+    return f"{zh}{reason_zh}", f"{en}{reason_en}"
