@@ -16,7 +16,23 @@ from pathlib import Path
 import pytest
 from harness import browser as _browser
 from harness.postgres import ENV_VAR, PostgresServer, fresh_database, start_postgres
+from hypothesis import HealthCheck, settings
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+# Property tests are deterministic unless a developer asks otherwise: the same examples on every run
+# (derandomized, no example database), no deadline and no speed health check, because a loaded
+# 2-core machine slows generation and a suite that fails by chance cannot stop a regression.
+# `HYPOTHESIS_PROFILE=explore scripts/test` draws fresh random examples to hunt for new failures.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("explore", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _SERVER_KEY = pytest.StashKey[PostgresServer]()
 _BROWSER_FIXTURES = frozenset({"browser", "launch_chromium", "page"})
