@@ -1,6 +1,6 @@
-"""The demo's directory: eighteen central enterprises as category ``Y`` evaluation institutions,
-with scopes limited to occupations whose national classification codes we can cite, and a sample
-roster for each of the first few.
+"""The demo's directory: the notice's eighteen first-batch pilot enterprises as category ``Y``
+evaluation institutions, with scopes limited to occupations whose national classification codes we
+can cite, and a sample roster for each of the first few.
 
 The enterprises are real; their unified social credit codes here are NOT their real ones: they are
 generated with a valid GB 32100 check character so the demo never presents made-up data as fact.
@@ -12,26 +12,28 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from skillpass.schemas.checks import resident_id_check_char, uscc_check_char
+from schemas.checks import resident_id_check_char, uscc_check_char
 
+# The first-batch pilot enterprises, exactly as the annex (附件) of notice 人社厅发〔2018〕148号 lists them
+# (docs/sources/notice-2018-148.txt), in its order; tests/test_demo_pilots.py checks this list against it.
 PILOT_ENTERPRISES: tuple[str, ...] = (
     "中国国家铁路集团有限公司",
-    "国家电网有限公司",
-    "中国南方电网有限责任公司",
+    "中国核工业集团有限公司",
+    "中国航天科技集团有限公司",
+    "中国航天科工集团有限公司",
+    "中国航空工业集团有限公司",
+    "中国船舶工业集团有限公司",
+    "中国船舶重工集团有限公司",
+    "中国兵器工业集团有限公司",
+    "中国兵器装备集团有限公司",
     "中国石油天然气集团有限公司",
     "中国石油化工集团有限公司",
     "中国海洋石油集团有限公司",
-    "中国航天科技集团有限公司",
-    "中国航空工业集团有限公司",
-    "中国船舶集团有限公司",
-    "中国兵器工业集团有限公司",
-    "中国中车集团有限公司",
-    "中国宝武钢铁集团有限公司",
     "中国建筑集团有限公司",
-    "中国铁路工程集团有限公司",
-    "中国铁道建筑集团有限公司",
-    "中国电力建设集团有限公司",
-    "国家能源投资集团有限责任公司",
+    "中国中车集团有限公司",
+    "中国铁路通信信号集团有限公司",
+    "中国中铁股份有限公司",
+    "中国铁道建筑有限公司",
     "中国交通建设集团有限公司",
 )
 
