@@ -62,7 +62,7 @@ def add_commands(subparsers: Any) -> None:
 
 def _add_trust_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", type=Path, help="trust data cache (default $SKILLPASS_VERIFIER_CACHE "
-                        "or ~/.cache/verifier)")  # fmt: skip
+                        "or ~/.cache/skillpass/verifier)")  # fmt: skip
     parser.add_argument(
         "--registry-key",
         metavar="JWK_FILE_OR_SHA256",

@@ -51,7 +51,7 @@ _log = logging.getLogger(__name__)
 
 
 def default_cache_dir() -> Path:
-    """``$SKILLPASS_VERIFIER_CACHE`` or ``~/.cache/verifier``."""
+    """``$SKILLPASS_VERIFIER_CACHE`` or ``~/.cache/skillpass/verifier``."""
     configured = os.environ.get(CACHE_ENV)
     return Path(configured) if configured else Path.home() / ".cache" / "skillpass" / "verifier"
 
