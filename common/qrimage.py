@@ -5,6 +5,7 @@ for the pure-Python ``qrcode``; see docs/decisions.md)."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import cast
 
 import zxingcpp
@@ -46,12 +47,35 @@ def qr_version(text: str) -> int:
     return (modules - 17) // 4
 
 
-def read_texts(image: Image.Image) -> list[str]:
-    """Every QR code's text found in a picture (may be empty)."""
+@dataclass(frozen=True)
+class ReadCode:
+    """One QR code read from a picture: its text and its bounding box in the picture's pixels."""
+
+    text: str
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+
+def read_codes(image: Image.Image) -> list[ReadCode]:
+    """Every QR code found in a picture, with where it is (may be empty)."""
     results = zxingcpp.read_barcodes(
         image.convert("L"), formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
     )
-    return [result.text for result in results if result.valid]
+    return [_read_code(result) for result in results if result.valid]
+
+
+def read_texts(image: Image.Image) -> list[str]:
+    """Every QR code's text found in a picture (may be empty)."""
+    return [code.text for code in read_codes(image)]
+
+
+def _read_code(result: zxingcpp.Barcode) -> ReadCode:
+    corners = result.position
+    points = (corners.top_left, corners.top_right, corners.bottom_right, corners.bottom_left)
+    xs, ys = [point.x for point in points], [point.y for point in points]
+    return ReadCode(result.text, min(xs), min(ys), max(xs), max(ys))
 
 
 def _barcode(text: str) -> zxingcpp.Barcode:

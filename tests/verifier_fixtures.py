@@ -130,9 +130,9 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def png_declaring(width: int, height: int) -> bytes:
-    """A PNG whose header declares `width`×`height` but whose pixel data is one byte: huge dimensions."""
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+def png_declaring(width: int, height: int, *, bit_depth: int = 8, colour_type: int = 0) -> bytes:
+    """A PNG whose header declares `width`×`height` (grey by default) but whose pixel data is one byte."""
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
     idat = zlib.compress(b"\0")
     return _PNG_MAGIC + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
 
@@ -144,6 +144,34 @@ def decompression_bomb_png(side: int = 30000) -> bytes:
     idat = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
     header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
     return _PNG_MAGIC + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+
+
+def nested_forms_pdf(depth: int = 24, fanout: int = 4) -> bytes:
+    """A few kilobytes of PDF whose form drawings each draw the next one `fanout` times, `depth` deep:
+    `fanout**depth` drawing operations for a renderer, the attack that held a decode slot for 15 s."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"]
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /F 5 0 R >> >> /Contents 4 0 R >>"
+    objects += [page, _pdf_stream(b"", b"/F Do")]
+    for level in range(depth):
+        draw = b" ".join(b"q 0.9 0 0 0.9 %d %d cm /F Do Q" % (i, i) for i in range(fanout))
+        last = level == depth - 1
+        resources = b"" if last else b"/Resources << /XObject << /F %d 0 R >> >>" % (6 + level)
+        body = b"0 0 10 10 re f" if last else draw
+        objects.append(_pdf_stream(b"/Type /XObject /Subtype /Form /BBox [0 0 595 842] " + resources, body))
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _pdf_stream(dictionary: bytes, content: bytes) -> bytes:
+    return b"<< %s /Length %d >>\nstream\n%s\nendstream" % (dictionary, len(content), content)
 
 
 def make_verifier(world: World, cache_dir: Path, *, clock: Callable[[], float]) -> Verifier:

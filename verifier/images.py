@@ -1,27 +1,48 @@
-"""QR texts out of uploaded pictures and PDFs, without trusting the upload.
+"""Every QR code in an uploaded picture or PDF, with where it was found, without trusting the upload.
 
 An upload is hostile until proven otherwise: its type is sniffed from its first bytes (never from the
-file name or the declared content type), its pixel dimensions are read from the header and bounded
-before anything is decompressed, and PDFs are rendered by `pdftoppm` in a separate process with a
-timeout, memory limit and a cropped output size, so a crafted file can cost us at most a bounded
-amount of time and memory. Every refusal is an `ImageError` with a stable code and an HTTP status.
+file name or the declared content type); its pixel dimensions and the memory its pixels would take
+at their bit depth are read from the header and bounded before anything is decompressed; and PDF
+pages are rendered one at a time by poppler in bounded child processes (`pdf_pages`). Every refusal
+is an `ImageError` with a stable code and an HTTP status.
+
+The unit of work is one page of a file on disk (`read_page`), so that the decode pool can give each
+page its own limits and spread the pages of a large PDF over its workers; `read_codes` reads a whole
+upload in this process (the CLI), `decode_upload` keeps the single-code answer of the first page.
 """
 
 from __future__ import annotations
 
-import io
-import subprocess
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps
 
+from common import qrimage
 from common.errors import SkillpassError
-from common.qrimage import read_texts
+from common.qrimage import ReadCode
+from verifier.pdf_pages import PdfLimits, PdfPageError, page_count, render_page
 
-__all__ = ["DEFAULT_IMAGE_LIMITS", "ImageError", "ImageKind", "ImageLimits", "decode_upload", "sniff"]
+__all__ = [
+    "DEFAULT_IMAGE_LIMITS",
+    "DecodedUpload",
+    "FoundCode",
+    "ImageError",
+    "ImageKind",
+    "ImageLimits",
+    "Position",
+    "count_pages",
+    "decode_upload",
+    "read_codes",
+    "read_page",
+    "sniff",
+    "upload_file",
+]
 
 QR_TEXT_PREFIX = "SP"
 
@@ -34,12 +55,18 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
     ),
     "image_too_large": (
         413,
-        "图片尺寸过大，请缩小后再上传",
-        "the image has too many pixels; scale it down and try again",
+        "图片尺寸或色深过大，请缩小后再上传",
+        "the image has too many pixels or too deep a colour depth; scale it down and try again",
     ),
     "upload_too_large": (413, "上传的文件过大（上限 10 MiB）", "the upload is too large (limit 10 MiB)"),
     "image_corrupt": (422, "图片文件已损坏，无法读取", "the image file is damaged and cannot be read"),
-    "pdf_unreadable": (422, "无法读取该 PDF 的第一页", "the first page of this PDF cannot be read"),
+    "pdf_unreadable": (422, "无法读取该 PDF 的页面", "a page of this PDF cannot be read"),
+    "pdf_too_many_pages": (413, "PDF 页数过多（上限 1000 页）", "the PDF has too many pages (limit 1000)"),
+    "page_too_complex": (
+        422,
+        "该页内容过于复杂，无法在限定时间内读取",
+        "a page is too complex to read within its time and memory limits",
+    ),
     "qr_not_found": (
         422,
         "图片中没有找到二维码：请让二维码清晰、完整、占据画面的较大部分",
@@ -68,22 +95,75 @@ class ImageKind(Enum):
 
 @dataclass(frozen=True)
 class ImageLimits:
-    """Bounds on what one upload may cost. 40 MP is a 7000×5700 photo, more than any phone takes."""
+    """Bounds on what one upload, and each of its pages, may cost.
+
+    40 MP is a 7000×5700 photo, more than any phone takes. `max_decode_bytes` bounds the memory one
+    page's pixels take once decompressed at their stored depth, plus the grey copy and the reader's
+    working copy: a 40-megapixel 16-bit picture is refused from its header alone.
+    """
 
     max_bytes: int = 10 * 1024 * 1024
     max_pixels: int = 40_000_000
     max_side: int = 20_000
-    pdf_dpi: int = 150
-    pdf_max_side: int = 5000
-    pdf_timeout_seconds: float = 15.0
-    pdf_memory_bytes: int = 1024 * 1024 * 1024
+    max_decode_bytes: int = 128 * 1024 * 1024
+    max_pages: int = 1000
     retry_max_side: int = 800
+    pdf: PdfLimits = field(default_factory=PdfLimits)
 
 
 DEFAULT_IMAGE_LIMITS = ImageLimits()
 
 # The PDF header may follow up to 1 KiB of junk, as PDF readers tolerate (ISO 32000 §7.5.2 note).
 _PDF_SEARCH_BYTES = 1024
+# Bytes per pixel Pillow stores for a mode (every multi-band mode takes 4); the reader adds 2 more.
+_STORED_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+_WORKING_BYTES = 2
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a code sits on its page: a box in pixels of the page as read (a PDF page at `pdf.dpi`)."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class FoundCode:
+    """One QR code's text, the page it is on (1 for a picture) and its place on that page."""
+
+    text: str
+    page: int
+    position: Position
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"text", "page", "position": {"left", "top", "width", "height"}}``."""
+        return {"text": self.text, "page": self.page, "position": asdict(self.position)}
+
+
+@dataclass(frozen=True)
+class DecodedUpload:
+    """Every code found in an upload, in reading order (page, then top to bottom, left to right)."""
+
+    kind: ImageKind
+    pages: int
+    codes: tuple[FoundCode, ...]
+
+    @property
+    def pages_without_code(self) -> tuple[int, ...]:
+        """Pages where no code was found: a page of a batch PDF the caller must not pass over."""
+        found = {code.page for code in self.codes}
+        return tuple(page for page in range(1, self.pages + 1) if page not in found)
+
+    def preferred_text(self) -> str:
+        """The first code whose text looks like ours, else the first code: the engine then names
+        a foreign QR precisely. Raises `qr_not_found` when there is none."""
+        if not self.codes:
+            raise ImageError("qr_not_found")
+        texts = [code.text for code in self.codes]
+        return next((text for text in texts if text.startswith(QR_TEXT_PREFIX)), texts[0])
 
 
 def sniff(data: bytes) -> ImageKind:
@@ -102,32 +182,92 @@ def sniff(data: bytes) -> ImageKind:
 
 
 def decode_upload(data: bytes, limits: ImageLimits = DEFAULT_IMAGE_LIMITS) -> str:
-    """The QR text in an uploaded picture or PDF (first page).
+    """The one QR text to verify in an upload's first page (see `DecodedUpload.preferred_text`)."""
+    return read_codes(data, limits, first_page_only=True).preferred_text()
 
-    Prefers a code whose text starts with "SP"; otherwise returns the first code found, so that the
-    engine can reject a foreign QR with a precise format code. Raises `ImageError` (`qr_not_found`
-    when the picture holds no readable QR code).
-    """
+
+def read_codes(
+    data: bytes, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, *, first_page_only: bool = False
+) -> DecodedUpload:
+    """Every QR code in an upload, every page of a PDF, read in this process."""
+    with upload_file(data, limits) as (path, kind):
+        pages = 1 if first_page_only else count_pages(path, kind, limits)
+        codes = [code for page in range(1, pages + 1) for code in read_page(path, kind, page, limits)]
+    return DecodedUpload(kind, pages, tuple(codes))
+
+
+@contextmanager
+def upload_file(data: bytes, limits: ImageLimits = DEFAULT_IMAGE_LIMITS) -> Iterator[tuple[Path, ImageKind]]:
+    """The upload, size-checked and sniffed, in a private temporary file removed afterwards."""
     if len(data) > limits.max_bytes:
         raise ImageError("upload_too_large")
     kind = sniff(data)
-    if kind is ImageKind.PDF:
-        data, kind = _render_pdf_first_page(data, limits), ImageKind.PNG
-    texts = _find_texts(_open_bounded(data, kind, limits), limits)
-    if not texts:
-        raise ImageError("qr_not_found")
-    return next((text for text in texts if text.startswith(QR_TEXT_PREFIX)), texts[0])
+    with tempfile.TemporaryDirectory(prefix="skillpass-upload-") as folder:
+        path = Path(folder) / "upload"
+        path.write_bytes(data)
+        yield path, kind
 
 
-def _open_bounded(data: bytes, kind: ImageKind, limits: ImageLimits) -> Image.Image:
-    """Read the header, check the dimensions, and only then decompress the pixels.
+def count_pages(path: Path, kind: ImageKind, limits: ImageLimits = DEFAULT_IMAGE_LIMITS) -> int:
+    """1 for a picture; a PDF's page count, refused beyond `max_pages`."""
+    if kind is not ImageKind.PDF:
+        return 1
+    try:
+        pages = page_count(path, limits.pdf)
+    except PdfPageError as e:
+        raise _pdf_error(e) from e
+    if pages < 1:
+        raise ImageError("pdf_unreadable", "no pages")
+    if pages > limits.max_pages:
+        raise ImageError("pdf_too_many_pages", f"{pages} pages")
+    return pages
 
+
+def read_page(
+    path: Path, kind: ImageKind, page: int, limits: ImageLimits = DEFAULT_IMAGE_LIMITS
+) -> tuple[FoundCode, ...]:
+    """The codes on one page (1-based) of the upload at `path`, in reading order."""
+    if kind is not ImageKind.PDF:
+        return _codes_in(path, kind, page, limits)
+    with tempfile.TemporaryDirectory(prefix="skillpass-page-") as folder:
+        try:
+            pgm = render_page(path, page, Path(folder) / "page", limits.pdf)
+        except PdfPageError as e:
+            raise _pdf_error(e, page) from e
+        return _codes_in(pgm, None, page, limits)
+
+
+def _codes_in(path: Path, kind: ImageKind | None, page: int, limits: ImageLimits) -> tuple[FoundCode, ...]:
+    image = _open_bounded(path, kind, limits)
+    found = sorted(_find_codes(image, limits), key=lambda code: (code.top, code.left))
+    return tuple(
+        FoundCode(
+            code.text, page, Position(code.left, code.top, code.right - code.left, code.bottom - code.top)
+        )
+        for code in found
+    )
+
+
+def _pdf_error(e: PdfPageError, page: int | None = None) -> ImageError:
+    where = "" if page is None else f"page {page}: "
+    code = "page_too_complex" if e.reason == "too_complex" else "pdf_unreadable"
+    return ImageError(code, where + e.detail)
+
+
+def _open_bounded(path: Path, kind: ImageKind | None, limits: ImageLimits) -> Image.Image:
+    """Read the header, check dimensions and decoded size, and only then decompress the pixels.
+
+    A JPEG is decoded straight to grey (its decoder can, at no cost), which is all the reader needs.
     Our own limits are far below Pillow's bomb thresholds, so Pillow's process-wide warning filter
     is left alone (changing it per call is not thread-safe); its bomb error is still mapped.
     """
+    formats = None if kind is None else [kind.value]
     try:
-        image = Image.open(io.BytesIO(data), formats=[kind.value])
+        image = Image.open(path, formats=formats)
         _check_dimensions(image.size, limits)
+        if image.format == "JPEG":
+            image.draft("L", image.size)
+        _check_decoded_size(image, limits)
         image.load()
     except ImageError:
         raise
@@ -146,12 +286,36 @@ def _check_dimensions(size: tuple[int, int], limits: ImageLimits) -> None:
         raise ImageError("image_too_large", f"{width}x{height}")
 
 
-def _find_texts(image: Image.Image, limits: ImageLimits) -> list[str]:
+def _check_decoded_size(image: Image.Image, limits: ImageLimits) -> None:
+    """The pixel and bit-depth budget, from the header: stored bytes per pixel plus working copies."""
+    width, height = image.size
+    decoded = width * height * (_STORED_BYTES.get(image.mode, 4) + _WORKING_BYTES)
+    if decoded > limits.max_decode_bytes:
+        raise ImageError("image_too_large", f"{width}x{height} {image.mode}: {decoded} bytes decoded")
+
+
+def _find_codes(image: Image.Image, limits: ImageLimits) -> list[ReadCode]:
     """Try the picture as it is, then once more as a cleaned-up variant (phone photos)."""
-    texts = read_texts(image)
-    if texts:
-        return texts
-    return read_texts(_cleaned(image, limits))
+    codes = qrimage.read_codes(_grey(image))
+    if codes:
+        return codes
+    cleaned = _cleaned(image, limits)
+    return [_scaled(code, image.width / cleaned.width) for code in qrimage.read_codes(cleaned)]
+
+
+def _scaled(code: ReadCode, scale: float) -> ReadCode:
+    """A code found on the downscaled retry, placed back on the picture as uploaded."""
+    left, top, right, bottom = (
+        round(value * scale) for value in (code.left, code.top, code.right, code.bottom)
+    )
+    return ReadCode(code.text, left, top, right, bottom)
+
+
+def _grey(image: Image.Image) -> Image.Image:
+    """8-bit grey; 16-bit grey is scaled down, not clipped (clipping turns it all white)."""
+    if image.mode.startswith("I;16") or image.mode == "I":
+        return image.point(lambda value: value / 256).convert("L")
+    return image.convert("L")
 
 
 def _cleaned(image: Image.Image, limits: ImageLimits) -> Image.Image:
@@ -161,41 +325,6 @@ def _cleaned(image: Image.Image, limits: ImageLimits) -> Image.Image:
     phone photos. We leave binarisation to the reader's local thresholding: a global threshold of
     our own lost codes under uneven light in our trials.
     """
-    grey = ImageOps.exif_transpose(image).convert("L")
+    grey = _grey(ImageOps.exif_transpose(image))
     grey.thumbnail((limits.retry_max_side, limits.retry_max_side), Image.Resampling.LANCZOS)
     return ImageOps.autocontrast(grey, cutoff=1)
-
-
-def _render_pdf_first_page(data: bytes, limits: ImageLimits) -> bytes:
-    """Rasterise page 1 with poppler in a child process we can bound, and return its PNG."""
-    with tempfile.TemporaryDirectory(prefix="skillpass-pdf-") as tmp:
-        source, target = Path(tmp) / "upload.pdf", Path(tmp) / "page"
-        source.write_bytes(data)
-        side = str(limits.pdf_max_side)
-        render = ["pdftoppm", "-r", str(limits.pdf_dpi), "-f", "1", "-l", "1", "-singlefile", "-png",
-                  "-x", "0", "-y", "0", "-W", side, "-H", side]  # fmt: skip
-        argv = [*_memory_capped(limits.pdf_memory_bytes), *render, str(source), str(target)]
-        try:
-            result = subprocess.run(
-                argv,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=limits.pdf_timeout_seconds,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as e:
-            raise ImageError("pdf_unreadable", "rendering timed out") from e
-        except OSError as e:
-            raise ImageError("pdf_unreadable", f"cannot run pdftoppm: {e}") from e
-        png = target.with_suffix(".png")
-        if result.returncode != 0 or not png.is_file():
-            raise ImageError("pdf_unreadable", result.stderr.decode(errors="replace")[-300:])
-        return png.read_bytes()
-
-
-def _memory_capped(max_bytes: int) -> list[str]:
-    """A shell prefix capping the child's address space so a bomb PDF fails fast.
-
-    A shell's `ulimit` rather than `preexec_fn`, which is unsafe in a threaded server.
-    """
-    return ["sh", "-c", 'ulimit -v "$0" && exec "$@"', str(max_bytes // 1024)]
