@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +13,7 @@ from credential_fixtures import typical_claims
 
 from credential import REJECTIONS, CredentialError, decode, encode, verify
 from credential.base45 import b45decode, b45encode
-from credential.constants import QR_PREFIX, TAG_COSE_SIGN1, CertificateKey, Claim, Header
+from credential.constants import DEFAULT_LIMITS, QR_PREFIX, TAG_COSE_SIGN1, CertificateKey, Claim, Header
 from credential.cose import sig_structure
 from keys import Signer
 
@@ -91,6 +92,31 @@ def test_trailing_bytes_after_cose_are_rejected() -> None:
     with pytest.raises(CredentialError) as caught:
         decode(_text(cose + b"\x00"))
     assert caught.value.code == "cbor_trailing"
+
+
+def _largest_zlib_bomb() -> tuple[str, int]:
+    """The zlib bomb of zeros that inflates the most while its QR text still fits the size limit."""
+    inflated = 2_800_000
+    while len(_text(zlib.compress(bytes(inflated + 100_000), 9))) <= DEFAULT_LIMITS.max_qr_text:
+        inflated += 100_000
+    return _text(zlib.compress(bytes(inflated), 9)), inflated
+
+
+def test_a_zlib_bomb_is_inflated_only_up_to_the_limit() -> None:
+    """Memory, not only the verdict: decoding the bomb allocates a small multiple of the limit (zlib's
+    own 32 KiB window included), never what the bomb would inflate to (measured by tracemalloc)."""
+    bomb, inflated = _largest_zlib_bomb()
+    bound = 256 * 1024
+    assert inflated > 10 * bound and DEFAULT_LIMITS.max_decompressed * 16 <= bound
+    tracemalloc.start()
+    try:
+        with pytest.raises(CredentialError) as caught:
+            decode(bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert caught.value.code == "zlib_too_large"
+    assert peak < bound, f"decoding a {len(bomb)}-character bomb allocated {peak} bytes at its peak"
 
 
 ATTACKS: dict[str, Callable[[], str]] = {

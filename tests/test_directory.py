@@ -51,6 +51,22 @@ def test_status_history_prospective_and_retroactive() -> None:
     assert _institution(active, removed_later, retroactive).status_on(D("2026-05-01")) == "removed"
 
 
+def test_status_in_force_is_the_one_recorded_last_not_the_latest_effective() -> None:
+    """Of the entries effective by a day, the one recorded last wins, whatever its effective date and
+    wherever it sits in the list: the latest effective date, or the list's order, would answer otherwise."""
+    active = StatusChange("active", D("2026-01-01"), recorded=1)
+    suspended = StatusChange("suspended", D("2026-06-01"), recorded=2)
+    reinstated_back = StatusChange("active", D("2026-05-01"), recorded=3)  # the suspension was an error
+    for history in [(active, suspended, reinstated_back), (reinstated_back, suspended, active)]:
+        assert _institution(*history).status_on(D("2026-07-01")) == "active"
+        assert _institution(*history).status_on(D("2026-04-30")) == "active"
+    reopened = StatusChange("active", D("2026-04-01"), recorded=2)
+    removed_back = StatusChange("removed", D("2026-03-01"), recorded=3)  # effective before the reopening
+    for history in [(active, reopened, removed_back), (removed_back, reopened, active)]:
+        assert _institution(*history).status_on(D("2026-05-01")) == "removed"
+        assert _institution(*history).status_on(D("2026-02-28")) == "active"
+
+
 def test_scope_covers_only_filed_occupation_level_work_type_and_window() -> None:
     institution = _institution()
     assert institution.scope_for("6-31-01-03", 3, "--", D("2026-05-01")) == SCOPE

@@ -81,6 +81,9 @@ def test_flow_numbers_publishes_and_answers_queries(database_url: str, tmp_path:
         assert api.ok("POST", confirm, json={"holder_name": "张三丰", "id_number": ids[1]}) == {
             "match": False
         }
+        # The right ID number under another name is no match either: both must agree.
+        assert api.ok("POST", confirm, json={"holder_name": "王五", "id_number": ids[0]}) == {"match": False}
+        assert api.ok("POST", confirm, json={"holder_name": "李四", "id_number": ids[0]}) == {"match": False}
 
 
 def test_status_changes_show_in_signed_status_list(database_url: str, tmp_path: Path) -> None:

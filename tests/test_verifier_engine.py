@@ -269,6 +269,15 @@ def test_institution_not_active_on_the_issue_date(
     assert _failed(verify(world.qr(), trust, NOW)) == ("invalid", code, "institution_active")
 
 
+def test_a_key_outside_its_window_is_named_before_the_institutions_standing(world: World) -> None:
+    """Both (4) and (5) fail: the verdict names (4), the first failure in DESIGN's order."""
+    history = _history((ACTIVE, date(2020, 1, 1), 1), (SUSPENDED, ISSUE - DAY, 2))
+    institution = world.institution(statuses=history, keys=(world.key_entry(valid_until=ISSUE - DAY),))
+    verdict = verify(world.qr(), world.trust(world.directory(institution)), NOW)
+    assert _failed(verdict) == ("invalid", "key_expired", "key_valid")
+    assert verdict.checks[4].outcome == "not_run"
+
+
 @pytest.mark.parametrize(
     "history",
     [
@@ -358,6 +367,14 @@ def test_unknown_status_value_list_or_index_is_indeterminate(world: World) -> No
         "status_unknown",
         "status",
     )
+
+
+def test_an_index_equal_to_the_list_size_is_indeterminate(world: World) -> None:
+    """The first index past the end: no exception, no entry read, an *indeterminate* verdict."""
+    verdict = verify(world.qr(), world.trust(size=INDEX), NOW)
+    assert _failed(verdict) == ("indeterminate", "status_unknown", "status")
+    assert f"index {INDEX}" in verdict.checks[7].message_en
+    assert verify(world.qr(), world.trust(size=INDEX + 1), NOW).valid  # the last index of a list
 
 
 # --- trust data missing or stale -------------------------------------------------------------
