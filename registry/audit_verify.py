@@ -73,10 +73,13 @@ def _check_checkpoints(checkpoints: list[Any], hashes: list[bytes], registry_key
                 False, len(hashes), f"checkpoint of size {size} covers events missing from the copy"
             )
         if merkle.root_from_leaf_hashes(hashes[:size]) != root:
+            # Every link held, so an altered event changed each one after it (their ``prev``): the
+            # last event signed here is certainly altered, and it is the one when only one was.
             return Finding(
                 False,
-                covered,
-                f"events {covered}..{size - 1} differ from what the checkpoint of size {size} signed",
+                size - 1,
+                f"event {size - 1} (and perhaps events back to {covered}) differs from what the "
+                f"checkpoint of size {size} signed",
             )
         covered = size
     if covered < len(hashes):

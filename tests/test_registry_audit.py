@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, update
 from test_registry_support import Api, roster_row, running_registry, sign_row
 
-from keys import Signer, from_jwk
+from keys import PublicKey, Signer, from_jwk
 from keys.recipes import b64url_decode
 from registry import merkle
 from registry.audit_verify import verify_log
@@ -89,7 +90,21 @@ def test_events_proofs_and_no_personal_data(database_url: str, tmp_path: Path) -
             )
 
 
-def test_audit_verify_finds_any_tampered_event(database_url: str, tmp_path: Path) -> None:
+def _each_tampered_event_is_found_at_its_index(copy: dict[str, Any], key: PublicKey, indices: range) -> None:
+    """Change one event at a time (its time, a second later): the finding names exactly that event."""
+    assert indices
+    for index in indices:
+        event = json.loads(copy["entries"][index]["data"])
+        event["time"] += 1
+        tampered = json.loads(json.dumps(copy))
+        tampered["entries"][index]["data"] = json.dumps(event, sort_keys=True, separators=(",", ":"))
+        finding = verify_log(tampered, key)
+        assert not finding.ok and finding.index == index, (index, finding)
+
+
+def test_audit_verify_finds_any_tampered_event(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with running_registry(database_url, tmp_path) as api:
         _activity(api)
         key_file = tmp_path / "registry.jwk"
@@ -114,14 +129,8 @@ def test_audit_verify_finds_any_tampered_event(database_url: str, tmp_path: Path
         copy = json.loads(copy_file.read_text())
         key = from_jwk(json.loads(key_file.read_text()))
         assert verify_log(copy, key).ok
-        for index, entry in enumerate(copy["entries"]):
-            event = json.loads(entry["data"])
-            event["time"] += 1
-            tampered = json.loads(json.dumps(copy))
-            tampered["entries"][index]["data"] = json.dumps(event, sort_keys=True, separators=(",", ":"))
-            finding = verify_log(tampered, key)
-            assert not finding.ok, index
-            assert finding.index == index or finding.index == 0, (index, finding)
+        assert copy["checkpoints"][-1]["size"] == len(copy["entries"])  # the last event is signed
+        _each_tampered_event_is_found_at_its_index(copy, key, range(len(copy["entries"])))
         forged = json.loads(json.dumps(copy))
         signature = bytearray(b64url_decode(forged["checkpoints"][0]["signature"]))
         signature[-1] ^= 1
@@ -139,13 +148,35 @@ def test_audit_verify_finds_any_tampered_event(database_url: str, tmp_path: Path
                 .values(data=copy["entries"][2]["data"].replace('"time":', '"time":1').encode())
             )
         engine.dispose()
+        capsys.readouterr()
         assert (
             _run_cli(["registry", "audit", "verify", "--registry", api.url, "--registry-key", str(key_file)])
             == 1
         )
+        assert "INCONSISTENT at event 2:" in capsys.readouterr().out
         assert (
             _run_cli(
                 ["registry", "audit", "verify", "--log", str(copy_file), "--registry-key", str(key_file)]
             )
             == 0
         )
+
+
+def test_an_event_after_the_last_checkpoint_is_found_at_its_index(database_url: str, tmp_path: Path) -> None:
+    """Events appended since the last signed checkpoint are held only by the links between them: a changed
+    one breaks its successor's link, and the finding names the changed event, not the start of the log."""
+    with running_registry(database_url, tmp_path) as api:
+        _activity(api)
+        signed = api.ok("GET", "/api/v1/audit/checkpoint")["size"]
+        number = api.ok("GET", "/api/v1/batches/B", CODE)["rows"][0]["certificate"]["certificate_number"]
+        for action in ("reinstate", "suspend", "reinstate", "revoke"):
+            api.ok(
+                "POST", f"/api/v1/certificates/{number}/status", CODE, json={"action": action, "reason": "x"}
+            )
+        entries = api.ok("GET", "/api/v1/audit/entries", params={"start": 0, "end": 10_000})["entries"]
+        copy = {"entries": entries, "checkpoints": api.ok("GET", "/api/v1/audit/checkpoints")["checkpoints"]}
+        assert [c["size"] for c in copy["checkpoints"]] == [signed] and len(entries) == signed + 4
+        key = from_jwk(api.ok("GET", "/api/v1/registry-key"))
+        assert verify_log(copy, key).ok
+        # Every event but the newest, which nothing signs or links to yet.
+        _each_tampered_event_is_found_at_its_index(copy, key, range(signed - 1, len(entries) - 1))

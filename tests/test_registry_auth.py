@@ -6,9 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from test_registry_support import Api, institution_record, roster_row, running_registry, sign_row
 
 from keys import Signer, to_jwk
+from registry.db import Database
+from registry.schema import metadata
 
 OWN, OTHER = "Y000011000001", "S000011000002"
 OWN_KEY, OTHER_KEY, SPARE_KEY = Signer.generate(), Signer.generate(), Signer.generate()
@@ -73,24 +76,46 @@ def _cases(state: dict[str, Any]) -> list[tuple[str, str, Any, set[str]]]:
     ]
 
 
+def _snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every registry table: the audit log, the batches and their rows, the directory."""
+    with db.read() as conn:
+        return {
+            table.name: [
+                tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))
+            ]
+            for table in metadata.sorted_tables
+        }
+
+
 def test_every_write_endpoint_by_every_role(database_url: str, tmp_path: Path) -> None:
-    with running_registry(database_url, tmp_path) as api:
-        state = _setup(api)
-        for method, path, body, allowed in _cases(state):
-            # Denied roles first, so the allowed call still finds the state it expects.
-            for role in [r for r in ROLES if r not in allowed] + [r for r in ROLES if r in allowed]:
-                token = None if role == "none" else role
-                response = api.call(method, path, token, json=body)
-                where = f"{method} {path} as {role}: {response.status_code} {response.text[:200]}"
-                if role in allowed:
-                    assert response.status_code < 300 or response.status_code == 409, where
-                else:
-                    assert response.status_code in DENIED, where
-                    assert response.json()["code"] in {"unauthenticated", "forbidden", "not_found"}, where
-        other_batch = api.call("GET", "/api/v1/batches/B-own", "other")
-        assert other_batch.status_code == 404  # another institution's batch does not even exist for it
-        own_view = api.ok("GET", "/api/v1/batches/B-own", "own")
-        assert own_view["rows"][0]["certificate_status"] == "suspended"
+    db = Database(database_url)
+    try:
+        with running_registry(database_url, tmp_path) as api:
+            state = _setup(api)
+            for method, path, body, allowed in _cases(state):
+                # Denied roles first, so the allowed call still finds the state it expects.
+                for role in [r for r in ROLES if r not in allowed] + [r for r in ROLES if r in allowed]:
+                    token = None if role == "none" else role
+                    before = None if role in allowed else _snapshot(db)
+                    response = api.call(method, path, token, json=body)
+                    where = f"{method} {path} as {role}: {response.status_code} {response.text[:200]}"
+                    if role in allowed:
+                        assert response.status_code < 300 or response.status_code == 409, where
+                    else:
+                        assert response.status_code in DENIED, where
+                        assert response.json()["code"] in {"unauthenticated", "forbidden", "not_found"}, where
+                        after = _snapshot(db)
+                        assert after == before, (
+                            where
+                            + ": a denied call changed "
+                            + ", ".join(name for name in after if after[name] != (before or {}).get(name))
+                        )
+            other_batch = api.call("GET", "/api/v1/batches/B-own", "other")
+            assert other_batch.status_code == 404  # another institution's batch does not even exist for it
+            own_view = api.ok("GET", "/api/v1/batches/B-own", "own")
+            assert own_view["rows"][0]["certificate_status"] == "suspended"
+    finally:
+        db.dispose()  # before the fixture drops the PostgreSQL database
 
 
 def test_expired_and_malformed_tokens(database_url: str, tmp_path: Path) -> None:
