@@ -171,3 +171,41 @@ def test_forgetting_id_numbers_leaves_only_the_masked_form(tmp_path: Path) -> No
         assert journal.rows()[0].fields["holder_name"] == "王建国"
     stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith(jn.FILENAME))
     assert full.encode() not in stored and b"A1234567" not in stored
+
+
+def test_the_journal_runs_with_full_synchronous_durability(tmp_path: Path) -> None:
+    """FULL (2) syncs the WAL at every commit; NORMAL (1) in WAL mode may lose the last commits on power
+    loss, and a lost QR text would be signed again. Both are per connection, so the journal's own is read."""
+    for _ in range(2):  # a new journal, then the same one reopened
+        with _started(tmp_path) as journal:
+            connection = journal._db
+            assert connection.execute("PRAGMA synchronous").fetchone() == (2,)
+            assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_call_that_fails_part_way_leaves_nothing_behind(tmp_path: Path) -> None:
+    """Each call is one transaction: an error on its last item rolls back the items before it."""
+    with _started(tmp_path) as journal:
+        with pytest.raises(JournalError) as unknown:
+            journal.record_signed([(1, "SP1:AAA"), (2, "SP1:BBB"), (9, "SP1:CCC")])
+        assert unknown.value.code == "journal_unknown_row"
+        assert [r.qr for r in journal.rows()] == [None, None]
+
+        journal.record_decisions([Decision(2, jn.APPROVED, _certificate("Y000011000001263000002"))])
+        with pytest.raises(JournalError) as renumbered:
+            journal.record_decisions(
+                [
+                    Decision(1, jn.APPROVED, _certificate("Y000011000001263000001")),
+                    Decision(2, jn.APPROVED, _certificate("Y000011000001263000009")),
+                ]
+            )
+        assert renumbered.value.code == "journal_number_changed"
+        assert [(r.state, r.certificate) for r in journal.rows()] == [
+            (jn.SUBMITTED, None),
+            (jn.APPROVED, _certificate("Y000011000001263000002")),
+        ]
+
+    with Journal.open(tmp_path / "other") as journal:
+        with pytest.raises(TypeError):  # the last row cannot be stored: not even the batch is recorded
+            journal.start("batch-2", "sha-2", "Y000011000001", [*ROWS, (4, {"photo": object()})])
+        assert journal.meta("batch_id") is None and journal.rows() == []
