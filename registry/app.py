@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from common.http import FastJSONResponse
 from registry import http_errors, pages, routes_batches, routes_directory, routes_public
 from registry.service import Registry
 from registry.settings import Settings
@@ -16,6 +17,7 @@ def create_app(settings: Settings) -> FastAPI:
         title="skillpass registry 全国联网查询系统",
         version="1",
         description="Directory, review, publication, status lists, public query and audit log. See docs/api.md.",
+        default_response_class=FastJSONResponse,
     )
     app.state.registry = Registry(settings)
     http_errors.install(app)

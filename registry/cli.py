@@ -126,13 +126,21 @@ def _init(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from common.http import UVICORN_SPEED
     from registry.app import create_app
 
     try:
         settings = open_registry(args.data_dir, read_passphrase(), args.database_url, args.public_url)
     except (RegistryError, KeyFileError) as e:
         return _fail(e)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        proxy_headers=True,
+        **UVICORN_SPEED,
+    )
     return 0
 
 

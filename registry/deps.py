@@ -12,8 +12,8 @@ from registry.service import Registry
 from registry.tokens import ADMIN, REVIEWER, Principal, authenticate
 
 
-def registry(request: Request) -> Registry:
-    """The registry this app serves."""
+async def registry(request: Request) -> Registry:
+    """The registry this app serves (``async``: a plain attribute read needs no worker thread)."""
     found: Registry = request.app.state.registry
     return found
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from common.http import FastJSONResponse
 from registry.errors import RegistryError
 
 _BY_STATUS = {
@@ -22,9 +22,9 @@ _BY_STATUS = {
 }
 
 
-def _respond(error: RegistryError) -> JSONResponse:
+def _respond(error: RegistryError) -> FastJSONResponse:
     headers = {"Retry-After": "1"} if error.code == "rate_limited" else None
-    return JSONResponse(error.to_json(), status_code=error.status, headers=headers)
+    return FastJSONResponse(error.to_json(), status_code=error.status, headers=headers)
 
 
 def _pointer(loc: tuple[Any, ...]) -> str:
@@ -34,12 +34,12 @@ def _pointer(loc: tuple[Any, ...]) -> str:
     return "".join(f"/{p}" for p in parts)
 
 
-async def _registry_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _registry_error(_request: Request, exc: Exception) -> FastJSONResponse:
     assert isinstance(exc, RegistryError)
     return _respond(exc)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(_request: Request, exc: Exception) -> FastJSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
@@ -55,7 +55,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return _respond(RegistryError("invalid_request", details=details))
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(_request: Request, exc: Exception) -> FastJSONResponse:
     assert isinstance(exc, HTTPException)
     if isinstance(exc.__cause__, RegistryError):  # raised while FastAPI read the body (BodyLimit)
         return _respond(exc.__cause__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from registry.audit import Digests
 from registry.batches import PUBLISHED, certificate_json
@@ -60,9 +60,15 @@ def by_holder(conn: Connection, holder_name: str, id_number: str, digests: Diges
     return _answer([r for r in found if r.holder_name == name])
 
 
+# Built once, like the record's statement: confirm-holder is on the online verification path.
+_HOLDER = select(rows.c.id_digest, rows.c.holder_name).where(
+    rows.c.certificate_number == bindparam("number"), rows.c.state == PUBLISHED
+)
+
+
 def confirm_holder(conn: Connection, number: str, holder_name: str, id_number: str, digests: Digests) -> bool:
     """Whether the person named is the holder of this certificate (False also when it does not exist)."""
-    row = conn.execute(_published().where(rows.c.certificate_number == number)).first()
+    row = conn.execute(_HOLDER, {"number": number}).first()
     if row is None:
         return False
     same_id = hmac.compare_digest(row.id_digest, digests.id_number(id_number))

@@ -128,7 +128,7 @@ def test_valid_credential_passes_all_eight_checks(world: World) -> None:
 def test_to_json_has_the_documented_keys(world: World) -> None:
     body = verify(world.qr(), world.trust(), NOW).to_json()
     assert set(body) == {"valid", "result", "code", "message_zh", "message_en", "checks", "credential",
-                         "institution", "trust_as_of", "trust_age_seconds", "mode", "holder_confirmation", "note"}  # fmt: skip
+                         "institution", "trust_as_of", "trust_age_seconds", "mode", "holder_confirmation", "notes"}  # fmt: skip
     assert set(body["checks"][0]) == {"code", "outcome", "failure_code", "message_zh", "message_en"}
 
 
@@ -221,15 +221,15 @@ def test_key_retired_or_revoked_after_the_issue_date_still_vouches(
     trust = world.trust(world.directory(world.institution(keys=(world.key_entry(**changes),))))
     verdict = verify(world.qr(), trust, NOW)
     assert verdict.valid
-    later_revoked = "revoked" in changes
-    assert (verdict.note is not None and verdict.note["code"] == "key_later_revoked") is later_revoked
+    expected = ["key_later_revoked"] if "revoked" in changes else []
+    assert [note["code"] for note in verdict.to_json()["notes"]] == expected
 
 
 def test_a_later_revoked_key_needs_no_caveat_online(world: World) -> None:
     text = world.qr()
     trust = world.trust(world.directory(world.institution(keys=(world.key_entry(revoked=ISSUE + DAY),))))
     verdict = verify(text, trust, NOW, record=_record(text))
-    assert verdict.valid and verdict.note is None
+    assert verdict.valid and verdict.notes == ()
 
 
 def test_an_issue_date_in_the_future_is_invalid(world: World) -> None:
@@ -279,17 +279,38 @@ def test_a_key_outside_its_window_is_named_before_the_institutions_standing(worl
 
 
 @pytest.mark.parametrize(
-    "history",
+    ("history", "notes"),
     [
-        _history((ACTIVE, date(2020, 1, 1), 1), (REMOVED, ISSUE + DAY, 2)),  # removal is prospective
-        _history((ACTIVE, date(2020, 1, 1), 1), (SUSPENDED, ISSUE - 9 * DAY, 2), (ACTIVE, ISSUE - DAY, 3)),
+        # removal is prospective: still valid, but offline a forgery with its key cannot be ruled out
+        (_history((ACTIVE, date(2020, 1, 1), 1), (REMOVED, ISSUE + DAY, 2)), ["institution_later_removed"]),
+        (
+            _history(
+                (ACTIVE, date(2020, 1, 1), 1), (SUSPENDED, ISSUE - 9 * DAY, 2), (ACTIVE, ISSUE - DAY, 3)
+            ),
+            [],
+        ),
+        # a removal announced for a day still to come is not in force yet
+        (_history((ACTIVE, date(2020, 1, 1), 1), (REMOVED, ISSUE + 9 * DAY, 2)), []),
     ],
 )
 def test_institution_removed_after_or_reinstated_before_the_issue_date_is_valid(
-    world: World, history: tuple[StatusChange, ...]
+    world: World, history: tuple[StatusChange, ...], notes: list[str]
 ) -> None:
     trust = world.trust(world.directory(world.institution(statuses=history)))
-    assert verify(world.qr(), trust, NOW).valid
+    verdict = verify(world.qr(), trust, NOW)
+    assert verdict.valid and [note["code"] for note in verdict.notes] == notes
+
+
+def test_every_later_withdrawal_is_noted_offline_and_none_online(world: World) -> None:
+    text = world.qr()
+    removed = _history((ACTIVE, date(2020, 1, 1), 1), (REMOVED, ISSUE + DAY, 2))
+    institution = world.institution(statuses=removed, keys=(world.key_entry(revoked=ISSUE + DAY),))
+    trust = world.trust(world.directory(institution))
+    offline = verify(text, trust, NOW)
+    assert [note["code"] for note in offline.notes] == ["key_later_revoked", "institution_later_removed"]
+    assert all(note["message_zh"] and note["message_en"] for note in offline.notes)
+    online = verify(text, trust, NOW, record=_record(text))
+    assert online.valid and online.notes == ()
 
 
 # --- (6) scope -------------------------------------------------------------------------------

@@ -9,21 +9,24 @@ against the real one comes later.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from harness.servers import free_port, serve_app
-from test_verifier_engine import World
+from test_verifier_engine import ISSUE, World
 
 from credential.constants import DEFAULT_LIMITS
-from credential.directory import Directory
+from credential.directory import ACTIVE, REMOVED, Directory, Institution, StatusChange
 from credential.qr_text import from_qr_text
 from credential.signed_document import TYP_DIRECTORY, TYP_STATUS_LIST, sign_document
 from credential.status_list import Status, StatusList
@@ -33,10 +36,12 @@ from verifier import (
     HolderInput,
     TrustError,
     TrustStore,
+    Verdict,
     Verifier,
     VerifierConfig,
     load_registry_key,
 )
+from verifier.service import create_app
 from verifier.snapshot import SignedTrust, TrustBounds, check_update, open_trust
 
 INDEX = 123456
@@ -55,12 +60,14 @@ class FakeRegistry:
         self.trust_list_override: bytes | None = None
         self.status_list_override: bytes | None = None
         self.records: dict[str, dict[str, Any]] = {}
-        self.holder_match = True
+        self.holder_match: object = True  # what confirm-holder answers as "match"
+        self.institution: Institution | None = None  # None: the world's usual institution
         self.app = self._app()
 
     def directory(self) -> Directory:
+        institutions = () if self.institution is None else (self.institution,)
         return self.world.directory(
-            sequence=self.sequence, issued_at=self.now - 60, expires_at=self.now + 86400
+            *institutions, sequence=self.sequence, issued_at=self.now - 60, expires_at=self.now + 86400
         )
 
     def trust_list(self) -> bytes:
@@ -111,8 +118,8 @@ class FakeRegistry:
             return JSONResponse(found)
 
         @app.post("/api/v1/certificates/{number}/confirm-holder")
-        def confirm_holder(number: str) -> dict[str, bool]:
-            return {"match": self.holder_match}
+        def confirm_holder(number: str) -> Response:
+            return JSONResponse({"match": self.holder_match})
 
         return app
 
@@ -333,45 +340,69 @@ def _verifier(tmp_path: Path, registry: FakeRegistry, url: str) -> Verifier:
     return verifier
 
 
+def _verify(verifier: Verifier, path: str, text: str, **options: Any) -> Verdict:
+    """One verification along the CLI's blocking path or the service's asynchronous one."""
+    if path == "blocking":
+        return verifier.verify_text(text, **options)
+
+    async def on_a_loop() -> Verdict:
+        try:
+            return await verifier.verify_text_async(text, **options)
+        finally:
+            await verifier.aclose()
+
+    return asyncio.run(on_a_loop())
+
+
+PATHS = pytest.mark.parametrize("path", ["blocking", "async"])
+
+
+@PATHS
 def test_online_verification_checks_the_registry_record(
-    tmp_path: Path, registry: FakeRegistry, url: str
+    tmp_path: Path, registry: FakeRegistry, url: str, path: str
 ) -> None:
     verifier = _verifier(tmp_path, registry, url)
     text = registry.world.qr()
     registry.publish(text)
-    verdict = verifier.verify_text(text)
+    verdict = _verify(verifier, path, text)
     assert (verdict.result, verdict.mode, len(verdict.checks)) == ("valid", "online", 9)
     registry.publish(text, "revoked")
-    assert verifier.verify_text(text).code == "revoked"
+    assert _verify(verifier, path, text).code == "revoked"
     registry.records.clear()
-    assert verifier.verify_text(text).code == "record_missing"
-    offline = verifier.verify_text(text, online=False)
+    assert _verify(verifier, path, text).code == "record_missing"
+    offline = _verify(verifier, path, text, online=False)
     assert (offline.result, offline.mode, len(offline.checks)) == ("valid", "offline", 8)
     verifier.stop()
 
 
-def test_online_holder_confirmation(tmp_path: Path, registry: FakeRegistry, url: str) -> None:
+@PATHS
+@pytest.mark.parametrize("match", [True, False])
+def test_online_holder_confirmation(
+    tmp_path: Path, registry: FakeRegistry, url: str, path: str, match: bool
+) -> None:
     verifier = _verifier(tmp_path, registry, url)
     text = registry.world.qr()
     registry.publish(text)
-    registry.holder_match = False
-    verdict = verifier.verify_text(text, holder=HolderInput("张三丰", "11010519491231002X"))
+    registry.holder_match = match
+    verdict = _verify(verifier, path, text, holder=HolderInput("张三丰", "11010519491231002X"))
     assert verdict.holder_confirmation == {
         "method": "online_registry",
-        "name_match": False,
-        "id_match": False,
+        "name_match": match,
+        "id_match": match,
     }
+    assert verdict.mode == "online" and verdict.notes == ()
     verifier.stop()
 
 
+@PATHS
 def test_unreachable_registry_gives_the_offline_verdict_with_a_note(
-    tmp_path: Path, registry: FakeRegistry
+    tmp_path: Path, registry: FakeRegistry, path: str
 ) -> None:
     with serve_app(registry.app) as url:
         verifier = _verifier(tmp_path, registry, url)
-    verdict = verifier.verify_text(registry.world.qr())  # the registry is gone now
+    verdict = _verify(verifier, path, registry.world.qr())  # the registry is gone now
     assert (verdict.result, verdict.mode) == ("valid", "offline")
-    assert verdict.note is not None and verdict.note["code"] == "registry_unreachable"
+    assert [note["code"] for note in verdict.notes] == ["registry_unreachable"]
     summary = verifier.trust_summary()
     assert summary["available"] and summary["fresh"] and summary["sequence"] == 1
     assert summary["age_seconds"] == 60 and summary["registry_url"] == url
@@ -393,4 +424,72 @@ def test_revocation_reaches_the_verifier_through_sync(
     registry.list_issued_at += 1
     verifier.store.sync(registry.now)
     assert verifier.verify_text(text, online=False).code == "suspended"
+    verifier.stop()
+
+
+@PATHS
+def test_a_fallback_offline_keeps_the_warnings_of_the_offline_verdict(
+    tmp_path: Path, registry: FakeRegistry, path: str
+) -> None:
+    """Issue 11 point 6: the key revoked and the institution removed after the issue date are the
+    only hints of a back-dated forgery; falling back offline must add its note, not replace them."""
+    world = registry.world
+    removed = (StatusChange(ACTIVE, date(2020, 1, 1), 1), StatusChange(REMOVED, ISSUE + timedelta(days=1), 2))
+    registry.institution = world.institution(
+        statuses=removed, keys=(world.key_entry(revoked=ISSUE + timedelta(days=1)),)
+    )
+    with serve_app(registry.app) as url:
+        verifier = _verifier(tmp_path, registry, url)
+        text = world.qr()
+        registry.publish(text)
+        online = _verify(verifier, path, text)
+        assert (online.result, online.mode, online.notes) == ("valid", "online", ())
+    fallback = _verify(verifier, path, text)  # the registry is gone now
+    assert (fallback.result, fallback.mode) == ("valid", "offline")
+    codes = [note["code"] for note in fallback.notes]
+    assert codes == ["key_later_revoked", "institution_later_removed", "registry_unreachable"]
+    assert [note["code"] for note in fallback.to_json()["notes"]] == codes
+    verifier.stop()
+
+
+@PATHS
+def test_an_unreachable_holder_check_keeps_the_online_verdict_and_says_so(
+    tmp_path: Path, registry: FakeRegistry, url: str, path: str
+) -> None:
+    verifier = _verifier(tmp_path, registry, url)
+    text = registry.world.qr()
+    registry.publish(text)
+    registry.holder_match = "yes"  # a registry answering nonsense
+    verdict = _verify(verifier, path, text, holder=HolderInput("张三丰", "11010519491231002X"))
+    assert (verdict.result, verdict.mode) == ("valid", "online")
+    assert [note["code"] for note in verdict.notes] == ["holder_offline"]
+    assert verdict.holder_confirmation is not None
+    assert verdict.holder_confirmation["method"] != "online_registry"
+    verifier.stop()
+
+
+def test_the_service_verifies_online_and_keeps_every_note_over_http(
+    tmp_path: Path, registry: FakeRegistry
+) -> None:
+    """The HTTP service's own path (the pooled asynchronous client, uvicorn on httptools + uvloop):
+    valid online while the registry answers, then the offline verdict with all its notes."""
+    world = registry.world
+    registry.institution = world.institution(keys=(world.key_entry(revoked=ISSUE + timedelta(days=1)),))
+    text = world.qr()
+    registry.publish(text)
+    with serve_app(registry.app) as registry_url:
+        verifier = _verifier(tmp_path, registry, registry_url)
+        with serve_app(create_app(verifier), http="httptools", loop="uvloop") as url:
+            online = httpx.post(f"{url}/api/v1/verify", json={"qr": text}).json()
+            assert (online["result"], online["mode"], online["notes"]) == ("valid", "online", [])
+            registry.publish(text, "revoked")
+            assert httpx.post(f"{url}/api/v1/verify", json={"qr": text}).json()["code"] == "revoked"
+            registry.publish(text)
+    with serve_app(create_app(verifier), http="httptools", loop="uvloop") as url:  # the registry is gone
+        answer = httpx.post(f"{url}/api/v1/verify", json={"qr": text})
+    verdict = answer.json()
+    assert answer.headers["content-type"] == "application/json"
+    assert (verdict["result"], verdict["mode"]) == ("valid", "offline")
+    assert [note["code"] for note in verdict["notes"]] == ["key_later_revoked", "registry_unreachable"]
+    assert all(note["message_zh"] and note["message_en"] for note in verdict["notes"])
     verifier.stop()

@@ -160,8 +160,7 @@ def _render(verdict: Verdict) -> str:
     """The verdict for a terminal: the answer first, then the certificate, every check, the trust age."""
     code = "" if verdict.valid else f" [{verdict.code}]"
     lines = [f"{_RESULT_LABELS[verdict.result]}{code}: {verdict.message_zh}", f"  {verdict.message_en}"]
-    if verdict.note:
-        lines.append(f"注意 note: {verdict.note['message_zh']} / {verdict.note['message_en']}")
+    lines += [f"注意 note: {note['message_zh']} / {note['message_en']}" for note in verdict.notes]
     if verdict.institution:
         lines.append(f"发证机构 institution: {verdict.institution['name']} ({verdict.institution['code']})")
     if verdict.credential:

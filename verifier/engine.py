@@ -28,7 +28,7 @@ from typing import Any, Final
 
 from common.calendar import registry_day
 from credential import CertificateClaims, CredentialError, decode
-from credential.directory import Directory, Institution, KeyEntry
+from credential.directory import REMOVED, Directory, Institution, KeyEntry
 from credential.status_list import StatusList
 from keys import PublicKey
 from schemas.vocabulary import LEVEL_NAMES_EN
@@ -51,6 +51,7 @@ from verifier.verdict import (
     RegistryRecord,
     Verdict,
     make_verdict,
+    note,
 )
 
 __all__ = [
@@ -235,12 +236,22 @@ def verify(
         if failure is not None:
             return run.stop(_RECORD, failure, claims, institution, confirmation)
     verdict = run.valid(claims, institution, confirmation)
-    if signing_key.entry.revoked is not None and not is_online:
-        # A key revoked after the issue date still vouches for it, but whoever leaked it can date
-        # a forgery before the revocation: only the registry's record tells them apart.
-        zh, en = messages.KEY_LATER_REVOKED
-        return replace(verdict, note={"code": "key_later_revoked", "message_zh": zh, "message_en": en})
-    return verdict
+    if is_online:
+        return verdict
+    notes = _later_withdrawals(signing_key, registry_day(now))
+    return replace(verdict, notes=notes) if notes else verdict
+
+
+def _later_withdrawals(signing_key: _SigningKey, today: date) -> tuple[dict[str, str], ...]:
+    """Warnings for an offline *valid*: the key revoked, or the institution removed, after the issue
+    date. Either still vouches for what came before, but whoever holds the withdrawn key can date
+    a forgery before the withdrawal: only the registry's record (check 9) tells the two apart."""
+    notes = []
+    if signing_key.entry.revoked is not None:
+        notes.append(note("key_later_revoked"))
+    if signing_key.institution.status_on(today) == REMOVED:
+        notes.append(note("institution_later_removed"))
+    return tuple(notes)
 
 
 def _window_checks(signing_key: _SigningKey, claims: CertificateClaims) -> tuple[int, Failure] | None:

@@ -154,6 +154,18 @@ HOLDER_CHECK_OFFLINE: Final[Text] = (
     "无法联网核对持证人，已改用证书中的姓名和部分证件号码比对",
     "the registry could not confirm the holder; compared with the name and masked ID in the QR instead",
 )
+INSTITUTION_LATER_REMOVED: Final[Text] = (
+    "发证机构后来已被撤销备案：离线无法排除伪造，请联网核验",
+    "the issuing institution has since been removed from the directory: offline, a forgery with its"
+    " key cannot be ruled out; verify online",
+)
+#: A verdict's notes by code: warnings and explanations beside the result, never instead of it.
+NOTES: Final[dict[str, Text]] = {
+    "registry_unreachable": REGISTRY_UNREACHABLE,
+    "holder_offline": HOLDER_CHECK_OFFLINE,
+    "key_later_revoked": KEY_LATER_REVOKED,
+    "institution_later_removed": INSTITUTION_LATER_REMOVED,
+}
 
 
 def failure_text(code: str) -> Text:

@@ -13,10 +13,9 @@ status reports whether the *request* worked, the body reports what we found out 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -24,12 +23,13 @@ import uvicorn
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from common.errors import SkillpassError
+from common.http import UVICORN_SPEED, FastJSONResponse, json_bytes
 from verifier.images import DEFAULT_IMAGE_LIMITS, ImageError, decode_upload
 from verifier.verifier import HolderInput, Verdict, Verifier
 
@@ -135,7 +135,7 @@ class VerdictModel(BaseModel):
     trust_age_seconds: float | None = None
     mode: str | None = None
     holder_confirmation: dict[str, Any] | None = None
-    note: dict[str, str] | None = None
+    notes: list[dict[str, str]]
     decoded_from: Literal["image"] | None = None
 
 
@@ -178,8 +178,18 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def create_app(verifier: Verifier) -> FastAPI:
-    """The verifier service as an ASGI app; the caller starts and stops `verifier` (see `serve`)."""
+    """The verifier service as an ASGI app; the caller starts and stops `verifier` (see `serve`).
+    The app closes the verifier's pooled registry connections when its event loop shuts down."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await verifier.aclose()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="skillpass verifier",
         version="1",
         summary="Verify electronic vocational skill level certificates (职业技能等级证书) from QR codes.",
@@ -196,7 +206,7 @@ def create_app(verifier: Verifier) -> FastAPI:
 
 def serve(host: str, port: int, verifier: Verifier) -> int:
     """Run the service until Ctrl-C or SIGTERM, with the verifier's background trust refresh."""
-    config = uvicorn.Config(create_app(verifier), host=host, port=port, server_header=False)
+    config = uvicorn.Config(create_app(verifier), host=host, port=port, server_header=False, **UVICORN_SPEED)
     server = uvicorn.Server(config)
     verifier.start()
     try:
@@ -216,11 +226,11 @@ def _add_api_routes(app: FastAPI, verifier: Verifier) -> None:
         responses=_ERROR_RESPONSES,
         openapi_extra={"requestBody": _VERIFY_REQUEST_BODY},
     )
-    async def verify(request: Request) -> JSONResponse:
+    async def verify(request: Request) -> FastJSONResponse:
         """Verify a QR text. 200 with the verdict whatever it says."""
         body = _parse_verify_body(await request.body())
         verdict = await _verify(verifier, body.qr, _holder(body.holder), body.online)
-        return JSONResponse(verdict.to_json())
+        return FastJSONResponse(verdict.to_json())
 
     @app.post(_IMAGE_PATH, response_model=VerdictModel, responses=_ERROR_RESPONSES)
     async def verify_image(
@@ -228,27 +238,27 @@ def _add_api_routes(app: FastAPI, verifier: Verifier) -> None:
         holder_name: Annotated[str | None, Form(min_length=1, max_length=64)] = None,
         holder_id_number: Annotated[str | None, Form(min_length=1, max_length=40)] = None,
         online: Annotated[bool | None, Form()] = None,
-    ) -> JSONResponse:
+    ) -> FastJSONResponse:
         """Read the QR code in a picture, then verify it; 422 `qr_not_found` when there is none."""
         data = await file.read(UPLOAD_LIMIT + 1)
         qr_text = await run_in_threadpool(_decode_in_a_slot, data)
         holder = _holder_from_form(holder_name, holder_id_number)
         verdict = await _verify(verifier, qr_text, holder, online)
-        return JSONResponse({**verdict.to_json(), "decoded_from": "image"})
+        return FastJSONResponse({**verdict.to_json(), "decoded_from": "image"})
 
     @app.get("/api/v1/trust")
-    async def trust() -> JSONResponse:
+    async def trust() -> FastJSONResponse:
         """How fresh the trust data (signed directory and status lists) is."""
-        return JSONResponse(verifier.trust_summary())
+        return FastJSONResponse(verifier.trust_summary())
 
     @app.get("/api/v1/ping")
-    async def ping() -> JSONResponse:
+    async def ping() -> FastJSONResponse:
         """A trivial endpoint: the baseline the HTTP benchmark compares verification with."""
-        return JSONResponse({"pong": True})
+        return FastJSONResponse({"pong": True})
 
     @app.get("/healthz")
-    async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+    async def healthz() -> FastJSONResponse:
+        return FastJSONResponse({"status": "ok"})
 
 
 def _decode_in_a_slot(data: bytes) -> str:
@@ -274,12 +284,9 @@ def _add_page_routes(app: FastAPI) -> None:
 async def _verify(verifier: Verifier, text: str, holder: HolderInput | None, online: bool | None) -> Verdict:
     """Offline verification is pure computation (a fraction of a millisecond), so it runs right
     here: a worker thread would only add a hand-off, and the GIL would not let it run alongside.
-    Online verification waits on the registry, so it goes to a worker thread and never blocks
-    the event loop."""
-    goes_online = verifier.config.registry_url is not None if online is None else online
-    if not goes_online:
-        return verifier.verify_text(text, holder=holder, online=False)
-    return await run_in_threadpool(verifier.verify_text, text, holder=holder, online=online)
+    Online verification awaits the registry on the verifier's pooled asynchronous client: no
+    thread per request, and many look-ups in flight on one event loop."""
+    return await verifier.verify_text_async(text, holder=holder, online=online)
 
 
 def _parse_verify_body(raw: bytes) -> VerifyBody:
@@ -364,11 +371,11 @@ def _error_json(
     en: str,
     details: list[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
+) -> FastJSONResponse:
     body: dict[str, Any] = {"code": code, "message_zh": zh, "message_en": en}
     if details:
         body["details"] = details
-    return JSONResponse(body, status_code=status, headers=headers)
+    return FastJSONResponse(body, status_code=status, headers=headers)
 
 
 # ---- middleware (plain ASGI: cheaper than BaseHTTPMiddleware, and able to refuse before parsing)
@@ -488,11 +495,7 @@ async def _drain(receive: Receive) -> None:
 async def _refuse(send: Send, code: str) -> None:
     """Answer 413 straight from the middleware; the connection closes since its body went unread."""
     error: ServiceError | ImageError = ImageError(code) if code == "upload_too_large" else ServiceError(code)
-    body = json.dumps(
-        {"code": error.code, "message_zh": error.message_zh, "message_en": error.message_en},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode()
+    body = json_bytes({"code": error.code, "message_zh": error.message_zh, "message_en": error.message_en})
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),

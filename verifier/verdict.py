@@ -7,10 +7,10 @@ serialises ``Verdict.to_json()`` as the answer of ``POST /api/v1/verify``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from verifier.messages import CHECK_PASSED, NOT_RUN
+from verifier.messages import CHECK_PASSED, NOT_RUN, NOTES
 
 PASS, FAIL, NOT_RUN_OUTCOME = "pass", "fail", "not_run"
 VALID, INVALID, INDETERMINATE = "valid", "invalid", "indeterminate"
@@ -88,7 +88,7 @@ class Verdict:
     trust_age_seconds: int | None
     mode: str  # "offline" | "online"
     holder_confirmation: dict[str, Any] | None = None
-    note: dict[str, str] | None = None  # e.g. the registry was unreachable, so this is offline
+    notes: tuple[dict[str, str], ...] = ()  # warnings beside the result, e.g. the key was later revoked
 
     @property
     def failed_check(self) -> Check | None:
@@ -110,7 +110,7 @@ class Verdict:
             "trust_age_seconds": self.trust_age_seconds,
             "mode": self.mode,
             "holder_confirmation": self.holder_confirmation,
-            "note": self.note,
+            "notes": list(self.notes),
         }
 
 
@@ -154,10 +154,21 @@ def make_verdict(
             "trust_age_seconds": trust_age_seconds,
             "mode": mode,
             "holder_confirmation": holder_confirmation,
-            "note": None,
+            "notes": (),
         },
     )
     return verdict
+
+
+def note(code: str) -> dict[str, str]:
+    """One note as it appears in ``notes``: its code and its text in both languages."""
+    zh, en = NOTES[code]
+    return {"code": code, "message_zh": zh, "message_en": en}
+
+
+def with_note(verdict: Verdict, code: str) -> Verdict:
+    """``verdict`` with one more note; the notes it had stay (a fallback never drops a warning)."""
+    return replace(verdict, notes=(*verdict.notes, note(code)))
 
 
 def passed(code: str) -> Check:

@@ -337,9 +337,10 @@
     box.querySelector(".label").textContent = t(`result_${verdict.result}`);
     const failed = (verdict.checks || []).find((check) => check.outcome === "fail");
     el("verdict-reason").textContent = pick(verdict, "message");
+    const notes = verdict.notes || [];
     const note = el("verdict-note");
-    note.hidden = !verdict.note;
-    note.textContent = verdict.note ? pick(verdict.note, "message") || verdict.note[state.lang] || "" : "";
+    note.hidden = notes.length === 0;
+    note.textContent = notes.map((item) => pick(item, "message")).join(" ");
     renderFailedCheck(failed);
     renderHolder(verdict.holder_confirmation);
     renderFields(verdict);
