@@ -32,7 +32,7 @@ def main() -> int:
         rows += [
             (json.loads(line[7:]), command) for line in done.stdout.splitlines() if line.startswith("RESULT ")
         ]
-    OUT.write_text(_render(rows, outputs), encoding="utf-8")
+    OUT.write_text(_render(rows, outputs) + _kept_notes(), encoding="utf-8")
     print(f"wrote {OUT.relative_to(ROOT)}")
     return 0
 
@@ -49,6 +49,16 @@ def _in_order(folder: Path) -> Iterator[Path]:
     for script in scripts:
         yield script
         time.sleep(_SETTLE_SECONDS)
+
+
+# Written by hand below this heading (comparisons with older figures, what a figure means): kept.
+_NOTES_HEADING = "## Notes kept across runs"
+
+
+def _kept_notes() -> str:
+    previous = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
+    at = previous.find(_NOTES_HEADING)
+    return "" if at < 0 else "\n" + previous[at:]
 
 
 def _render(rows: list[tuple[dict[str, object], str]], outputs: list[tuple[str, str]]) -> str:

@@ -199,6 +199,7 @@ def create_app(verifier: Verifier) -> FastAPI:
     _add_error_handler(app)
     _add_api_routes(app, verifier)
     _add_page_routes(app)
+    app.add_middleware(_HotPaths, verifier=verifier)
     app.add_middleware(_BodyLimit)
     app.add_middleware(_SecurityHeaders)
     return app
@@ -250,11 +251,6 @@ def _add_api_routes(app: FastAPI, verifier: Verifier) -> None:
     async def trust() -> FastJSONResponse:
         """How fresh the trust data (signed directory and status lists) is."""
         return FastJSONResponse(verifier.trust_summary())
-
-    @app.get("/api/v1/ping")
-    async def ping() -> FastJSONResponse:
-        """A trivial endpoint: the baseline the HTTP benchmark compares verification with."""
-        return FastJSONResponse({"pong": True})
 
     @app.get("/healthz")
     async def healthz() -> FastJSONResponse:
@@ -410,6 +406,80 @@ class _BodyLimit:
                 return
             receive = replay
         await self._app(scope, receive, send)
+
+
+class _HotPaths:
+    """``POST /api/v1/verify`` with a well-formed body, and ``GET /api/v1/ping``, answered before
+    FastAPI's exception layers, router and endpoint machinery, which cost more than the offline
+    verification itself (docs/performance.md).
+
+    Anything else, including a verify body that does not parse, goes on to FastAPI with the body
+    replayed, so every refusal keeps its one error shape; the OpenAPI document still describes the
+    verify route. Sits inside ``_BodyLimit`` and ``_SecurityHeaders``, so limits and headers apply.
+    """
+
+    def __init__(self, app: ASGIApp, verifier: Verifier) -> None:
+        self._app = app
+        self._verifier = verifier
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/api/v1/ping" and scope["method"] == "GET":
+            await _send_json(send, 200, _PONG)
+            return
+        if scope["type"] != "http" or scope["path"] != "/api/v1/verify" or scope["method"] != "POST":
+            await self._app(scope, receive, send)
+            return
+        raw = await _whole_body(receive)
+        try:
+            body = VerifyBody.model_validate_json(raw)
+        except ValidationError:
+            await self._app(scope, _replaying(raw, receive), send)  # FastAPI words the refusal
+            return
+        try:
+            verdict = await _verify(self._verifier, body.qr, _holder(body.holder), body.online)
+        except Exception:  # the same answer as the app's catch-all handler, never a traceback
+            _, zh, en = _ERRORS["internal_error"]
+            await _send_json(
+                send, 500, json_bytes({"code": "internal_error", "message_zh": zh, "message_en": en})
+            )
+            return
+        await _send_json(send, 200, json_bytes(verdict.to_json()))
+
+
+_PONG = b'{"pong":true}'
+
+
+async def _send_json(send: Send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _whole_body(receive: Receive) -> bytes:
+    """The request body (already bounded by ``_BodyLimit``)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replaying(raw: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the body already read, then whatever the connection says next."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    return replay
 
 
 class _SecurityHeaders:
