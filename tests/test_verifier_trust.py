@@ -14,6 +14,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -351,7 +352,9 @@ def _verify(verifier: Verifier, path: str, text: str, **options: Any) -> Verdict
         finally:
             await verifier.aclose()
 
-    return asyncio.run(on_a_loop())
+    # A thread of its own: in a worker where Playwright ran, this thread already has a running loop.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, on_a_loop()).result()
 
 
 PATHS = pytest.mark.parametrize("path", ["blocking", "async"])
