@@ -126,6 +126,7 @@ def test_query_found_then_revoked_and_not_found_is_one_answer(database_url: str,
         assert _status_badge(found.text) == "valid:有效"
         assert "三级/高级工" in found.text and "中国国家铁路集团有限公司" in found.text
         assert "电工 (6-31-01-03)" in found.text
+        assert "<th scope=row>工种/职业方向</th><td>--</td>" in found.text  # as the printed certificate
         id_number = str(roster_row(1)["id_number"])
         assert id_number not in found.text and "*" * 14 + id_number[-4:] in found.text
         by_get = _get(api, "/certificates", number=number, name="张三丰")

@@ -108,6 +108,7 @@ def test_paste_text(page: Page, base_url: str, world: World) -> None:
     page.get_by_test_id("paste-input").fill(world.qr())
     page.get_by_test_id("paste-submit").click()
     _verdict(page, "valid")
+    expect(page.locator('dd[data-field="work_type"]')).to_have_text("--")  # as the printed certificate
 
 
 def test_paste_something_that_is_not_a_credential(page: Page, base_url: str) -> None:

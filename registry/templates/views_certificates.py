@@ -11,7 +11,6 @@ from typing import Any
 from registry.templates.layout import notice, page
 from registry.templates.markup import Safe, fill, href, join
 from registry.templates.text import TEXT, Lang, id_type_name, level_name
-from schemas.vocabulary import NO_WORK_TYPE
 
 
 @dataclass(frozen=True)
@@ -109,13 +108,12 @@ def _result(lang: Lang, answer: dict[str, Any]) -> Safe:
     certificate = answer["certificate"]
     institution = answer["institution"]
     status = str(answer["status"])
-    work_type = str(certificate["work_type"])
     rows = [
         ("label_holder", certificate["holder_name"]),
         ("label_id_type", id_type_name(str(certificate["id_type"]), lang)),
         ("label_id_number", certificate["id_number_masked"]),
         ("label_occupation", f"{certificate['occupation_name']} ({certificate['occupation_code']})"),
-        ("label_work_type", words["no_work_type"] if work_type == NO_WORK_TYPE else work_type),
+        ("label_work_type", certificate["work_type"]),
         ("label_level", level_name(int(certificate["level"]), lang)),
         ("label_issue_date", certificate["issue_date"]),
         (

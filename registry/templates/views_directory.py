@@ -12,7 +12,6 @@ from registry.templates.layout import page
 from registry.templates.markup import Safe, fill, href, join
 from registry.templates.text import TEXT, Lang, level_name
 from registry.templates.when import beijing_time
-from schemas.vocabulary import NO_WORK_TYPE
 
 _FILTER = """<form class="filter" method="get" action="/institutions">
 <label for="q">{label}</label>
@@ -92,12 +91,11 @@ def institutions_page(lang: Lang, institutions: Sequence[Institution], today: da
 def _scope_row(lang: Lang, scope: Scope) -> tuple[object, ...]:
     words = TEXT[lang]
     until = scope.valid_until.isoformat() if scope.valid_until else words["open_ended"]
-    work_types = [words["no_work_type"] if w == NO_WORK_TYPE else w for w in scope.work_types]
     return (
         scope.occupation_code,
         scope.occupation_name,
         words["list_sep"].join(level_name(level, lang) for level in scope.levels),
-        words["list_sep"].join(work_types),
+        words["list_sep"].join(scope.work_types),
         f"{scope.valid_from.isoformat()} – {until}",
     )
 

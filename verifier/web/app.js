@@ -50,7 +50,6 @@
       level: "等级",
       work_type: "工种/职业方向",
       issue_date: "发证日期",
-      noWorkType: "无",
       unverifiedFields: "以下内容未通过核验，不可采信：",
       trustMinutes: "信任数据更新于 {n} 分钟前",
       trustHours: "信任数据更新于 {n} 小时前",
@@ -108,7 +107,6 @@
       level: "Level",
       work_type: "Work type",
       issue_date: "Issue date",
-      noWorkType: "none",
       unverifiedFields: "The content below did not pass verification; do not rely on it:",
       trustMinutes: "trust data {n} minutes old",
       trustHours: "trust data {n} hours old",
@@ -399,7 +397,7 @@
     const occupation = [c.occupation_code, c.occupation_name].filter(Boolean).join(" ");
     add("occupation", occupation);
     add("level", LEVELS[state.lang][c.level] ?? c.level_name);
-    add("work_type", c.work_type === "--" ? t("noWorkType") : c.work_type);
+    add("work_type", c.work_type);
     add("issue_date", c.issue_date);
   }
 
