@@ -43,7 +43,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def add_commands(subparsers: Any) -> None:
     """Register ``skillpass registry ...``."""
-    registry = subparsers.add_parser("registry", help="national registry 全国联网查询系统")
+    registry = subparsers.add_parser("registry", help="全国联网查询系统（登记中心）/ the national registry")
     commands = registry.add_subparsers(dest="registry_command", metavar="COMMAND", required=True)
 
     init = commands.add_parser("init", help="create database, registry key, HMAC secret, admin token")

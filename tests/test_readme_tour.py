@@ -7,11 +7,13 @@ The only liberty taken: `make demo` gets ARGS="--data-dir <tmp>/demo-data", and 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -53,18 +55,37 @@ def _wait_for(url: str, seeded: Path, process: subprocess.Popen[str], timeout: f
     raise AssertionError(f"{url} never answered")
 
 
-def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
-    lines = tour_lines()
-    assert len(lines) >= 5
-    (tmp_path / ".venv").symlink_to(REPO / ".venv")
-    demo = subprocess.Popen(
+def _start_demo(tmp_path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         ["make", "-C", str(REPO), "demo", f"ARGS=--data-dir {tmp_path / 'demo-data'}"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
-        env={k: v for k, v in os.environ.items() if k != "SKILLPASS_KEY_PASSPHRASE"},
+        # Fault handler on: if the demo ever fails to stop, SIGABRT makes it print every thread's stack.
+        env={k: v for k, v in os.environ.items() if k != "SKILLPASS_KEY_PASSPHRASE"}
+        | {"PYTHONFAULTHANDLER": "1"},
     )
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Start the demo as a script running it in the background would: with SIGINT ignored, which the
+    child inherits. Ctrl-C must stop it all the same (it once hung here whenever the suite itself
+    had been started in the background)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
+    lines = tour_lines()
+    assert len(lines) >= 5
+    (tmp_path / ".venv").symlink_to(REPO / ".venv")
+    with _sigint_ignored():
+        demo = _start_demo(tmp_path)
     try:
         _wait_for("http://127.0.0.1:8701/healthz", tmp_path / "demo-data" / "seeded.json", demo)
         script = "\n".join(f"echo '<<<{i}>>>'\n{command}" for i, (command, _) in enumerate(lines))
@@ -84,6 +105,22 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
         try:
             out, _ = demo.communicate(timeout=300)
         except subprocess.TimeoutExpired:
-            os.killpg(demo.pid, signal.SIGKILL)
-            raise
+            pytest.fail(f"the demo did not stop within 300 s after Ctrl-C:\n{_stacks_of_hung(demo)}")
     assert "stopping" in out, out
+
+
+def _stacks_of_hung(demo: subprocess.Popen[str]) -> str:
+    """What each process of the demo's session was doing, and every Python thread's stack."""
+    processes = subprocess.run(
+        ["ps", "-o", "pid,stat,wchan:24,args", "-s", str(demo.pid)],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    os.killpg(demo.pid, signal.SIGABRT)
+    try:
+        out, _ = demo.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(demo.pid, signal.SIGKILL)
+        out, _ = demo.communicate()
+    return f"{processes}\n{out}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,6 +101,8 @@ def _serve_verifier(verifier: Verifier, options: DemoOptions) -> None:
     verifier.start()
     server.start()
     print("按 Ctrl-C 停止 / press Ctrl-C to stop", flush=True)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _interrupt)
     try:
         while True:
             server.join(1.0)
@@ -108,6 +111,13 @@ def _serve_verifier(verifier: Verifier, options: DemoOptions) -> None:
     finally:
         server.stop()
         verifier.stop()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C and SIGTERM (``docker stop``, a service manager) stop the demo, as uvicorn's own
+    handlers would: set explicitly, because a demo started from a script in the background inherits
+    SIGINT ignored and would otherwise never stop on Ctrl-C."""
+    raise KeyboardInterrupt
 
 
 def _print_summary(options: DemoOptions, data_dir: Path, result: SeedResult) -> None:

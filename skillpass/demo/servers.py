@@ -46,10 +46,14 @@ class BackgroundServer:
         """Wait up to ``timeout`` seconds for the server to end (it ends only when stopped)."""
         self._thread.join(timeout)
 
-    def stop(self) -> None:
-        """Ask uvicorn to finish and wait for the thread."""
+    def stop(self, grace: float = 10.0) -> None:
+        """Ask uvicorn to finish; after ``grace`` seconds (a client holding a connection open, say)
+        force it, so that stopping the demo never waits on a client."""
         self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=grace)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(timeout=grace)
 
 
 def require_free_port(host: str, port: int) -> None:
