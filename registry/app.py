@@ -6,7 +6,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from common.http import FastJSONResponse
-from registry import http_errors, pages, routes_batches, routes_directory, routes_public
+from registry import (
+    http_errors,
+    pages,
+    routes_batches,
+    routes_directory,
+    routes_public,
+    routes_statistics,
+)
 from registry.service import Registry
 from registry.settings import Settings
 
@@ -25,5 +32,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_directory.router)
     app.include_router(routes_batches.router)
     app.include_router(pages.router)
+    app.include_router(routes_statistics.router)
     app.add_middleware(http_errors.BodyLimit, limit=settings.max_body_bytes)
     return app

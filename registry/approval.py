@@ -158,7 +158,12 @@ def _approve(
         ),
         params,
     )
-    return [[p_row.row_no, p["certificate_number"]] for p_row, p in zip(approvable, params, strict=True)]
+    # The occupation code is public (it is on every query answer) and lets anyone recount the
+    # statistics by occupation from the log (registry.recount).
+    return [
+        [p_row.row_no, p["certificate_number"], p_row.occupation_code]
+        for p_row, p in zip(approvable, params, strict=True)
+    ]
 
 
 def allocate_serials(conn: Connection, institution_code: str, year2: int, level: int, count: int) -> int:

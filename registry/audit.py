@@ -108,8 +108,15 @@ class AuditLog:
 
     def checkpoint(self, now: int) -> dict[str, Any]:
         """The signed checkpoint of the current tree, signing and storing a new one if it grew."""
+        return self.checkpoint_at(len(self.leaf_hashes()), now)
+
+    def checkpoint_at(self, size: int, now: int) -> dict[str, Any]:
+        """The signed checkpoint of the first ``size`` entries (signed and stored if there is none yet):
+        figures taken at an earlier log size (statistics) name a checkpoint anyone can fetch."""
         hashes = self.leaf_hashes()
-        size = len(hashes)
+        if not 0 <= size <= len(hashes):
+            raise RegistryError("audit_range", "need 0 <= size <= log size")
+        hashes = hashes[:size]
         with self._db.read() as conn:
             row = conn.execute(select(audit_checkpoints).where(audit_checkpoints.c.size == size)).first()
         if row is None:

@@ -49,19 +49,19 @@ _FILTER_MAX = 60
 LangQuery = Annotated[str | None, Query()]
 
 
-def _html(text: str, status: int = 200, *, private: bool = False, **headers: str) -> HTMLResponse:
+def html_response(text: str, status: int = 200, *, private: bool = False, **headers: str) -> HTMLResponse:
     cache = "no-store" if private else "no-cache"
     return HTMLResponse(text, status, headers={**_HEADERS, "Cache-Control": cache, **headers})
 
 
-def _guarded(lang: Lang, path: str, build: Callable[[], HTMLResponse]) -> HTMLResponse:
+def guarded(lang: Lang, path: str, build: Callable[[], HTMLResponse]) -> HTMLResponse:
     """``build()``, or the registry error it raised as a page in the reader's language."""
     try:
         return build()
     except RegistryError as e:
         message = e.message_zh if lang == "zh" else e.message_en
         title = TEXT[lang]["error_title"]
-        return _html(layout.error_page(lang, title, message, path), e.status, private=True)
+        return html_response(layout.error_page(lang, title, message, path), e.status, private=True)
 
 
 @router.get("/static/registry.css")
@@ -73,7 +73,7 @@ def stylesheet() -> Response:
 @router.get("/", response_class=HTMLResponse)
 def landing(lang: LangQuery = None) -> HTMLResponse:
     """Home page with the certificate query form."""
-    return _html(views_certificates.landing_page(lang_of(lang)))
+    return html_response(views_certificates.landing_page(lang_of(lang)))
 
 
 @router.get("/certificates", response_class=HTMLResponse)
@@ -87,8 +87,8 @@ def certificates_get(
     """The query form, or its answer when a number or a name is given (links and bookmarks)."""
     page_lang = lang_of(lang)
     if number is None and name is None:
-        return _html(views_certificates.certificates_page(page_lang, views_certificates.QueryForm()))
-    return _guarded(
+        return html_response(views_certificates.certificates_page(page_lang, views_certificates.QueryForm()))
+    return guarded(
         page_lang, "/certificates", lambda: _answer(reg, request, page_lang, number or "", name or "")
     )
 
@@ -103,7 +103,7 @@ def certificates_post(
 ) -> HTMLResponse:
     """The form's own submission: a POST keeps the holder's name out of URLs and access logs."""
     page_lang = lang_of(lang)
-    return _guarded(page_lang, "/certificates", lambda: _answer(reg, request, page_lang, number, name))
+    return guarded(page_lang, "/certificates", lambda: _answer(reg, request, page_lang, number, name))
 
 
 def _read_form(number: str, name: str) -> views_certificates.QueryForm:
@@ -129,11 +129,11 @@ def _answer(reg: RegistryDep, request: Request, lang: Lang, number: str, name: s
         message = error.message_zh if lang == "zh" else error.message_en
         outcome = layout.notice("error", TEXT[lang]["rate_limited_title"], message)
         page = views_certificates.certificates_page(lang, empty, outcome)
-        return _html(page, error.status, private=True, **{"Retry-After": "1"})
+        return html_response(page, error.status, private=True, **{"Retry-After": "1"})
     form = _read_form(number, name)
     if form.errors:
         outcome = views_certificates.form_errors(lang, form.errors)
-        return _html(views_certificates.certificates_page(lang, form, outcome), 422, private=True)
+        return html_response(views_certificates.certificates_page(lang, form, outcome), 422, private=True)
     try:
         with reg.db.read() as conn:
             found: dict[str, Any] = query.by_number(conn, form.number, form.name)
@@ -141,9 +141,9 @@ def _answer(reg: RegistryDep, request: Request, lang: Lang, number: str, name: s
         if e.code != "not_found":
             raise
         page = views_certificates.certificates_page(lang, empty, views_certificates.not_found(lang))
-        return _html(page, 404, private=True)
+        return html_response(page, 404, private=True)
     outcome = views_certificates.results(lang, found["certificates"])
-    return _html(views_certificates.certificates_page(lang, empty, outcome), private=True)
+    return html_response(views_certificates.certificates_page(lang, empty, outcome), private=True)
 
 
 @router.get("/institutions", response_class=HTMLResponse)
@@ -158,9 +158,9 @@ def institutions(reg: RegistryDep, lang: LangQuery = None, q: Annotated[str, Que
             listed = load_institutions(conn)
         needle = wanted.casefold()
         shown = [i for i in listed if needle in i.name.casefold() or needle in i.code.casefold()]
-        return _html(views_directory.institutions_page(page_lang, shown, today, wanted))
+        return html_response(views_directory.institutions_page(page_lang, shown, today, wanted))
 
-    return _guarded(page_lang, "/institutions", build)
+    return guarded(page_lang, "/institutions", build)
 
 
 @router.get("/institutions/{code}", response_class=HTMLResponse)
@@ -174,9 +174,9 @@ def institution(reg: RegistryDep, code: str, lang: LangQuery = None) -> HTMLResp
         today = reg.now().today
         with reg.db.read() as conn:
             found = load_institution(conn, code)
-        return _html(views_directory.institution_page(page_lang, found, today))
+        return html_response(views_directory.institution_page(page_lang, found, today))
 
-    return _guarded(page_lang, "/institutions", build)
+    return guarded(page_lang, "/institutions", build)
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -194,9 +194,9 @@ def audit(reg: RegistryDep, lang: LangQuery = None) -> HTMLResponse:
             signature_ok=_signature_ok(checkpoint, key),
             registry_kid=key.kid_b64,
         )
-        return _html(views_audit.audit_page(page_lang, view))
+        return html_response(views_audit.audit_page(page_lang, view))
 
-    return _guarded(page_lang, "/audit", build)
+    return guarded(page_lang, "/audit", build)
 
 
 def _signature_ok(checkpoint: dict[str, Any], key: PublicKey) -> bool:

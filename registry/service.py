@@ -9,6 +9,7 @@ from registry.clock import Now
 from registry.db import Database
 from registry.ratelimit import RateLimiter
 from registry.settings import Settings
+from registry.statistics import Statistics
 from registry.status_tokens import StatusTokens
 from registry.trust import TrustList
 
@@ -24,6 +25,7 @@ class Registry:
     trust: TrustList = field(init=False)
     status_tokens: StatusTokens = field(init=False)
     limiter: RateLimiter = field(init=False)
+    statistics: Statistics = field(init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
@@ -32,6 +34,7 @@ class Registry:
         self.trust = TrustList(self.db, self.settings)
         self.status_tokens = StatusTokens(self.db, self.settings)
         self.limiter = RateLimiter(self.settings.query_rate_per_second, self.settings.query_burst)
+        self.statistics = Statistics(self.db, self.audit)
 
     def now(self) -> Now:
         """One reading of the injected clock."""

@@ -41,7 +41,13 @@ _PAGE = """<!doctype html>
 _NOTICE = '<section class="notice {kind}" role="status"><h2>{title}</h2>{body}</section>'
 _PARAGRAPH = "<p>{text}</p>"
 _NAV_ITEM = '<a href="{url}"{current}>{label}</a>'
-_NAV = (("/certificates", "nav_certificates"), ("/institutions", "nav_institutions"), ("/audit", "nav_audit"))
+_NAV = (
+    ("/certificates", "nav_certificates"),
+    ("/institutions", "nav_institutions"),
+    ("/statistics", "nav_statistics"),
+    ("/complaints", "nav_complaints"),
+    ("/audit", "nav_audit"),
+)
 
 
 def _nav(lang: Lang, current: str) -> Safe:
