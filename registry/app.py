@@ -9,10 +9,12 @@ from common.http import FastJSONResponse
 from registry import (
     http_errors,
     pages,
+    pages_complaints,
     routes_batches,
     routes_directory,
     routes_public,
     routes_statistics,
+    routes_supervision,
 )
 from registry.service import Registry
 from registry.settings import Settings
@@ -33,5 +35,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_batches.router)
     app.include_router(pages.router)
     app.include_router(routes_statistics.router)
+    app.include_router(routes_supervision.router)
+    app.include_router(pages_complaints.router)
     app.add_middleware(http_errors.BodyLimit, limit=settings.max_body_bytes)
     return app

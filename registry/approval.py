@@ -35,6 +35,7 @@ from registry.institutions import load_institution
 from registry.problems import problem
 from registry.schema import batches, rows, serials, status_allocations, status_lists
 from registry.settings import Settings
+from registry.supervision import require_record_before_approval
 from registry.tokens import Principal
 
 _MAX_SERIAL = 999_999
@@ -49,6 +50,8 @@ def review_batch(
     decisions = _decisions(body, found)
     rejected = [(found[n], reason) for n, approve, reason in decisions if not approve]
     to_approve = [found[n] for n, approve, _ in decisions if approve]
+    if to_approve:
+        require_record_before_approval(conn, batch.institution_code, batch.batch_id)
     institution = load_institution(conn, batch.institution_code)
     approvable, invalid = _recheck(conn, to_approve, institution, now)
     for row, reason in rejected:

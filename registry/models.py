@@ -22,7 +22,7 @@ class InstitutionStatusIn(_Body):
 
 
 class TokenIn(_Body):
-    role: Literal["admin", "reviewer", "institution"]
+    role: Literal["admin", "reviewer", "institution", "supervisor"]
     institution_code: StrictStr | None = Field(default=None, pattern=_CODE)
     expires_in_days: StrictInt | None = Field(default=None, ge=1, le=3650)
 

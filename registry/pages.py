@@ -23,6 +23,7 @@ from credential.signed_document import TYP_CHECKPOINT, open_document
 from keys import PublicKey
 from keys.recipes import b64url_decode
 from registry import query
+from registry.credit import credit_file
 from registry.deps import RegistryDep, within_rate_limit
 from registry.errors import RegistryError
 from registry.institutions import load_institution, load_institutions
@@ -174,7 +175,8 @@ def institution(reg: RegistryDep, code: str, lang: LangQuery = None) -> HTMLResp
         today = reg.now().today
         with reg.db.read() as conn:
             found = load_institution(conn, code)
-        return html_response(views_directory.institution_page(page_lang, found, today))
+            events = credit_file(conn, code)
+        return html_response(views_directory.institution_page(page_lang, found, today, events))
 
     return guarded(page_lang, "/institutions", build)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from registry.audit import AuditLog, Digests
+from registry.challenge import Challenges
 from registry.clock import Now
 from registry.db import Database
 from registry.ratelimit import RateLimiter
@@ -26,6 +27,8 @@ class Registry:
     status_tokens: StatusTokens = field(init=False)
     limiter: RateLimiter = field(init=False)
     statistics: Statistics = field(init=False)
+    challenges: Challenges = field(init=False)
+    complaint_limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
@@ -34,7 +37,11 @@ class Registry:
         self.trust = TrustList(self.db, self.settings)
         self.status_tokens = StatusTokens(self.db, self.settings)
         self.limiter = RateLimiter(self.settings.query_rate_per_second, self.settings.query_burst)
-        self.statistics = Statistics(self.db, self.audit)
+        self.statistics = Statistics(self.db, self.audit, self.settings.statistics_refresh)
+        self.challenges = Challenges(self.settings.hmac_secret)
+        self.complaint_limiter = RateLimiter(
+            1 / self.settings.complaint_interval, self.settings.complaint_burst
+        )
 
     def now(self) -> Now:
         """One reading of the injected clock."""

@@ -35,6 +35,11 @@ class Settings:
     query_burst: int = 30
     max_body_bytes: int = 10 * 1024 * 1024
     max_batch_rows: int = 20_000
+    # Anonymous complaint filing per client address: a burst, then one per ``complaint_interval`` s.
+    complaint_burst: int = 5
+    complaint_interval: float = 600.0
+    # Statistics re-check the audit log at most this often, in the background (0: on every request).
+    statistics_refresh: int = 60
 
     @property
     def base_url(self) -> str:

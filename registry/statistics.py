@@ -9,8 +9,9 @@ log's first N entries plus the public directory (``registry.recount``, ``scripts
 
 The database is read once per log size into "fine cells" (institution, occupation, level, month,
 status → count); any grouping is a roll-up of those cells, so a query costs no database time while
-the log stands still. A changed log is re-read at most once per ``REFRESH_SECONDS`` of registry time:
-figures lag by at most that long, and each says exactly which checkpoint it describes. Public cells
+the log stands still. A running registry re-checks the log at most once per ``statistics_refresh``
+seconds, in the background: figures lag by about that long, and each says exactly which checkpoint
+it describes. Public cells
 under ``SUPPRESS_BELOW`` are answered as ``null`` so nobody can be singled out.
 """
 
@@ -36,6 +37,7 @@ from registry.schema import batches, counters, rows
 DIMENSIONS = ("year", "month", "occupation", "level", "province", "institution", "category")
 SUPPRESS_BELOW = 5
 REFRESH_SECONDS = 60
+_ANSWERS_MAX = 512
 VALID = "valid"
 _MONTH = re.compile(r"(\d{4})(?:-(0[1-9]|1[0-2]))?")
 
@@ -178,43 +180,90 @@ def snapshot(db: Database) -> Iterator[Connection]:
 
 @dataclass(frozen=True)
 class Figures:
-    """Fine cells as of audit log size ``as_of_checkpoint``."""
+    """Fine cells as of audit log size ``as_of_checkpoint``, last checked against the log at ``checked_at``."""
 
     as_of_checkpoint: int
     cells: tuple[Cell, ...]
-    computed_at: int
+    checked_at: int
 
 
 class Statistics:
-    """The per-process cache of fine cells, refreshed when the log has grown (at most once a minute)."""
+    """The per-process cache of fine cells and of the answers rolled up from them.
 
-    def __init__(self, db: Database, audit: AuditLog) -> None:
+    With ``refresh`` > 0 (a running service) figures older than ``refresh`` seconds are re-checked
+    in a background thread while requests keep getting the figures they have, each labelled with its
+    checkpoint: a cold read at a million certificates takes seconds and must not stall every
+    request behind it. Only the very first request waits. With ``refresh`` = 0 (tests, tools) every
+    request re-checks the log size and re-reads synchronously when it grew.
+    """
+
+    def __init__(self, db: Database, audit: AuditLog, refresh: int = REFRESH_SECONDS) -> None:
         self._db = db
         self._audit = audit
+        self._refresh = refresh
         self._figures: Figures | None = None
+        self._answers: dict[tuple[int, Query], list[dict[str, Any]]] = {}
+        self._refreshing = False
         self._lock = threading.Lock()
 
     def figures(self, now: Now) -> Figures:
-        """The cached figures, re-read if the log grew and they are older than ``REFRESH_SECONDS``."""
+        """The figures to answer with now (see the class's note on refreshing)."""
         with self._lock:
             current = self._figures
-            if current is not None and now.unix - current.computed_at < REFRESH_SECONDS:
+            if current is None or self._refresh == 0:
+                self._store(self._checked(current, now))
+                assert self._figures is not None
+                return self._figures
+            if now.unix - current.checked_at < self._refresh or self._refreshing:
                 return current
-            with self._db.read() as conn:
-                size = _log_size(conn)
-            if current is None or size != current.as_of_checkpoint:
-                current = self._read(now)
-            else:
-                current = Figures(current.as_of_checkpoint, current.cells, now.unix)
-            self._figures = current
-            return current
+            self._refreshing = True
+        threading.Thread(target=self._refresh_in_background, args=(current, now), daemon=True).start()
+        return current
 
-    def _read(self, now: Now) -> Figures:
+    def _refresh_in_background(self, current: Figures, now: Now) -> None:
+        try:
+            fresh = self._checked(current, now)
+            with self._lock:
+                self._store(fresh)
+        except RegistryError:
+            pass  # the database is busy or down: keep answering with the figures we have
+        finally:
+            self._refreshing = False
+
+    def _checked(self, current: Figures | None, now: Now) -> Figures:
+        """``current`` if the log has not grown since, else a fresh read."""
+        with self._db.read() as conn:
+            size = _log_size(conn)
+        if current is not None and size == current.as_of_checkpoint:
+            return Figures(current.as_of_checkpoint, current.cells, now.unix)
+        return self.read(now)
+
+    def _store(self, figures: Figures) -> None:
+        if self._figures is None or figures.as_of_checkpoint != self._figures.as_of_checkpoint:
+            self._answers = {}
+        self._figures = figures
+
+    def read(self, now: Now) -> Figures:
+        """Read the fine cells from the database now (the cold path), with the log size they match."""
         with snapshot(self._db) as conn:
             size = _log_size(conn)
             cells = tuple(read_cells(conn))
         self._audit.checkpoint_at(size, now.unix)
         return Figures(size, cells, now.unix)
+
+    def _groups(self, figures: Figures, query: Query) -> list[dict[str, Any]]:
+        """Suppressed groups, rolled up once per checkpoint and query (a bounded cache)."""
+        key = (figures.as_of_checkpoint, query)
+        with self._lock:
+            found = self._answers.get(key)
+        if found is None:
+            found = suppress(roll_up(figures.cells, query))
+            with self._lock:
+                if len(self._answers) >= _ANSWERS_MAX:
+                    self._answers.clear()
+                if figures is self._figures:
+                    self._answers[key] = found
+        return found
 
     def answer(self, query: Query, now: Now) -> dict[str, Any]:
         """The public JSON answer."""
@@ -225,7 +274,7 @@ class Statistics:
             "group_by": list(query.group_by),
             "from": query.start,
             "to": query.end,
-            "groups": suppress(roll_up(figures.cells, query)),
+            "groups": self._groups(figures, query),
         }
 
 

@@ -18,8 +18,10 @@ from registry.clock import Now
 from registry.errors import RegistryError
 from registry.schema import institution_statuses, institutions, token_revocations, tokens
 
-ADMIN, REVIEWER, INSTITUTION = "admin", "reviewer", "institution"
-ROLES = (ADMIN, REVIEWER, INSTITUTION)
+ADMIN, REVIEWER, INSTITUTION, SUPERVISOR = "admin", "reviewer", "institution", "supervisor"
+ROLES = (ADMIN, REVIEWER, INSTITUTION, SUPERVISOR)
+# Appraisal-centre staff: they see complaints in full, supervision records and signals.
+STAFF = (ADMIN, REVIEWER, SUPERVISOR)
 TOKEN_PREFIX = "skp_"  # noqa: S105 (a public prefix)
 TOKEN_ID_LENGTH = 12
 _TOKEN_ID = re.compile(r"[0-9a-f]{12}")

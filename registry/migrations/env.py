@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Engine, create_engine
 
 from registry.schema import metadata
+from registry.schema_supervision import complaints  # noqa: F401 (its tables join the MetaData)
 
 
 def _engine() -> Engine:

@@ -3,8 +3,9 @@ institution's record — its scope with validity windows, its append-only status
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from credential.directory import Institution, KeyEntry, Scope, StatusChange
 from keys.recipes import b64url
@@ -35,6 +36,7 @@ _DETAIL = """<h1>{name}</h1>
 <h2>{scopes_title}</h2>{scopes}
 <h2>{history_title}</h2>{history}
 <h2>{keys_title}</h2>{keys}
+<h2>{credit_title}</h2>{credit}
 <p><a href="{back}">{back_label}</a></p>"""
 
 
@@ -118,8 +120,23 @@ def _key_row(lang: Lang, key: KeyEntry) -> tuple[object, ...]:
     return (b64url(key.kid), f"{key.valid_from.isoformat()} – {until}", state)
 
 
-def institution_page(lang: Lang, institution: Institution, today: date) -> str:
-    """One institution's public record."""
+def _credit_row(lang: Lang, event: Mapping[str, Any]) -> tuple[object, ...]:
+    words = TEXT[lang]
+    links = words["list_sep"].join(f"#{i}" for i in event["links"])
+    return (
+        f"#{event['id']}",
+        words[f"credit_{event['kind']}"],
+        event["day"],
+        event["reason"],
+        event["reference"],
+        links,
+    )
+
+
+def institution_page(
+    lang: Lang, institution: Institution, today: date, credit_events: Sequence[Mapping[str, Any]] = ()
+) -> str:
+    """One institution's public record, with its credit file (sanctions and upheld findings)."""
     words = TEXT[lang]
     history = sorted(institution.statuses, key=lambda change: change.recorded)
     main = fill(
@@ -148,6 +165,12 @@ def institution_page(lang: Lang, institution: Institution, today: date) -> str:
         keys_title=words["keys_title"],
         keys=_table(
             lang, ("col_kid", "col_valid", "col_key_state"), [_key_row(lang, k) for k in institution.keys]
+        ),
+        credit_title=words["credit_title"],
+        credit=_table(
+            lang,
+            ("col_credit_id", "col_credit_kind", "col_effective", "col_reason", "col_reference", "col_links"),
+            [_credit_row(lang, e) for e in credit_events],
         ),
         back=href("/institutions", lang),
         back_label=words["back_to_list"],
