@@ -25,14 +25,16 @@ _TRACKING = re.compile(r"C[0-9A-F]{12}")
 LangQuery = Annotated[str | None, Query()]
 
 
-def _form_page(reg: Registry, lang: Lang, error: RegistryError | None = None) -> HTMLResponse:
+def _form_page(
+    reg: Registry, lang: Lang, error: RegistryError | None = None, typed: dict[str, str] | None = None
+) -> HTMLResponse:
     token, question_zh, question_en = reg.challenges.question(reg.now().unix)
     outcome = None
     if error is not None:
         message = error.message_zh if lang == "zh" else error.message_en
         outcome = layout.notice("error", TEXT[lang]["error_title"], message)
     question = question_zh if lang == "zh" else question_en
-    text = views_complaints.complaint_page(lang, question, token, outcome)
+    text = views_complaints.complaint_page(lang, question, token, outcome, typed)
     return html_response(text, error.status if error else 200, private=True)
 
 
@@ -80,7 +82,14 @@ async def complaint_submit(
             lambda conn: complaints.file_complaint(conn, filing, files, now, reg.digests)
         )
     except RegistryError as e:
-        return _form_page(reg, page_lang, e)
+        typed = {
+            "institution_code": institution_code,
+            "certificate_number": certificate_number,
+            "category": category,
+            "description": description,
+            "contact": contact,
+        }
+        return _form_page(reg, page_lang, e, typed)
     return html_response(views_complaints.receipt_page(page_lang, tracking, secret), 201, private=True)
 
 

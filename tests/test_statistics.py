@@ -311,3 +311,15 @@ def test_page_renders_in_chromium(
     assert page.locator("svg.chart rect").count() >= 5
     page.get_by_role("button", name="统计").click()
     assert "截至审计检查点" in page.content()
+
+
+def test_a_running_registry_answers_from_its_figures_between_refreshes(tmp_path: Path) -> None:
+    """With the default refresh (60 s) a change in the log does not stall or alter answers within
+    the minute: they keep naming the checkpoint they describe."""
+    with running_registry(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path) as api:
+        api.add_institution(BEIJING, KEYS[BEIJING])
+        numbers = _issue(api, BEIJING, "B-CACHE", [3] * 6)
+        first = api.ok("GET", "/api/v1/statistics", params={"group_by": "level"})
+        assert first["groups"] == [{"key": {"level": 3}, "in_force": 6, "issued": 6}]
+        _status(api, numbers[0], "revoke")
+        assert api.ok("GET", "/api/v1/statistics", params={"group_by": "level"}) == first

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Page
 from test_registry_support import Api, roster_row, running_registry
 
 from registry.challenge import pow_ok
@@ -336,3 +337,39 @@ def test_each_signal_is_silent_on_a_clean_case_and_fires_on_a_constructed_one(ap
         "revocation_burst": [],
         "complaints_upheld": [],
     }
+
+
+_ZH_DIGITS = "零一二三四五六七八九"
+
+
+def test_complaint_page_in_chromium_files_and_tracks(api: Api, page: Page, tmp_path: Path) -> None:
+    """A person files through the script-free form (answering the question), keeps the receipt,
+    then follows the complaint; desktop and phone screenshots are taken."""
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(api.url + "/complaints")
+    page.screenshot(path=str(tmp_path / "complaints-phone.png"), full_page=True)
+    page.fill("#institution_code", CODE)
+    page.select_option("#category", "charging")
+    page.fill("#description", "收取高额“包过费”")
+    page.fill("#contact", CONTACT)
+    page.fill("#answer", "0")  # a wrong answer first: the form comes back with the reason
+    page.click("form[enctype] button[type=submit]")
+    assert "防刷校验未通过" in page.content()
+    question = page.locator("label[for=answer]").inner_text()
+    a, b = (_ZH_DIGITS.index(ch) for ch in question.split("：")[1][:3:2])
+    assert page.input_value("#description") == "收取高额“包过费”"  # what was typed is kept
+    page.fill("#answer", str(a + b))
+    page.set_input_files("#evidence", files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": PNG}])
+    page.click("form[enctype] button[type=submit]")
+    codes = page.locator("table.fields code").all_inner_texts()
+    assert len(codes) == 2 and codes[0].startswith("C"), page.content()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(tmp_path / "complaints-receipt-desktop.png"), full_page=True)
+    page.fill("#tracking", codes[0])
+    page.fill("#secret", codes[1])
+    page.click("form:not([enctype]) button[type=submit]")
+    text = page.content()
+    assert "已提交" in text and "违规收费" in text and CONTACT not in text
+    page.screenshot(path=str(tmp_path / "complaints-track-desktop.png"), full_page=True)
+    staff = api.ok("GET", f"/api/v1/complaints/{codes[0]}/file", "admin")
+    assert staff["contact"] == CONTACT and staff["evidence"][0]["media_type"] == "image/png"

@@ -80,12 +80,12 @@ WORDS: Final[dict[Lang, dict[str, str]]] = {
 
 _FORM = """<form class="query" method="post" action="{action}" enctype="multipart/form-data">
 <fieldset><legend>{target}</legend>
-<label for="institution_code">{institution_code_label}</label><input id="institution_code" name="institution_code" maxlength="13">
-<label for="certificate_number">{certificate_number_label}</label><input id="certificate_number" name="certificate_number" maxlength="22">
+<label for="institution_code">{institution_code_label}</label><input id="institution_code" name="institution_code" maxlength="13" value="{institution_code}">
+<label for="certificate_number">{certificate_number_label}</label><input id="certificate_number" name="certificate_number" maxlength="22" value="{certificate_number}">
 </fieldset>
 <label for="category">{category_label}</label><select id="category" name="category">{options}</select>
-<label for="description">{description_label}</label><textarea id="description" name="description" rows="6" maxlength="{description_max}" required></textarea>
-<label for="contact">{contact_label}</label><input id="contact" name="contact" maxlength="{contact_max}">
+<label for="description">{description_label}</label><textarea id="description" name="description" rows="6" maxlength="{description_max}" required>{description}</textarea>
+<label for="contact">{contact_label}</label><input id="contact" name="contact" maxlength="{contact_max}" value="{contact}">
 <label for="evidence">{evidence_label}</label><input id="evidence" name="evidence" type="file" multiple accept="application/pdf,image/png,image/jpeg">
 <label for="answer">{question}</label><input id="answer" name="answer" inputmode="numeric" maxlength="4" required>
 <input type="hidden" name="challenge" value="{challenge}">
@@ -100,11 +100,23 @@ _FIELDS = '<table class="fields">{rows}</table>'
 _FIELD = "<tr><th scope=row>{label}</th><td>{value}</td></tr>"
 
 
-def complaint_page(lang: Lang, question: str, challenge: str, outcome: Safe | None = None) -> str:
-    """The form and the tracking form, with an optional notice (errors) above."""
+def complaint_page(
+    lang: Lang,
+    question: str,
+    challenge: str,
+    outcome: Safe | None = None,
+    typed: Mapping[str, str] | None = None,
+) -> str:
+    """The form (refilled with what was ``typed`` after an error) and the tracking form."""
     words = WORDS[lang]
+    typed = typed or {}
     options = join(
-        fill('<option value="{v}">{t}</option>', v=code, t=names[0 if lang == "zh" else 1])
+        fill(
+            '<option value="{v}"{selected}>{t}</option>',
+            v=code,
+            selected=Safe(" selected") if typed.get("category") == code else "",
+            t=names[0 if lang == "zh" else 1],
+        )
         for code, names in CATEGORIES.items()
     )
     form = fill(
@@ -112,6 +124,10 @@ def complaint_page(lang: Lang, question: str, challenge: str, outcome: Safe | No
         action=href("/complaints", lang),
         target=words["target"],
         institution_code_label=words["institution_code"],
+        institution_code=typed.get("institution_code", ""),
+        certificate_number=typed.get("certificate_number", ""),
+        description=typed.get("description", ""),
+        contact=typed.get("contact", ""),
         certificate_number_label=words["certificate_number"],
         category_label=words["category"],
         options=options,
