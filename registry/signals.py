@@ -48,16 +48,17 @@ def _issuing_surge(conn: Connection, now: Now) -> dict[str, dict[str, Any]]:
     recent_start = now.today - timedelta(days=SURGE_DAYS)
     history_start = recent_start - timedelta(days=SURGE_DAYS * 12)
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    # Grouped by day and split here: PostgreSQL refuses to group by a comparison with a parameter.
     found = conn.execute(
-        select(batches.c.institution_code, rows.c.issue_date >= recent_start, func.count())
+        select(batches.c.institution_code, rows.c.issue_date, func.count())
         .select_from(rows.join(batches, rows.c.batch_pk == batches.c.id))
         .where(
             rows.c.state.in_(_CERTIFIED), rows.c.issue_date >= history_start, rows.c.issue_date <= now.today
         )
-        .group_by(batches.c.institution_code, rows.c.issue_date >= recent_start)
+        .group_by(batches.c.institution_code, rows.c.issue_date)
     ).all()
-    for code, is_recent, count in found:
-        per[code][0 if is_recent else 1] += int(count)
+    for code, day, count in found:
+        per[code][0 if day >= recent_start else 1] += int(count)
     hits = {}
     for code, (recent, history) in per.items():
         monthly = history / 12
