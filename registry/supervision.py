@@ -63,7 +63,8 @@ def record_visit(conn: Connection, body: dict[str, Any], actor: str, now: Now, d
         subject=code,
         data={
             "id": record_id,
-            "batch_id": batch_id,
+            # Batch ids are chosen by the institution and may be derived from the roster: a keyed digest.
+            "batch_id": None if batch_id is None else digests.of("batch_id", f"{code}/{batch_id}"),
             "day": day.isoformat(),
             "rating": body["rating"],
             "findings": digests.of("supervision", body["findings"]),

@@ -256,6 +256,9 @@ def test_a_batch_needs_a_supervision_record_when_the_institution_requires_it(api
     wrong_batch = api.call("POST", "/api/v1/supervision", "supervisor", json=visit | {"batch_id": "S-9"})
     assert wrong_batch.status_code == 422
     api.ok("POST", "/api/v1/supervision", "supervisor", json=visit)
+    logged = [json.loads(e["data"]) for e in api.ok("GET", "/api/v1/audit/entries")["entries"]]
+    visit_leaf = next(e["data"] for e in logged if e["action"] == "supervision.record")
+    assert len(visit_leaf["batch_id"]) == 64 and "北京考点" not in json.dumps(visit_leaf, ensure_ascii=False)
     approved = api.ok("POST", "/api/v1/batches/S-1/review", "reviewer", json={"approve_all_valid": True})
     assert approved["rows"][0]["state"] == "approved"
     bad_visit = visit | {"batch_id": None, "rating": "unsatisfactory", "findings": "考评员资质不符"}
