@@ -1,10 +1,15 @@
 """The credit file (信用档案) of each institution: append-only events — upheld complaints,
-supervision findings, warnings, suspensions and removals — each with day, reason and reference.
+supervision findings, warnings, suspensions, reinstatements and removals — each with day, reason and
+reference.
 
 A suspension or removal recorded here also changes the institution's status in the directory in
 the same transaction (``institutions.set_status``: prospective by default, retroactive when the
 centre names an earlier effective day, exactly as before). A removal (移出目录) must name the
-earlier credit events of the same institution that justify it. Reasons are public findings about an
+earlier credit events of the same institution that justify it. A reinstatement lifts a suspension
+(only a suspended institution is reinstated; a removal is the exit and stays), so the public file
+never shows a suspension that has in fact ended. While suspended, the institution may read but
+change nothing; once removed, its tokens are refused (``registry.institutions``, ``registry.tokens``);
+its certificates issued before stay as they are and are the appraisal centre's to act on. Reasons are public findings about an
 institution; the audit log holds them only as keyed digests, like every free text.
 """
 
@@ -24,11 +29,11 @@ from registry.schema_supervision import credit_events
 
 COMPLAINT_UPHELD = "complaint_upheld"
 SUPERVISION_FINDING = "supervision_finding"
-WARNING, SUSPENSION, REMOVAL = "warning", "suspension", "removal"
-KINDS = (COMPLAINT_UPHELD, SUPERVISION_FINDING, WARNING, SUSPENSION, REMOVAL)
+WARNING, SUSPENSION, REINSTATEMENT, REMOVAL = "warning", "suspension", "reinstatement", "removal"
+KINDS = (COMPLAINT_UPHELD, SUPERVISION_FINDING, WARNING, SUSPENSION, REINSTATEMENT, REMOVAL)
 # Kinds staff record by hand; the other two come from complaints and supervision records.
-MANUAL_KINDS = (WARNING, SUSPENSION, REMOVAL)
-_STATUS_OF = {SUSPENSION: "suspended", REMOVAL: "removed"}
+MANUAL_KINDS = (WARNING, SUSPENSION, REINSTATEMENT, REMOVAL)
+_STATUS_OF = {SUSPENSION: "suspended", REINSTATEMENT: "active", REMOVAL: "removed"}
 
 
 def append_credit_event(
@@ -85,13 +90,16 @@ def record_sanction(
     now: Now,
     digests: Digests,
 ) -> int:
-    """A warning, suspension or removal by the centre; the latter two change the directory status."""
-    load_institution(conn, code)
+    """A warning, suspension, reinstatement or removal by the centre; all but a warning also append
+    the directory status (effective today, or from the earlier day the centre names)."""
+    institution = load_institution(conn, code)
     kind, links = body["kind"], list(body.get("links") or [])
     if kind == REMOVAL and not links:
         raise RegistryError("credit_event_unknown", "a removal names the credit events that justify it")
     _check_links(conn, code, links)
     effective: date | None = body.get("effective")
+    if kind == REINSTATEMENT and institution.status_on(effective or now.today) != "suspended":
+        raise RegistryError("status_invalid", "only a suspended institution is reinstated")
     if kind in _STATUS_OF:
         set_status(conn, code, _STATUS_OF[kind], effective, body["reason"], now, actor)
     return append_credit_event(

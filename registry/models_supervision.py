@@ -43,7 +43,7 @@ class StepIn(_Body):
 
 
 class SanctionIn(_Body):
-    kind: Literal["warning", "suspension", "removal"]
+    kind: Literal["warning", "suspension", "reinstatement", "removal"]
     reason: StrictStr = Field(min_length=1, max_length=2000)
     reference: StrictStr = Field(default="", max_length=200)
     links: list[StrictInt] = Field(default_factory=list, max_length=100)

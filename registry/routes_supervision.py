@@ -142,7 +142,8 @@ def credit_file(reg: RegistryDep, code: str) -> dict[str, Any]:
 
 @router.post("/institutions/{code}/credit", status_code=201)
 def sanction(reg: RegistryDep, who: CallerDep, code: str, body: SanctionIn) -> dict[str, Any]:
-    """A warning, suspension or removal (admin); a removal names the credit events that justify it."""
+    """A warning, suspension, reinstatement or removal (admin); a removal names the credit events
+    that justify it."""
     require_role(who, ADMIN)
     now = reg.now()
     event_id = reg.db.write(

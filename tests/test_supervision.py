@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import Page
 from test_registry_support import Api, roster_row, running_registry
 
+from keys import Signer, to_jwk
 from registry.challenge import pow_ok
 
 CODE = "Y000011000001"
@@ -376,3 +377,39 @@ def test_complaint_page_in_chromium_files_and_tracks(api: Api, page: Page, tmp_p
     page.screenshot(path=str(tmp_path / "complaints-track-desktop.png"), full_page=True)
     staff = api.ok("GET", f"/api/v1/complaints/{codes[0]}/file", "admin")
     assert staff["contact"] == CONTACT and staff["evidence"][0]["media_type"] == "image/png"
+
+
+def _sanction(api: Api, role: str, kind: str, reason: str, links: list[int] | None = None) -> httpx.Response:
+    body: dict[str, Any] = {"kind": kind, "reason": reason}
+    if links:
+        body["links"] = links
+    return api.call("POST", f"/api/v1/institutions/{CODE}/credit", role, json=body)
+
+
+def test_the_exit_mechanism_suspends_reinstates_and_removes(api: Api) -> None:
+    """A suspended institution reads but changes nothing; a reinstatement lifts it and is in the credit
+    file; a removal is the exit (its tokens refused, no reinstatement); complaints still reach it."""
+    key = {"jwk": to_jwk(Signer.generate().public_key), "valid_from": "2026-06-15"}
+    keys = f"/api/v1/institutions/{CODE}/keys"
+    suspended = _sanction(api, "admin", "suspension", "停业整顿").json()
+    assert api.ok("GET", f"/api/v1/institutions/{CODE}", CODE)["status"] == "suspended"
+    refused = api.call("POST", keys, CODE, json=key)
+    assert (refused.status_code, refused.json()["code"]) == (409, "institution_not_active")
+    assert complaint(api).status_code == 201
+    assert _sanction(api, "reviewer", "reinstatement", "整改完成").status_code == 403
+    assert _sanction(api, "admin", "reinstatement", "整改完成").status_code == 201
+    again = _sanction(api, "admin", "reinstatement", "重复")
+    assert (again.status_code, again.json()["code"]) == (422, "status_invalid")
+    assert api.call("POST", keys, CODE, json=key).status_code == 201
+    page = httpx.get(f"{api.url}/institutions/{CODE}", timeout=30).text
+    assert "解除暂停" in page and "整改完成" in page
+    _sanction(api, "admin", "removal", "整改后再次违规", [suspended["id"]])
+    gone = api.call("POST", keys, CODE, json=key)
+    assert (gone.status_code, gone.json()["code"]) == (401, "token_revoked")
+    final = _sanction(api, "admin", "reinstatement", "恢复")
+    assert (final.status_code, final.json()["code"]) == (422, "status_invalid")
+    assert complaint(api).status_code == 201
+    events = api.ok("GET", f"/api/v1/institutions/{CODE}/credit")["events"]
+    assert [e["kind"] for e in events] == ["suspension", "reinstatement", "removal"]
+    statuses = api.ok("GET", f"/api/v1/institutions/{CODE}")["statuses"]
+    assert [s["status"] for s in statuses][-3:] == ["suspended", "active", "removed"]
