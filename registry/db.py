@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from registry.errors import RegistryError
 from registry.schema import counters
@@ -96,6 +96,10 @@ class Database:
                             select(counters.c.value).where(counters.c.name == AUDIT_COUNTER).with_for_update()
                         )
                     return work(conn)
+            except IntegrityError as e:
+                # Checks run before every insert; a constraint that still fires means the write raced
+                # something we did not foresee. The transaction rolled back whole: say so, not 500.
+                raise RegistryError("write_conflict", type(e.orig).__name__) from e
             except OperationalError as e:
                 if attempt == _RETRIES - 1:
                     raise RegistryError("database_unavailable", type(e.orig).__name__) from e

@@ -23,6 +23,16 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     "forbidden": (403, "无权执行此操作", "this role may not do that"),
     "not_found": (404, "未找到", "not found"),
     "method_not_allowed": (405, "不支持该请求方法", "method not allowed"),
+    "write_conflict": (
+        409,
+        "写入与登记系统已有记录冲突，未做任何更改；请重试",
+        "the write conflicts with the registry's records; nothing was changed; try again",
+    ),
+    "internal_error": (
+        500,
+        "登记系统内部错误，已记录，未做任何更改；请稍后再试或联系管理员",
+        "the registry failed internally (logged); nothing was changed; try later or tell the administrator",
+    ),
     "rate_limited": (429, "查询过于频繁，请稍后再试", "too many queries; try again later"),
     "institution_invalid": (422, "机构信息不正确", "the institution record is invalid"),
     "institution_exists": (409, "机构已存在", "the institution already exists"),

@@ -3,6 +3,7 @@ Starlette's routing errors and oversized bodies all leave as the same error JSON
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from common.http import FastJSONResponse
 from registry.errors import RegistryError
 
+_log = logging.getLogger("skillpass.registry")
 _BY_STATUS = {
     400: "invalid_json",
     401: "unauthenticated",
@@ -62,8 +64,15 @@ async def _http_error(_request: Request, exc: Exception) -> FastJSONResponse:
     return _respond(RegistryError(_BY_STATUS.get(exc.status_code, "invalid_request")))
 
 
+async def _unexpected(_request: Request, exc: Exception) -> FastJSONResponse:
+    """A defect of ours: the caller gets the error JSON (never a traceback); the log gets the trace."""
+    _log.error("unexpected error", exc_info=exc)
+    return _respond(RegistryError("internal_error"))
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on an app."""
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(RegistryError, _registry_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
