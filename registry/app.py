@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from common.http import FastJSONResponse
 from registry import (
+    console,
     http_errors,
     pages,
     pages_complaints,
@@ -37,5 +38,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_statistics.router)
     app.include_router(routes_supervision.router)
     app.include_router(pages_complaints.router)
+    console.install(app)
     app.add_middleware(http_errors.BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -7,6 +7,7 @@ registry host); everything else goes through HTTP.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from datetime import date
@@ -20,6 +21,8 @@ from keys import KeyFileError, PublicKeyError, from_jwk
 from registry import institutions as directory
 from registry.audit_verify import verify_log
 from registry.clock import Now
+from registry.console import accounts
+from registry.console.accounts import STAFF_ROLES
 from registry.db import Database
 from registry.errors import RegistryError
 from registry.settings import system_clock
@@ -90,6 +93,14 @@ def add_commands(subparsers: Any) -> None:
     revoke.add_argument("--id", required=True, help="the token's id (12 hex digits, given at creation)")
     revoke.add_argument("--reason", required=True)
     revoke.set_defaults(handler=_revoke_token)
+
+    user = actions.add_parser(
+        "create-user", help="create a personal console account (password on standard input) 创建控制台账号"
+    )
+    _common(user)
+    user.add_argument("--username", required=True, help="2-64 of a-z 0-9 . _ -")
+    user.add_argument("--role", required=True, choices=STAFF_ROLES)
+    user.set_defaults(handler=_create_user)
 
     audit = commands.add_parser("audit", help="audit log")
     audit_actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -185,6 +196,27 @@ def _set_status(args: argparse.Namespace) -> int:
 def _revoke_token(args: argparse.Namespace) -> int:
     now = Now.read(system_clock)
     return _write(args, lambda conn: revoke_token(conn, args.id, args.reason, now.unix, _ACTOR))
+
+
+def read_password() -> str:
+    """A password from standard input: the terminal asks twice, a pipe gives its first line."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("密码 password: ")
+        if getpass.getpass("再次输入 again: ") != first:
+            raise RegistryError("password_mismatch")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    try:
+        password = read_password()
+    except RegistryError as e:
+        return _fail(e)
+    now = Now.read(system_clock)
+    return _write(
+        args, lambda conn: accounts.create_user(conn, args.username, args.role, password, now, _ACTOR)
+    )
 
 
 def _create_token(args: argparse.Namespace) -> int:

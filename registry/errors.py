@@ -109,6 +109,26 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     "registry_uninitialised": (409, "登记系统尚未初始化", "the registry is not initialised"),
     "registry_exists": (409, "登记系统已初始化", "the registry is already initialised"),
     "database_unavailable": (503, "数据库暂不可用，请重试", "the database is busy or unavailable; retry"),
+    "sign_in_failed": (401, "用户名或密码不正确", "wrong user name or password"),
+    "account_locked": (
+        423,
+        "连续登录失败次数过多，账号已锁定 15 分钟",
+        "too many failed sign-ins: the account is locked for 15 minutes",
+    ),
+    "password_weak": (422, "密码长度须为 12 至 256 个字符", "a password has 12 to 256 characters"),
+    "password_wrong": (403, "当前密码不正确", "the current password is wrong"),
+    "password_mismatch": (422, "两次输入的新密码不一致", "the two new passwords differ"),
+    "username_invalid": (
+        422,
+        "用户名须为 2 至 64 位小写字母、数字、点、下划线或连字符",
+        "a user name has 2 to 64 lower-case letters, digits, dots, underscores or hyphens",
+    ),
+    "user_exists": (409, "该用户名已存在", "this user name is taken"),
+    "csrf_failed": (
+        403,
+        "表单已过期或来源不明，请刷新页面后重试",
+        "the form expired or did not come from this site; reload the page and try again",
+    ),
 }
 
 

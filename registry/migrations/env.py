@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Engine, create_engine
 
 from registry.schema import metadata
+from registry.schema_console import console_users  # noqa: F401 (its tables join the MetaData)
 from registry.schema_supervision import complaints  # noqa: F401 (its tables join the MetaData)
 
 
