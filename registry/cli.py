@@ -7,7 +7,6 @@ registry host); everything else goes through HTTP.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from datetime import date
@@ -25,6 +24,8 @@ from registry.console import accounts
 from registry.console.accounts import STAFF_ROLES
 from registry.db import Database
 from registry.errors import RegistryError
+from registry.review_cli import add_commands as add_review_commands
+from registry.review_cli import read_password
 from registry.settings import system_clock
 from registry.setup import (
     KEY_FILE,
@@ -101,6 +102,8 @@ def add_commands(subparsers: Any) -> None:
     user.add_argument("--username", required=True, help="2-64 of a-z 0-9 . _ -")
     user.add_argument("--role", required=True, choices=STAFF_ROLES)
     user.set_defaults(handler=_create_user)
+
+    add_review_commands(commands, _common)
 
     audit = commands.add_parser("audit", help="audit log")
     audit_actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -196,16 +199,6 @@ def _set_status(args: argparse.Namespace) -> int:
 def _revoke_token(args: argparse.Namespace) -> int:
     now = Now.read(system_clock)
     return _write(args, lambda conn: revoke_token(conn, args.id, args.reason, now.unix, _ACTOR))
-
-
-def read_password() -> str:
-    """A password from standard input: the terminal asks twice, a pipe gives its first line."""
-    if sys.stdin.isatty():
-        first = getpass.getpass("密码 password: ")
-        if getpass.getpass("再次输入 again: ") != first:
-            raise RegistryError("password_mismatch")
-        return first
-    return sys.stdin.readline().rstrip("\r\n")
 
 
 def _create_user(args: argparse.Namespace) -> int:

@@ -118,8 +118,17 @@ def test_a_reviewer_cannot_use_admin_actions(tmp_path: Path) -> None:
         supervisor = Console(api)
         assert supervisor.sign_in("zhou.supervisor", PASSWORDS["supervisor"]).status_code == 303
         before = _audit_size(api)
-        refused = supervisor.post("/console/review/1/rows/1", {"decision": "approve"})
-        assert refused.status_code == 403 and "无权执行此操作" in refused.text
+        for path in ADMIN_ACTIONS:
+            refused = reviewer.post(path, ADMIN_FORM)
+            assert refused.status_code == 403 and "无权执行此操作" in refused.text, path
+        for path in ADMIN_PAGES:
+            assert reviewer.get(path).status_code == 403, path
+        for method, path in _console_routes():  # a supervisor changes nothing here but their own password
+            if method == "POST" and path not in ("/console/logout", "/console/password"):
+                assert supervisor.post(path, ADMIN_FORM).status_code == 403, path
+        assert (
+            "接口令牌" not in reviewer.get("/console/").text
+        )  # the navigation hides what the role cannot open
         assert supervisor.post("/console/review/1/approve-all").status_code == 403
         assert _audit_size(api) == before
         reviewer.close()
@@ -251,3 +260,21 @@ def test_passwords_never_reach_the_logs(tmp_path: Path) -> None:
     audit = json.dumps(entries)
     for text in (made.stdout, made.stderr, logged, audit):
         assert secret not in text and new not in text
+
+
+ADMIN_PAGES = ["/console/tokens", "/console/institutions/new"]
+ADMIN_ACTIONS = [
+    "/console/institutions",
+    f"/console/institutions/{CODE}/scopes",
+    f"/console/institutions/{CODE}/status",
+    "/console/tokens",
+    "/console/tokens/revoke",
+]
+ADMIN_FORM = {
+    "status": "suspended",
+    "reason": "x",
+    "role": "admin",
+    "name": "x",
+    "id": "000000000000",
+    "decision": "approve",
+}

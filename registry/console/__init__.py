@@ -22,6 +22,8 @@ from registry.console.kit import RefusedError, SignInRequiredError, error_page, 
 PAGE_MODULES: Final = (
     "registry.console.auth",
     "registry.console.review",
+    "registry.console.directory",
+    "registry.console.tokens",
 )
 _CSS = (Path(__file__).parent / "console.css").read_bytes()
 

@@ -196,7 +196,9 @@ def error_page(request: Request, session: Session, error: RegistryError, back: s
     """What went wrong, in the reader's language, with a way back."""
     lang = page_lang(request)
     message = error.message_zh if lang == "zh" else error.message_en
-    body = layout.notice_with_back(lang, message, link(request, back))
+    key = "message_zh" if lang == "zh" else "message_en"
+    details = [f"{d.get('pointer', '')} {d.get(key, d.get('code', ''))}".strip() for d in error.details]
+    body = layout.notice_with_back(lang, message, link(request, back), details)
     return render(request, session, "未能完成", "Not done", body, error.status)
 
 

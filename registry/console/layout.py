@@ -122,11 +122,12 @@ def notice(kind: str, text: str) -> Safe:
     return fill('<p class="notice {kind}" role="status">{text}</p>', kind=kind, text=text)
 
 
-def notice_with_back(lang: Lang, message: str, back: str) -> Safe:
-    """An error message and a link back to where the person came from."""
-    return join(
-        [notice("error", message), fill('<p><a href="{u}">{w}</a></p>', u=back, w=word(lang, "back"))]
-    )
+def notice_with_back(lang: Lang, message: str, back: str, details: list[str] | None = None) -> Safe:
+    """An error message (with its per-field findings) and a link back to where the person came from."""
+    found = join(fill("<li>{d}</li>", d=d) for d in details or [])
+    listing = fill('<ul class="problems">{items}</ul>', items=found) if details else Safe("")
+    back_link = fill('<p><a href="{u}">{w}</a></p>', u=back, w=word(lang, "back"))
+    return join([notice("error", message), listing, back_link])
 
 
 def table(headers: list[str], rows: list[list[Safe | str]], css: str = "") -> Safe:

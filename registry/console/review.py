@@ -181,7 +181,9 @@ def queue(request: Request, who: Annotated[Session, Viewer(*READERS)], all: str 
 def _findings(lang: str, row: Any) -> Safe:
     found = json.loads(row.problems)
     key = "message_zh" if lang == "zh" else "message_en"
-    parts = [fill("<li>{p} {m}</li>", p=p.get("pointer", ""), m=p.get(key, p.get("code", ""))) for p in found]
+    parts = [
+        fill("<li>{m}</li>", m=p.get(key) or f"{p.get('pointer', '')} {p.get('code', '')}") for p in found
+    ]
     if row.reason:
         parts.append(fill("<li>{r}</li>", r=row.reason))
     if not parts:
