@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from common.http import FastJSONResponse
 from registry import (
     console,
+    holder_pages,
     http_errors,
     pages,
     pages_complaints,
@@ -38,6 +39,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_statistics.router)
     app.include_router(routes_supervision.router)
     app.include_router(pages_complaints.router)
+    app.include_router(holder_pages.router)
     console.install(app)
     app.add_middleware(http_errors.BodyLimit, limit=settings.max_body_bytes)
     return app

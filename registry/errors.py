@@ -124,6 +124,17 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "a user name has 2 to 64 lower-case letters, digits, dots, underscores or hyphens",
     ),
     "user_exists": (409, "该用户名已存在", "this user name is taken"),
+    "share_days_invalid": (422, "分享链接有效期须为 1 至 90 天", "a share link lasts 1 to 90 days"),
+    "share_too_many": (
+        409,
+        "该证书的有效分享链接已达上限（20 个）",
+        "this certificate has 20 live share links already",
+    ),
+    "share_link_gone": (
+        404,
+        "分享链接不存在、已过期或已撤销",
+        "the share link does not exist, expired or was revoked",
+    ),
     "csrf_failed": (
         403,
         "表单已过期或来源不明，请刷新页面后重试",

@@ -43,6 +43,7 @@ _PARAGRAPH = "<p>{text}</p>"
 _NAV_ITEM = '<a href="{url}"{current}>{label}</a>'
 _NAV = (
     ("/certificates", "nav_certificates"),
+    ("/holder", "nav_holder"),
     ("/institutions", "nav_institutions"),
     ("/statistics", "nav_statistics"),
     ("/complaints", "nav_complaints"),
