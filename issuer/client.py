@@ -155,6 +155,14 @@ class RegistryClient:
         except RegistryNotFoundError:
             return None
 
+    def issued(self, code: str) -> list[dict[str, Any]]:
+        """The institution's certificates with their current status (ID numbers masked)."""
+        answer = _object(self._call("GET", f"{API}/institutions/{code}/certificates"))
+        found = answer.get("certificates")
+        if not isinstance(found, list):
+            raise _malformed("certificate list")
+        return [_object(c) for c in found]
+
     def set_status(self, certificate_number: str, action: str, reason: str) -> dict[str, Any]:
         """Revoke, suspend or reinstate one of the institution's certificates."""
         path = f"{API}/certificates/{certificate_number}/status"

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from registry import approval, batches, certificates, publication
-from registry.deps import CallerDep, RegistryDep, require_reviewer, require_role
+from registry.deps import CallerDep, RegistryDep, require_institution, require_reviewer, require_role
 from registry.errors import RegistryError
+from registry.issued import issued_json, issued_rows
 from registry.json_body import CheckedJsonRoute
 from registry.models import BatchIn, CertificateStatusIn, PublishIn, ReviewIn
 from registry.tokens import ADMIN, INSTITUTION, REVIEWER
@@ -97,3 +98,11 @@ def certificate_status(
         lambda conn: certificates.change_status(conn, number, body.action, body.reason, who, reg.digests, now)
     )
     return {"certificate_number": number, "status": status}
+
+
+@router.get("/institutions/{code}/certificates")
+def issued(reg: RegistryDep, who: CallerDep, code: str) -> dict[str, Any]:
+    """What the institution has issued, with status (the institution itself or the admin; ID masked)."""
+    require_institution(who, code)
+    with reg.db.read() as conn:
+        return {"certificates": [issued_json(r) for r in issued_rows(conn, code)]}

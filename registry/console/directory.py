@@ -12,12 +12,10 @@ from typing import Annotated, Any, Final
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
-from sqlalchemy import Connection, select
 
 from credential.claims import MaskedId
 from credential.directory import Institution
 from registry import institutions as directory
-from registry.batches import CERTIFIED_STATES
 from registry.console import layout
 from registry.console.accounts import ADMIN, REVIEWER, SUPERVISOR
 from registry.console.kit import (
@@ -37,7 +35,8 @@ from registry.console.kit import (
 from registry.console.review import batch_summaries, batch_table
 from registry.console.sessions import Session
 from registry.errors import RegistryError
-from registry.schema import batches, rows
+from registry.issued import issued_rows
+from registry.schema import batches
 from registry.templates.markup import Safe, fill, join
 from schemas.vocabulary import LEVEL_NAMES, LEVEL_NAMES_EN
 
@@ -487,18 +486,6 @@ def institution_page(request: Request, who: Annotated[Session, Viewer(*READERS)]
     return render(request, who, institution.name, institution.name, body)
 
 
-def _certificates(conn: Connection, code: str) -> list[Any]:
-    return list(
-        conn.execute(
-            select(rows)
-            .join(batches, batches.c.id == rows.c.batch_pk)
-            .where(batches.c.institution_code == code, rows.c.state.in_(CERTIFIED_STATES))
-            .order_by(rows.c.certificate_number)
-            .limit(_LIST_LIMIT)
-        ).all()
-    )
-
-
 @router.get("/institutions/{code}/issued")
 def issued_page(request: Request, who: Annotated[Session, Viewer(*READERS)], code: str) -> HTMLResponse:
     """What one institution submitted and issued: its batches and its certificates with their status."""
@@ -509,7 +496,7 @@ def issued_page(request: Request, who: Annotated[Session, Viewer(*READERS)], cod
     with reg.db.read() as conn:
         found = directory.load_institutions(conn, code[:13])
         summaries = batch_summaries(conn, [batches.c.institution_code == code[:13]], _LIST_LIMIT)
-        certificates = _certificates(conn, code[:13])
+        certificates = issued_rows(conn, code[:13], _LIST_LIMIT)
     if not found:
         return error_page(
             request, who, RegistryError("institution_unknown", code[:13]), "/console/institutions"
