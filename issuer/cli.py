@@ -10,11 +10,8 @@ line saying what to do, never a traceback.
 from __future__ import annotations
 
 import argparse
-import json
-import stat
 import sys
 import time
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,6 +24,8 @@ from issuer.client import (
     RegistryNotFoundError,
     RegistryUnavailableError,
 )
+from issuer.console.command import add_command as add_console_command
+from issuer.credentials import Credentials, load_credentials
 from issuer.run import Console, Exit, IssueError, IssueRequest, run_issue
 from keys import KeyMaterialError, Signer, read_private_key, to_jwk, write_private_key
 
@@ -35,15 +34,6 @@ _STATUS_ACTIONS = {
     "suspend": ("暂停证书 / suspend a certificate", "已暂停 suspended"),
     "reinstate": ("恢复被暂停的证书 / reinstate a suspended certificate", "已恢复 reinstated"),
 }
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """Where the registry is, which institution we are, and the token that proves it."""
-
-    registry: str
-    institution_code: str
-    token: str
 
 
 def add_commands(subparsers: Any) -> None:
@@ -58,6 +48,7 @@ def add_commands(subparsers: Any) -> None:
     issuer = subparsers.add_parser("issuer", help="机构工具 / institution tools")
     commands = issuer.add_subparsers(dest="issuer_command", metavar="SUBCOMMAND", required=True)
     add_rotate_command(commands, name="rotate-key")
+    add_console_command(commands)
 
 
 def add_rotate_command(keys_subparsers: Any, name: str = "rotate") -> None:
@@ -195,41 +186,6 @@ def _register_and_retire(client: RegistryClient, code: str, old: Signer, new: Si
 
 
 # Shared -------------------------------------------------------------------------------------
-
-
-def load_credentials(path: Path) -> Credentials:
-    """Read and check a credentials file; warns when others may read it."""
-    try:
-        mode = path.stat().st_mode
-        document = json.loads(path.read_text("utf-8"))
-    except OSError as e:
-        raise IssueError(
-            "credentials_unreadable",
-            f"无法读取凭据文件 {path}：{e.strerror}",
-            f"cannot read the credentials file {path}: {e.strerror}",
-        ) from e
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise _bad_credentials(path) from e
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        print(
-            f"警告 warning: 凭据文件 {path} 可被他人读取，请执行 chmod 600 / the credentials file is readable by "
-            "others: run chmod 600",
-            file=sys.stderr,
-        )
-    fields = ("registry", "institution_code", "token")
-    if not isinstance(document, dict) or not all(
-        isinstance(document.get(f), str) and document[f] for f in fields
-    ):
-        raise _bad_credentials(path)
-    return Credentials(document["registry"], document["institution_code"], document["token"])
-
-
-def _bad_credentials(path: Path) -> IssueError:
-    return IssueError(
-        "credentials_invalid",
-        f"凭据文件 {path} 格式不正确：应为含 registry、institution_code、token 的 JSON",
-        f"the credentials file {path} is malformed: expected JSON with registry, institution_code and token",
-    )
 
 
 def _client(args: argparse.Namespace, credentials: Credentials) -> RegistryClient:

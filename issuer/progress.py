@@ -9,11 +9,27 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import TracebackType
 from typing import TextIO
 
 _BAR_WIDTH = 24
+
+#: Who else watches the bars of this thread (the institution console draws them in a browser).
+Observer = Callable[[str, int, "int | None"], None]
+_observer: ContextVar[Observer | None] = ContextVar("skillpass_progress_observer", default=None)
+
+
+@contextmanager
+def observed(observer: Observer) -> Iterator[None]:
+    """Within this block, every bar of the current thread also reports ``(label, done, total)``."""
+    token = _observer.set(observer)
+    try:
+        yield
+    finally:
+        _observer.reset(token)
 
 
 class Progress:
@@ -40,14 +56,18 @@ class Progress:
         self._clock = clock
         self._started = clock()
         self._last_draw = float("-inf")
+        self._observer = _observer.get()
+        self._tell()
 
     def set_total(self, total: int | None) -> None:
         """Set or correct the total once it is known (e.g. after counting a CSV's lines)."""
         self.total = total
+        self._tell()
 
     def advance(self, n: int = 1) -> None:
         """Record ``n`` more items done; redraw if the last redraw is old enough."""
         self.done += n
+        self._tell()
         if self._enabled and self._clock() - self._last_draw >= self._interval:
             self._draw()
 
@@ -70,6 +90,10 @@ class Progress:
         eta_text = "ETA " + (_clock_text(eta) if eta is not None else "?")
         percent = 100 * done // self.total
         return f"{self.label} [{bar}] {done}/{self.total} {self.unit} {percent}% {eta_text}"
+
+    def _tell(self) -> None:
+        if self._observer is not None:
+            self._observer(self.label, self.done, self.total)
 
     def _draw(self) -> None:
         self._last_draw = self._clock()

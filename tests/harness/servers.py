@@ -34,8 +34,9 @@ class ServerError(RuntimeError):
 
 
 @contextlib.contextmanager
-def serve_app(app: Any, **uvicorn_options: Any) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn in a background thread; yield its base URL "http://127.0.0.1:PORT".
+def serve_app(app: Any, port: int = 0, **uvicorn_options: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn in a background thread; yield its base URL "http://127.0.0.1:PORT"
+    (``port`` 0: any free port; an app that must know its own port is given one from ``free_port``).
 
     We bind the socket ourselves and hand it to uvicorn, so there is no window in which another
     process could take the port. It must name IPPROTO_TCP: asyncio turns Nagle's algorithm off
@@ -44,8 +45,8 @@ def serve_app(app: Any, **uvicorn_options: Any) -> Iterator[str]:
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port: int = sock.getsockname()[1]
+    sock.bind(("127.0.0.1", port))
+    port = sock.getsockname()[1]
     options: dict[str, Any] = {"log_config": None, "log_level": "warning", "access_log": False}
     config = uvicorn.Config(app, **(options | uvicorn_options))
     server = uvicorn.Server(config)
