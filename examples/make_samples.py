@@ -22,6 +22,7 @@ from schemas import LEVEL_NAMES, resident_id_check_char
 HERE: Final = Path(__file__).resolve().parent
 XLSX: Final = HERE / "roster-sample.xlsx"
 CSV: Final = HERE / "roster-sample.csv"
+FIXED: Final = HERE / "roster-sample-fixed.xlsx"
 TITLE: Final = "示例职业技能评价中心 2025 年第 3 批职业技能等级认定结果名册"
 HEADERS: Final = (
     "序号",
@@ -113,7 +114,19 @@ def rows() -> list[tuple[str, str, str, str, str, str, int, dt.date]]:
     return out
 
 
-def write_xlsx(path: Path = XLSX) -> None:
+def fixed_rows() -> list[tuple[str, str, str, str, str, str, int, dt.date]]:
+    """The roster after the office fixed what validation reported: 郑海涛's ID number corrected, 谢丹's
+    level corrected to 三级, the repeated 王芳 row deleted, 韩梅 (an occupation outside the scope) left out."""
+    out = rows()[:22]
+    name, id_type, number, *rest = out[20]
+    out[20] = (name, id_type, _id(number[:17]), *rest)  # type: ignore[assignment]
+    out[21] = (*out[21][:6], 3, out[21][7])
+    return out
+
+
+def write_xlsx(
+    path: Path = XLSX, data: list[tuple[str, str, str, str, str, str, int, dt.date]] | None = None
+) -> None:
     """The roster as the office keeps it in Excel."""
     book = Workbook()
     sheet = book.active
@@ -121,7 +134,7 @@ def write_xlsx(path: Path = XLSX) -> None:
     sheet.title = "名册"
     sheet.append([TITLE])
     sheet.append(list(HEADERS))
-    for n, (name, id_type, number, code, occ, work, level, day) in enumerate(rows(), start=1):
+    for n, (name, id_type, number, code, occ, work, level, day) in enumerate(data or rows(), start=1):
         sheet.append([n, name, id_type, number, code, occ, work, LEVEL_NAMES[level], day])
         sheet.cell(row=sheet.max_row, column=9).number_format = "yyyy-mm-dd"
     stamp = dt.datetime(2025, 6, 23, 9, 0, 0)
@@ -142,3 +155,4 @@ def write_csv(path: Path = CSV) -> None:
 if __name__ == "__main__":
     write_xlsx()
     write_csv()
+    write_xlsx(FIXED, fixed_rows())

@@ -1,8 +1,9 @@
-"""The README's tour, executed as written: `make demo` serves, then every line of the ```sh tour block
-runs in order in one shell, and each line's `# expect: TEXT` must appear in what it printed.
+"""The README's tour and its clerk's path ("issue the sample roster in the demo"), executed as written:
+`make demo` serves, then every line of the ```sh tour block and then of the ```sh clerk block runs in
+order in one shell, and each line's `# expect: TEXT` must appear in what it printed.
 
-The only liberty taken: `make demo` gets ARGS="--data-dir <tmp>/demo-data", and the tour runs in <tmp>
-(with `.venv` linked there), so the test never touches a developer's own demo-data.
+The only liberty taken: `make demo` gets ARGS="--data-dir <tmp>/demo-data", and the lines run in <tmp>
+(with `.venv` and `examples` linked there), so the test never touches a developer's own demo-data.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ pytestmark = pytest.mark.xdist_group("demo")
 _EXPECT = re.compile(r"\s+#\s*expect:\s*(.+)$")
 
 
-def tour_lines() -> list[tuple[str, str | None]]:
-    """(command, expected text) for each line of the README's tour block."""
+def tour_lines(name: str = "tour") -> list[tuple[str, str | None]]:
+    """(command, expected text) for each line of the README's ```sh NAME block."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```sh tour\n(.*?)```", readme, re.DOTALL)
-    assert block, "README.md has no ```sh tour block"
+    block = re.search(rf"```sh {name}\n(.*?)```", readme, re.DOTALL)
+    assert block, f"README.md has no ```sh {name} block"
     lines = []
     for line in block.group(1).splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
@@ -81,16 +82,17 @@ def _sigint_ignored() -> Iterator[None]:
 
 
 def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
-    lines = tour_lines()
-    assert len(lines) >= 5
+    lines = tour_lines() + tour_lines("clerk")
+    assert len(lines) >= 12
     (tmp_path / ".venv").symlink_to(REPO / ".venv")
+    (tmp_path / "examples").symlink_to(REPO / "examples")
     with _sigint_ignored():
         demo = _start_demo(tmp_path)
     try:
         _wait_for("http://127.0.0.1:8701/healthz", tmp_path / "demo-data" / "seeded.json", demo)
         script = "\n".join(f"echo '<<<{i}>>>'\n{command}" for i, (command, _) in enumerate(lines))
         ran = subprocess.run(
-            ["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False
+            ["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=900, check=False
         )
         output = ran.stdout + ran.stderr
         parts = re.split(r"<<<(\d+)>>>\n", ran.stdout)

@@ -24,6 +24,9 @@ from skillpass.demo.pilots import Pilot, pilots, sample_roster
 from skillpass.demo.servers import DemoError
 
 ISSUING_PILOTS = 3
+# Scopes are filed from a fixed day, the one examples/make_samples.py names, so the sample rosters'
+# assessment dates (June 2025) fall inside them whatever year the demo runs in.
+SCOPES_FROM = date(2024, 1, 1)
 ROWS_PER_ROSTER = 4
 
 
@@ -80,7 +83,7 @@ def _file_institution(
 ) -> Path:
     home = institution_dir(work_dir, pilot.code)
     home.mkdir(parents=True, exist_ok=True)
-    _post(admin, "/api/v1/institutions", pilot.record(date(today.year, 1, 1)))
+    _post(admin, "/api/v1/institutions", pilot.record(SCOPES_FROM))
     token = _token(admin, {"role": "institution", "institution_code": pilot.code})
     credentials = home / "credentials.json"
     if credentials.exists():
