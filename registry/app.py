@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from common.http import FastJSONResponse
 from registry import (
+    boundary,
     console,
     holder_pages,
     http_errors,
@@ -42,4 +43,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(holder_pages.router)
     console.install(app)
     app.add_middleware(http_errors.BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(boundary.RefuseUnstorable)
     return app

@@ -45,9 +45,14 @@ _RANDOM = secrets.SystemRandom()
 def review_batch(
     conn: Connection, batch: Any, body: dict[str, Any], principal: Principal, settings: Settings, now: Now
 ) -> None:
-    """Apply the reviewer's decisions (or approve every pending row) to one batch."""
+    """Apply the reviewer's decisions (or approve every pending row) to one batch.
+
+    Nothing pending and "approve all valid" asked: nothing happens, and no event is appended, so a
+    replayed request is harmless (explicit decisions on rows no longer pending are 409)."""
     found = {r.row_no: r for r in conn.execute(select(rows).where(rows.c.batch_pk == batch.id))}
     decisions = _decisions(body, found)
+    if not decisions:
+        return  # a replayed "approve all valid" finds nothing pending: it changes and logs nothing
     rejected = [(found[n], reason) for n, approve, reason in decisions if not approve]
     to_approve = [found[n] for n, approve, _ in decisions if approve]
     if to_approve:

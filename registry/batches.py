@@ -31,6 +31,7 @@ CERTIFIED_STATES = (APPROVED, PUBLISHED)
 REVOKED = "revoked"
 SUBMITTED, REVIEWED = "submitted", "reviewed"
 _MIN_LEVEL, _MAX_LEVEL = 1, 5
+_OCCUPATION_CODE_MAX = 10  # the column's length (schema.rows)
 
 
 def holder_key(id_digest: str, occupation_code: str, level: int) -> tuple[str, str, int]:
@@ -57,6 +58,10 @@ def _text(row: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _fitting(value: str, limit: int) -> str:
+    return value if len(value) <= limit else ""
+
+
 def _row_values(raw: object, digests: Digests) -> dict[str, Any]:
     """Columns for a row as submitted (also for invalid rows: wrong types become empty values)."""
     row = raw if isinstance(raw, dict) else {}
@@ -74,7 +79,8 @@ def _row_values(raw: object, digests: Digests) -> dict[str, Any]:
         "id_digest": digests.id_number(id_number),
         "id_length": masked.length,
         "id_suffix": masked.suffix,
-        "occupation_code": _text(row, "occupation_code"),
+        # An invalid row keeps what fits its column: PostgreSQL refuses an over-long value (a 500).
+        "occupation_code": _fitting(_text(row, "occupation_code"), _OCCUPATION_CODE_MAX),
         "occupation_name": _text(row, "occupation_name"),
         "work_type": _text(row, "work_type"),
         # Only a level the schema accepts is stored: a huge integer would overflow the column.

@@ -14,6 +14,11 @@ from common.errors import SkillpassError
 ERRORS: dict[str, tuple[int, str, str]] = {
     "invalid_request": (422, "请求内容不符合接口要求", "the request does not follow the API"),
     "invalid_json": (400, "请求体不是有效的 UTF-8 JSON", "the request body is not valid UTF-8 JSON"),
+    "invalid_characters": (
+        400,
+        "请求中含有无法保存的字符（如 NUL 空字符）",
+        "the request holds a character that cannot be stored (such as NUL)",
+    ),
     "body_too_large": (413, "请求体过大", "the request body is too large"),
     "unauthenticated": (401, "缺少或无法识别访问令牌", "missing or unknown bearer token"),
     "token_expired": (401, "访问令牌已过期", "the bearer token has expired"),

@@ -97,7 +97,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self._limit):
-            await _send_error(send, scope, RegistryError("body_too_large"))
+            await send_error(send, scope, RegistryError("body_too_large"))
             return
         seen = 0
         started = False
@@ -120,10 +120,11 @@ class BodyLimit:
             await self._app(scope, limited_receive, tracking_send)
         except _BodyTooLargeError:
             if not started:
-                await _send_error(send, scope, RegistryError("body_too_large"))
+                await send_error(send, scope, RegistryError("body_too_large"))
 
 
-async def _send_error(send: Send, scope: Scope, error: RegistryError) -> None:
+async def send_error(send: Send, scope: Scope, error: RegistryError) -> None:
+    """Answer ``error`` as the error JSON from inside an ASGI middleware (the body is not read)."""
     response = _respond(error)
 
     async def no_body() -> Message:

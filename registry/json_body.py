@@ -1,9 +1,13 @@
-"""The one check every JSON request body passes before validation: no lone UTF-16 surrogates.
+"""The one check every JSON request body passes before validation: no string the database cannot
+store.
 
 Python's JSON parser turns an escaped lone surrogate such as ``"\\ud800"`` into a ``str`` that
-cannot be encoded as UTF-8, so it would fail later, deep in a database driver, as a 500. Every
+cannot be encoded as UTF-8, and PostgreSQL refuses a NUL character (``"\\u0000"``) in any text
+value, while SQLite stores it; either would fail later, deep in a database driver, as a 500. Every
 JSON route of the API uses ``CheckedJsonRoute``, which parses the body once (FastAPI reuses the
-parsed value), walks it and refuses such a body with 400 ``invalid_json``.
+parsed value), walks it and refuses such a body: a lone surrogate is 400 ``invalid_json`` (the body
+is not valid UTF-8 JSON), a NUL is 400 ``invalid_characters``. Paths and query strings get the same
+NUL check in ``registry.boundary``.
 """
 
 from __future__ import annotations
@@ -18,22 +22,33 @@ from fastapi.routing import APIRoute
 from registry.errors import RegistryError
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+NUL = "\x00"
 
 
-def has_lone_surrogate(value: object) -> bool:
-    """Whether any string (member names included) anywhere in a parsed JSON value holds a surrogate."""
+def _strings(value: object) -> list[str]:
+    """Every string (member names included) anywhere in a parsed JSON value."""
+    found: list[str] = []
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if _SURROGATE.search(item):
-                return True
+            found.append(item)
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-    return False
+    return found
+
+
+def unstorable_error(value: object) -> RegistryError | None:
+    """The refusal for a parsed JSON value holding a string the database cannot store, or None."""
+    strings = _strings(value)
+    if any(_SURROGATE.search(s) for s in strings):
+        return RegistryError("invalid_json", "lone UTF-16 surrogate in a string")
+    if any(NUL in s for s in strings):
+        return RegistryError("invalid_characters", "NUL (U+0000) in a string")
+    return None
 
 
 def _is_json(request: Request) -> bool:
@@ -42,10 +57,10 @@ def _is_json(request: Request) -> bool:
 
 
 class CheckedJsonRoute(APIRoute):
-    """An API route whose JSON body is refused when it holds a lone surrogate."""
+    """An API route whose JSON body is refused when it holds a string the database cannot store."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        """FastAPI's handler, preceded by the surrogate check."""
+        """FastAPI's handler, preceded by the check."""
         handler = super().get_route_handler()
 
         async def checked(request: Request) -> Response:
@@ -63,5 +78,6 @@ async def _check(request: Request) -> None:
         value = await request.json()  # cached on the request: FastAPI does not parse it again
     except (ValueError, RecursionError):
         return  # FastAPI reports a body that is not JSON in its own way (invalid_json)
-    if has_lone_surrogate(value):
-        raise RegistryError("invalid_json", "lone UTF-16 surrogate in a string")
+    error = unstorable_error(value)
+    if error is not None:
+        raise error

@@ -44,14 +44,19 @@ BAD_BODIES: list[bytes] = [
 
 
 @contextlib.contextmanager
-def _client(tmp_path: Path, **overrides: Any) -> Iterator[tuple[httpx.Client, str]]:
-    made = init_registry(tmp_path / "r", None, "passphrase-1234", clock=SettableClock(), **overrides)
-    with serve_app(create_app(made.settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
-        yield client, made.admin_token
+def _client(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[tuple[httpx.Client, str]]:
+    """A fresh registry on ``database_url`` (every input test runs on SQLite and on PostgreSQL)."""
+    made = init_registry(tmp_path / "r", database_url, "passphrase-1234", clock=SettableClock(), **overrides)
+    app = create_app(made.settings)
+    try:
+        with serve_app(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+            yield client, made.admin_token
+    finally:
+        app.state.registry.db.dispose()
 
 
-def test_bad_bodies_on_every_post_endpoint(tmp_path: Path) -> None:
-    with _client(tmp_path, query_burst=10_000) as (client, token):
+def test_bad_bodies_on_every_post_endpoint(database_url: str, tmp_path: Path) -> None:
+    with _client(database_url, tmp_path, query_burst=10_000) as (client, token):
         client.post(
             "/api/v1/institutions",
             headers={"Authorization": f"Bearer {token}"},
@@ -69,8 +74,8 @@ def test_bad_bodies_on_every_post_endpoint(tmp_path: Path) -> None:
             assert invalid_utf8.json()["code"] == "invalid_json", path
 
 
-def test_oversized_unknown_and_wrong_method(tmp_path: Path) -> None:
-    with _client(tmp_path, max_body_bytes=1000) as (client, token):
+def test_oversized_unknown_and_wrong_method(database_url: str, tmp_path: Path) -> None:
+    with _client(database_url, tmp_path, max_body_bytes=1000) as (client, token):
         big = b'{"rows": ["' + b"x" * 2000 + b'"]}'
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         response = client.post("/api/v1/batches", content=big, headers=headers)
@@ -94,8 +99,8 @@ def test_oversized_unknown_and_wrong_method(tmp_path: Path) -> None:
         assert client.get("/api/v1/institutions/Y000099000001").json()["code"] == "institution_unknown"
 
 
-def test_public_queries_are_rate_limited(tmp_path: Path) -> None:
-    with _client(tmp_path, query_burst=3, query_rate_per_second=0.001) as (client, _):
+def test_public_queries_are_rate_limited(database_url: str, tmp_path: Path) -> None:
+    with _client(database_url, tmp_path, query_burst=3, query_rate_per_second=0.001) as (client, _):
         body = {"certificate_number": "Y000011000001263000001", "holder_name": "张三"}
         codes = [client.post("/api/v1/certificates/query", json=body).status_code for _ in range(5)]
         assert codes == [404, 404, 404, 429, 429]
@@ -103,10 +108,12 @@ def test_public_queries_are_rate_limited(tmp_path: Path) -> None:
         assert limited.json()["code"] == "rate_limited" and limited.headers["retry-after"] == "1"
 
 
-def test_the_record_endpoint_serves_busy_verifiers_without_a_rate_limit(tmp_path: Path) -> None:
+def test_the_record_endpoint_serves_busy_verifiers_without_a_rate_limit(
+    database_url: str, tmp_path: Path
+) -> None:
     """It reveals nothing without the credential's exact bytes, and a verifier service asks from one
     address for every employer it serves; the name-based query keeps its limit."""
-    with _client(tmp_path, query_burst=3, query_rate_per_second=0.001) as (client, _):
+    with _client(database_url, tmp_path, query_burst=3, query_rate_per_second=0.001) as (client, _):
         path = "/api/v1/certificates/Y000011000001263000001/record"
         codes = [client.get(path, params={"sha256": "a" * 64}).status_code for _ in range(5)]
         assert codes == [404] * 5
@@ -164,8 +171,8 @@ def test_review_reports_every_problem_per_row(database_url: str, tmp_path: Path)
 HUGE = 10**30
 
 
-def test_out_of_range_integers_are_refused(tmp_path: Path) -> None:
-    with _client(tmp_path) as (client, _):
+def test_out_of_range_integers_are_refused(database_url: str, tmp_path: Path) -> None:
+    with _client(database_url, tmp_path) as (client, _):
         for path, params in [
             (f"/api/v1/status-lists/{HUGE}", {}),
             ("/api/v1/status-lists/-1", {}),
@@ -240,3 +247,79 @@ def test_a_submitted_photo_is_never_stored_or_answered(database_url: str, tmp_pa
         assert row["state"] == "approved", row
         assert "photo" not in row["certificate"] and "zhang.jpg" not in json.dumps(report)
         assert "zhang.jpg" not in json.dumps(api.ok("GET", "/api/v1/batches/P", CODE))
+
+
+NUL_GETS = [
+    "/api/v1/institutions/a%00b",
+    "/api/v1/institutions/Y00001100000%00",
+    "/api/v1/batches/a%00b",
+    "/api/v1/batches/B?institution_code=Y00001100000%00",
+    "/api/v1/certificates/Y%00/record?sha256=" + "a" * 64,
+    "/api/v1/certificates/Y000011000001263000001/record?sha256=%00",
+    "/api/v1/status-lists/%00",
+    "/api/v1/audit/entries?start=%00",
+    "/certificates?number=Y%00&name=a",
+    "/certificates?number=Y000011000001263000001&name=%E5%BC%A0%00",
+    "/institutions?q=%00",
+    "/institutions/Y%00",
+    "/%00",
+]
+
+
+def _with_nul(value: object) -> object:
+    """``value`` with a NUL put into every string in it (member names too)."""
+    if isinstance(value, str):
+        return value[:1] + "\x00" + value[1:]
+    if isinstance(value, dict):
+        return {_with_nul(k): _with_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_nul(v) for v in value]
+    return value
+
+
+def test_nul_anywhere_in_a_request_is_refused_the_same_on_both_databases(
+    database_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL cannot store a NUL; before this check it answered 500 where SQLite answered 404."""
+    with running_registry(database_url, tmp_path, query_burst=10_000) as api:
+        api.add_institution(CODE, Signer.generate())
+        api.approved_batch(CODE, "B", [roster_row(1)])
+        size = api.ok("GET", "/api/v1/audit/checkpoint")["size"]
+        for path in NUL_GETS:
+            response = api.call("GET", path, "admin")
+            assert (response.status_code, response.json()["code"]) == (400, "invalid_characters"), path
+        for path in POSTS:
+            cut = path.rindex("/")
+            spoilt = path[:cut] + "/x%00" + path[cut + 1 :]
+            response = api.call("POST", spoilt, "admin", json={"reason": "x"})
+            assert (response.status_code, response.json()["code"]) == (400, "invalid_characters"), spoilt
+        bodies: dict[str, object] = {
+            "/api/v1/institutions": {"code": CODE, "name": "机构"},
+            "/api/v1/batches": {"batch_id": "N", "institution_code": CODE, "rows": [roster_row(2)]},
+            "/api/v1/batches/B/review": {"decisions": [{"row": 1, "approve": False, "reason": "r"}]},
+            "/api/v1/certificates/query": {"certificate_number": "Y1", "holder_name": "张三丰"},
+        }
+        for path in POSTS:
+            body = _with_nul(bodies.get(path, {"reason": "a reason", "holder_name": "张三丰"}))
+            response = api.call("POST", path, "admin", json=body)
+            assert (response.status_code, response.json()["code"]) == (400, "invalid_characters"), path
+        assert api.ok("GET", "/api/v1/audit/checkpoint")["size"] == size
+
+
+def test_an_over_long_field_of_an_invalid_row_does_not_reach_its_column(
+    database_url: str, tmp_path: Path
+) -> None:
+    with running_registry(database_url, tmp_path) as api:
+        api.add_institution(CODE, Signer.generate())
+        report = _report(api, "L", [roster_row(1, occupation_code="6-31-01-03" * 50), roster_row(2)])
+        assert [r["state"] for r in report] == ["invalid", "pending"]
+
+
+def test_a_replayed_approve_all_valid_changes_and_logs_nothing(database_url: str, tmp_path: Path) -> None:
+    with running_registry(database_url, tmp_path) as api:
+        api.add_institution(CODE, Signer.generate())
+        first = api.approved_batch(CODE, "R", [roster_row(1), roster_row(2)])
+        size = api.ok("GET", "/api/v1/audit/checkpoint")["size"]
+        again = api.ok("POST", "/api/v1/batches/R/review", "reviewer", json={"approve_all_valid": True})
+        assert again == first
+        assert api.ok("GET", "/api/v1/audit/checkpoint")["size"] == size
