@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,7 @@ from common.cli_support import read_passphrase, report_error
 from keys import KeyFileError, PublicKeyError, from_jwk
 from registry import institutions as directory
 from registry.audit_verify import verify_log
+from registry.clients import TrustedProxies
 from registry.clock import Now
 from registry.console import accounts
 from registry.console.accounts import STAFF_ROLES
@@ -38,6 +40,7 @@ from registry.setup import (
 from registry.tokens import ROLES, issue_token, revoke_token
 
 _ACTOR = "cli"
+TRUSTED_PROXIES_ENV = "SKILLPASS_TRUSTED_PROXIES"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +63,18 @@ def add_commands(subparsers: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8700)
     serve.add_argument("--public-url", help="URL verifiers reach this registry at")
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS_OR_CIDR",
+        help="a reverse proxy whose X-Forwarded-For names the client 可信反向代理 (repeatable; "
+        f"also ${TRUSTED_PROXIES_ENV}, comma-separated); by default the TCP peer is the client",
+    )
+    serve.add_argument(
+        "--query-burst", type=int, help="public queries per client before the limit (default 30)"
+    )
+    serve.add_argument("--query-rate", type=float, help="public queries per second per client (default 2)")
     serve.set_defaults(handler=_serve)
 
     admin = commands.add_parser("admin", help="directory and token administration 目录与令牌管理")
@@ -144,18 +159,35 @@ def _serve(args: argparse.Namespace) -> int:
     from registry.app import create_app
 
     try:
-        settings = open_registry(args.data_dir, read_passphrase(), args.database_url, args.public_url)
+        settings = open_registry(
+            args.data_dir, read_passphrase(), args.database_url, args.public_url, **_serve_overrides(args)
+        )
     except (RegistryError, KeyFileError) as e:
         return _fail(e)
+    except ValueError as e:
+        return report_error("proxy_invalid", f"可信代理地址不正确：{e}", f"not an address or network: {e}")
+    # No proxy_headers: uvicorn would believe the client-written end of X-Forwarded-For; the registry
+    # decides who the client is itself (registry.clients), from the proxies named here only.
     uvicorn.run(
         create_app(settings),
         host=args.host,
         port=args.port,
         log_level="info",
-        proxy_headers=True,
+        proxy_headers=False,
         **UVICORN_SPEED,
     )
     return 0
+
+
+def _serve_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Settings given on the command line (or, for trusted proxies, in the environment)."""
+    proxies = list(args.trusted_proxy) or os.environ.get(TRUSTED_PROXIES_ENV, "").split(",")
+    overrides: dict[str, Any] = {"trusted_proxies": TrustedProxies.parse(proxies)}
+    if args.query_burst is not None:
+        overrides["query_burst"] = args.query_burst
+    if args.query_rate is not None:
+        overrides["query_rate_per_second"] = args.query_rate
+    return overrides
 
 
 def _write(args: argparse.Namespace, work: Any) -> int:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from registry.clients import bucket_of
 from registry.errors import RegistryError
 from registry.service import Registry
 from registry.tokens import ADMIN, REVIEWER, Principal, authenticate
@@ -22,9 +23,11 @@ RegistryDep = Annotated[Registry, Depends(registry)]
 
 
 def within_rate_limit(reg: Registry, request: Request) -> bool:
-    """Take one public query from the client's bucket (False when it is empty)."""
-    client = request.client.host if request.client else "unknown"
-    return reg.limiter.allow(client, time.monotonic())
+    """Take one public query from the client's bucket (False when it is empty). The client is the
+    TCP peer, or the address a trusted proxy observed (``registry.clients``)."""
+    peer = request.client.host if request.client else None
+    client = reg.settings.trusted_proxies.client(peer, request.headers.get("x-forwarded-for"))
+    return reg.limiter.allow(bucket_of(client), time.monotonic())
 
 
 def caller(reg: RegistryDep, authorization: Annotated[str | None, Header()] = None) -> Principal:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from keys import Signer
+from registry.clients import TrustedProxies
 
 Clock = Callable[[], datetime]
 
@@ -33,6 +34,8 @@ class Settings:
     status_list_fill: int = 2**19
     query_rate_per_second: float = 2.0
     query_burst: int = 30
+    # Proxies whose X-Forwarded-For names the client (the registry's nginx); none: the peer is the client.
+    trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
     max_body_bytes: int = 10 * 1024 * 1024
     max_batch_rows: int = 20_000
     # Anonymous complaint filing per client address: a burst, then one per ``complaint_interval`` s.

@@ -46,6 +46,7 @@ SKILLPASS = str(Path(sys.executable).with_name("skillpass"))
 PASSPHRASE = "deployment test passphrase"
 CODE = "Y000011000001"
 REGISTRY_HOST = "registry.localhost"
+QUERY_BURST = 5  # the registry's public query burst here (refilled once in 1000 s)
 _UPSTREAM = re.compile(r'upstream="([^"]*)"')
 _CACHE = re.compile(r"cache=(\S+)")
 
@@ -234,6 +235,37 @@ def test_oversized_body_is_refused_by_the_proxy_with_our_error_shape(proxied: Pr
     assert response.json()["message_zh"]
 
 
+def _query_from(proxied: Proxied, source: str, forwarded_for: str) -> int:
+    """A public certificate query through nginx from the loopback address ``source``, claiming in
+    X-Forwarded-For to be someone else; its status code."""
+    transport = httpx.HTTPTransport(verify=proxied.tls, local_address=source)
+    body = {"certificate_number": proxied.certificate_number, "holder_name": "王五"}
+    with httpx.Client(base_url=proxied.proxy, transport=transport, timeout=30) as client:
+        answer = client.post(
+            "/registry/api/v1/certificates/query", json=body, headers={"X-Forwarded-For": forwarded_for}
+        )
+    return answer.status_code
+
+
+def test_the_query_limit_counts_the_address_nginx_observed_not_the_one_claimed(proxied: Proxied) -> None:
+    """A client rotating X-Forwarded-For used to get a fresh bucket per request (unlimited guesses at
+    ID numbers); now it is counted by the address nginx saw, and another client keeps its own bucket."""
+    codes = [_query_from(proxied, "127.0.0.3", f"198.51.100.{i}") for i in range(QUERY_BURST + 2)]
+    assert codes == [404] * QUERY_BURST + [429, 429]
+    assert _query_from(proxied, "127.0.0.4", "127.0.0.3") == 404
+
+
+def test_compose_trusts_forwarded_for_from_the_proxy_alone() -> None:
+    compose = (ROOT / "deploy" / "compose.yaml").read_text(encoding="utf-8")
+    assert "FORWARDED_ALLOW_IPS" not in compose
+    proxy = re.search(r"ipv4_address: (\S+)", compose)
+    trusted = re.search(r"SKILLPASS_TRUSTED_PROXIES: (\S+)", compose)
+    assert proxy is not None and trusted is not None
+    assert proxy.group(1) == trusted.group(1) == "${SKILLPASS_PROXY_ADDRESS:-172.28.240.10}"
+    template = (ROOT / "deploy" / "nginx" / "skillpass.conf.template").read_text(encoding="utf-8")
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in template
+
+
 def test_one_replica_down_still_verifies_and_none_is_a_clear_503(stack: Stack) -> None:
     """Last in the module: it stops the replicas for good, one then the other."""
     stack.replicas[0].close()
@@ -277,8 +309,13 @@ def _registry(data_dir: Path, database_url: str) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     argv = [SKILLPASS, "registry", "serve", "--data-dir", str(data_dir), "--database-url", database_url,
-            "--host", "127.0.0.1", "--port", str(port), "--public-url", url]  # fmt: skip
-    with run_process_server(argv, f"{url}/healthz", env=env):
+            "--host", "127.0.0.1", "--port", str(port), "--public-url", url,
+            "--query-burst", str(QUERY_BURST), "--query-rate", "0.001"]  # fmt: skip
+    # As in compose.yaml, the proxy's own address is the one trusted proxy (nginx reaches the registry
+    # from 127.0.0.1 here). The wildcard uvicorn setting the compose file once shipped stays set, to
+    # show it no longer has any effect.
+    proxy = {"SKILLPASS_TRUSTED_PROXIES": "127.0.0.1", "FORWARDED_ALLOW_IPS": "*"}
+    with run_process_server(argv, f"{url}/healthz", env={**env, **proxy}):
         yield url
 
 

@@ -15,9 +15,11 @@ from test_registry_support import Api, SettableClock, resident_id, roster_row, r
 
 from keys import Signer
 from registry.app import create_app
+from registry.clients import TrustedProxies
 from registry.setup import init_registry
 
 CODE = "Y000011000001"
+LOOPBACK = TrustedProxies.parse(["127.0.0.1"])
 POSTS = [
     "/api/v1/institutions",
     f"/api/v1/institutions/{CODE}/scopes",
@@ -45,11 +47,12 @@ BAD_BODIES: list[bytes] = [
 
 @contextlib.contextmanager
 def _client(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[tuple[httpx.Client, str]]:
-    """A fresh registry on ``database_url`` (every input test runs on SQLite and on PostgreSQL)."""
+    """A fresh registry on ``database_url`` (every input test runs on SQLite and on PostgreSQL), served
+    as ``skillpass registry serve`` serves it: uvicorn's own X-Forwarded-For handling off."""
     made = init_registry(tmp_path / "r", database_url, "passphrase-1234", clock=SettableClock(), **overrides)
     app = create_app(made.settings)
     try:
-        with serve_app(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        with serve_app(app, proxy_headers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
             yield client, made.admin_token
     finally:
         app.state.registry.db.dispose()
@@ -106,6 +109,27 @@ def test_public_queries_are_rate_limited(database_url: str, tmp_path: Path) -> N
         assert codes == [404, 404, 404, 429, 429]
         limited = client.post("/api/v1/certificates/query", json=body)
         assert limited.json()["code"] == "rate_limited" and limited.headers["retry-after"] == "1"
+
+
+def test_a_client_cannot_name_itself_someone_else(database_url: str, tmp_path: Path) -> None:
+    """Without a trusted proxy X-Forwarded-For is ignored; behind one, only what the proxy observed
+    (the rightmost entry) counts, never what the client wrote before it."""
+    body = {"certificate_number": "Y000011000001263000001", "holder_name": "张三"}
+    with _client(database_url, tmp_path, query_burst=3, query_rate_per_second=0.001) as (client, _):
+        codes = [
+            client.post("/api/v1/certificates/query", json=body, headers={"X-Forwarded-For": f"10.0.0.{i}"})
+            for i in range(5)
+        ]
+        assert [c.status_code for c in codes] == [404, 404, 404, 429, 429]
+    proxied = {"query_burst": 3, "query_rate_per_second": 0.001, "trusted_proxies": LOOPBACK}
+    with _client(database_url, tmp_path / "p", **proxied) as (client, _):
+        spoofs = [{"X-Forwarded-For": f"10.0.0.{i}, 198.51.100.7"} for i in range(4)]
+        codes = [client.post("/api/v1/certificates/query", json=body, headers=h) for h in spoofs]
+        assert [c.status_code for c in codes] == [404, 404, 404, 429]
+        other = client.post(
+            "/api/v1/certificates/query", json=body, headers={"X-Forwarded-For": "198.51.100.8"}
+        )
+        assert other.status_code == 404
 
 
 def test_the_record_endpoint_serves_busy_verifiers_without_a_rate_limit(

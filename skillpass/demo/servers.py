@@ -22,7 +22,10 @@ class BackgroundServer:
     def __init__(self, app: FastAPI, host: str, port: int) -> None:
         self.host, self.port = host, port
         require_free_port(host, port)
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", server_header=False)
+        # No proxy in the demo: uvicorn must not take a client's X-Forwarded-For for its address.
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name=f"server-{port}", daemon=True)
 
