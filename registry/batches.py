@@ -20,10 +20,10 @@ from credential.directory import ACTIVE, Institution
 from registry.audit import Digests, append_event, canonical_json
 from registry.clock import Now
 from registry.errors import RegistryError
-from registry.institutions import load_institution
+from registry.institutions import load_institution, require_active
 from registry.problems import issues_json, problem
 from registry.schema import batches, institutions, rows
-from registry.tokens import Principal
+from registry.tokens import ADMIN, Principal
 from schemas import validate_roster_row
 
 INVALID, PENDING, APPROVED, REJECTED, PUBLISHED = "invalid", "pending", "approved", "rejected", "published"
@@ -140,6 +140,7 @@ def submit_batch(
     code, batch_id, raw_rows = body["institution_code"], body["batch_id"], body["rows"]
     if not principal.may_act_for(code):
         raise RegistryError("forbidden", "institutions submit only their own batches")
+    require_active(conn, code, now, by_admin=principal.role == ADMIN)
     if len(raw_rows) > max_rows:
         raise RegistryError("batch_too_large", f"at most {max_rows} rows")
     fingerprint = hashlib.sha256(canonical_json(raw_rows)).hexdigest()

@@ -13,8 +13,10 @@ from registry.audit import Digests, append_event
 from registry.batches import APPROVED, PUBLISHED
 from registry.clock import Now
 from registry.errors import RegistryError
+from registry.institutions import require_active
 from registry.schema import batches, rows, status_lists
-from registry.tokens import Principal
+from registry.status_authority import REINSTATE, SUSPEND, may_take_over, record_authority, require_may_lift
+from registry.tokens import ADMIN, Principal
 
 VALID, SUSPENDED, REVOKED = "valid", "suspended", "revoked"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -37,14 +39,22 @@ def _certificate(conn: Connection, number: str) -> Any:
 def change_status(
     conn: Connection, number: str, action: str, reason: str, principal: Principal, digests: Digests, now: Now
 ) -> str:
-    """Apply one status action and mark the certificate's status list for re-signing."""
+    """Apply one status action and mark the certificate's status list for re-signing.
+
+    The institution must be active today (the centre acts for a suspended one); a suspension is
+    lifted only by the authority that placed it or a higher one (``registry.status_authority``)."""
     row = _certificate(conn, number)
     if row is None or not principal.may_act_for(row.institution_code):
         # Another institution's certificate looks the same as a missing one.
         raise RegistryError("not_found", "certificate")
+    require_active(conn, row.institution_code, now, by_admin=principal.role == ADMIN)
     starts, target = _TRANSITIONS[action]
-    if row.status not in starts:
+    take_over = action == SUSPEND and row.status == SUSPENDED and may_take_over(conn, row.id, principal)
+    if row.status not in starts and not take_over:
         raise RegistryError("status_change_invalid", f"{action} from {row.status}", [{"status": row.status}])
+    if action == REINSTATE:
+        require_may_lift(conn, row.id, principal)
+    record_authority(conn, row.id, action, principal, now.unix)
     conn.execute(update(rows).where(rows.c.id == row.id).values(status=target, status_reason=reason))
     conn.execute(
         update(status_lists)

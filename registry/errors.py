@@ -58,10 +58,21 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "停用日期不能早于公钥生效日期",
         "the retirement day cannot be before valid_from",
     ),
+    "key_change_backdated": (
+        422,
+        "机构只能自今日起停用或吊销公钥；更早的日期请联系登记系统管理员",
+        "an institution retires or revokes its keys from today on; ask the registry's administrator for an earlier day",
+    ),
     "institution_not_active": (
         409,
-        "机构今日不是正常状态，不能变更密钥；请联系登记系统管理员",
-        "the institution is not active today and may not change its keys; ask the registry's administrator",
+        "机构今日不是正常状态，只能查询，不能变更密钥、提交、发布或变更证书状态；请联系登记系统管理员",
+        "the institution is not active today: it may read but not change keys, submit, publish or change "
+        "certificate status; ask the registry's administrator",
+    ),
+    "status_authority": (
+        403,
+        "该暂停由更高一级的主管部门作出，只能由其解除",
+        "a higher authority placed this suspension; only it may lift it",
     ),
     "batch_conflict": (409, "同一批次号已提交了不同的内容", "this batch id was submitted with other content"),
     "batch_ambiguous": (

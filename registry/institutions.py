@@ -174,7 +174,7 @@ def register_key(
     An institution registers keys valid from today on only: a stolen institution token must not be
     able to vouch for certificates dated before the theft. The administrator may set any day.
     """
-    _require_key_write(conn, code, now, by_admin=by_admin)
+    require_active(conn, code, now, by_admin=by_admin)
     if not by_admin and valid_from < now.today:
         raise RegistryError("key_backdated", f"valid_from {valid_from.isoformat()} < {now.today.isoformat()}")
     try:
@@ -216,8 +216,16 @@ def register_key(
 def retire_key(
     conn: Connection, code: str, kid: str, retired: date, now: Now, actor: str, *, by_admin: bool
 ) -> None:
-    """Mark a rotated key retired: it keeps vouching for what it signed up to that day."""
-    _require_key_write(conn, code, now, by_admin=by_admin)
+    """Mark a rotated key retired: it keeps vouching for what it signed up to that day.
+
+    An institution retires from today on only: an earlier day would take back what the key already
+    vouched for, and a stolen institution token must not be able to do that. The administrator may.
+    """
+    require_active(conn, code, now, by_admin=by_admin)
+    if not by_admin and retired < now.today:
+        raise RegistryError(
+            "key_change_backdated", f"retired {retired.isoformat()} < {now.today.isoformat()}"
+        )
     row = _key_row(conn, code, kid)
     if row.retired is not None or row.revoked is not None:
         raise RegistryError("key_state", kid)
@@ -240,13 +248,20 @@ def revoke_key(
 ) -> None:
     """Revoke a compromised key from a day: credentials issued from then on fail.
 
-    The day is never in the future (a revocation is a finding, not a plan). A key already revoked
-    may be revoked again only from an EARLIER day (the compromise turned out to be older): the key
-    shows the earlier day, and the audit log keeps both events, so no history is rewritten.
+    The day is never in the future (a revocation is a finding, not a plan). An institution token
+    revokes from today only: back-dating invalidates certificates already issued, and nothing could
+    undo it if a stolen token did it, so that needs the administrator. A key already revoked may be
+    revoked again only from an EARLIER day (the compromise turned out to be older): the key shows
+    the earlier day, and the audit log keeps both events, so no history is rewritten. A wrong day is
+    put right by ``correct_revocation``.
     """
-    _require_key_write(conn, code, now, by_admin=by_admin)
+    require_active(conn, code, now, by_admin=by_admin)
     if revoked > now.today:
         raise RegistryError("key_revoke_future", f"{revoked.isoformat()} > {now.today.isoformat()}")
+    if not by_admin and revoked < now.today:
+        raise RegistryError(
+            "key_change_backdated", f"revoked {revoked.isoformat()} < {now.today.isoformat()}"
+        )
     row = _key_row(conn, code, kid)
     if row.revoked is not None and revoked >= row.revoked:
         raise RegistryError(
@@ -264,11 +279,44 @@ def revoke_key(
     append_event(conn, time=now.unix, actor=actor, action="key.revoke", subject=code, data=data)
 
 
-def _require_key_write(conn: Connection, code: str, now: Now, *, by_admin: bool) -> None:
+def correct_revocation(
+    conn: Connection, code: str, kid: str, revoked: date | None, reason: str, now: Now, actor: str
+) -> None:
+    """The appraisal centre puts a wrong revocation day right: a later day, or none (withdrawn).
+
+    Only for a revoked key, never to a future day. The key shows the corrected day; the audit log
+    keeps the revocation and this correction (old and new day, who, why), so nothing is deleted.
+    """
+    _institution_row(conn, code)
+    row = _key_row(conn, code, kid)
+    if row.revoked is None:
+        raise RegistryError("key_state", f"{kid} is not revoked")
+    if revoked is not None and revoked > now.today:
+        raise RegistryError("key_revoke_future", f"{revoked.isoformat()} > {now.today.isoformat()}")
+    if revoked == row.revoked:
+        raise RegistryError("key_state", f"{kid} is already revoked from {row.revoked.isoformat()}")
+    conn.execute(
+        update(institution_keys)
+        .where(institution_keys.c.kid == kid)
+        .values(revoked=revoked, revoke_reason=reason if revoked is not None else "")
+    )
+    bump_directory(conn)
+    data = {
+        "kid": kid,
+        "revoked": iso_day(revoked),
+        "previously_revoked": row.revoked.isoformat(),
+        "reason": reason,
+    }
+    append_event(conn, time=now.unix, actor=actor, action="key.revocation_correct", subject=code, data=data)
+
+
+def require_active(conn: Connection, code: str, now: Now, *, by_admin: bool) -> None:
     """The institution exists; and, unless the administrator acts, it is active today.
 
-    A suspended or removed institution must not change its keys (a stolen token of a removed
-    institution would otherwise still vouch for new credentials); the administrator still may.
+    A suspended institution may read its own records but change nothing: no keys, batches,
+    publication or certificate status (a removed one's tokens are refused outright). Its
+    certificates are then the appraisal centre's to act on. Otherwise a stolen token of an
+    institution under suspension would still vouch for new credentials or lift suspensions.
     """
     institution = load_institution(conn, code)
     if not by_admin and institution.status_on(now.today) != ACTIVE:

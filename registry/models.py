@@ -47,6 +47,11 @@ class RevokeIn(_Body):
     reason: StrictStr = Field(default="", max_length=500)
 
 
+class RevocationCorrectionIn(_Body):
+    revoked: date | None
+    reason: StrictStr = Field(min_length=1, max_length=500)
+
+
 class BatchIn(_Body):
     batch_id: StrictStr = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
     institution_code: StrictStr = Field(pattern=_CODE)

@@ -21,9 +21,9 @@ from keys import PublicKey
 from registry.audit import append_event
 from registry.batches import APPROVED, PUBLISHED, expected_claims
 from registry.clock import Now
-from registry.institutions import load_institution
+from registry.institutions import load_institution, require_active
 from registry.schema import rows
-from registry.tokens import Principal
+from registry.tokens import ADMIN, Principal
 
 # code -> (zh-CN, English) for rejections that are the registry's own (credential codes come from
 # ``credential.REJECTIONS``).
@@ -102,7 +102,9 @@ def check_credential(qr: str, row: Any, institution: Institution) -> tuple[bytes
 def publish(
     conn: Connection, batch: Any, credentials: list[dict[str, Any]], principal: Principal, now: Now
 ) -> list[Outcome]:
-    """Check and store each uploaded credential; return one outcome per upload, in order."""
+    """Check and store each uploaded credential; return one outcome per upload, in order. A suspended
+    institution publishes nothing (``institution_not_active``); the administrator still may."""
+    require_active(conn, batch.institution_code, now, by_admin=principal.role == ADMIN)
     institution = load_institution(conn, batch.institution_code)
     found = {r.row_no: r for r in conn.execute(select(rows).where(rows.c.batch_pk == batch.id))}
     outcomes: list[Outcome] = []

@@ -10,7 +10,15 @@ from fastapi import APIRouter
 from registry import institutions as directory
 from registry.deps import CallerDep, RegistryDep, require_institution, require_role
 from registry.json_body import CheckedJsonRoute
-from registry.models import InstitutionStatusIn, KeyIn, RetireIn, RevokeIn, TokenIn, TokenRevokeIn
+from registry.models import (
+    InstitutionStatusIn,
+    KeyIn,
+    RetireIn,
+    RevocationCorrectionIn,
+    RevokeIn,
+    TokenIn,
+    TokenRevokeIn,
+)
 from registry.tokens import ADMIN, issue_token, revoke_token
 
 router = APIRouter(prefix="/api/v1", route_class=CheckedJsonRoute)
@@ -101,6 +109,19 @@ def revoke_key(reg: RegistryDep, who: CallerDep, code: str, kid: str, body: Revo
             who.actor,
             by_admin=who.role == ADMIN,
         )
+    )
+    return _record(reg, code)
+
+
+@router.post("/institutions/{code}/keys/{kid}/revocation-correction")
+def correct_revocation(
+    reg: RegistryDep, who: CallerDep, code: str, kid: str, body: RevocationCorrectionIn
+) -> dict[str, Any]:
+    """Put a wrong revocation day right (admin): a later day, or ``null`` to withdraw it; audited."""
+    require_role(who, ADMIN)
+    now = reg.now()
+    reg.db.write(
+        lambda conn: directory.correct_revocation(conn, code, kid, body.revoked, body.reason, now, who.actor)
     )
     return _record(reg, code)
 

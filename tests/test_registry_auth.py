@@ -60,6 +60,12 @@ def _cases(state: dict[str, Any]) -> list[tuple[str, str, Any, set[str]]]:
         ),
         (
             "POST",
+            f"/api/v1/institutions/{OWN}/keys/{SPARE_KEY.public_key.kid_b64}/revocation-correction",
+            {"revoked": None, "reason": "wrongly revoked"},
+            {"admin"},
+        ),
+        (
+            "POST",
             "/api/v1/batches",
             {"batch_id": "B-new", "institution_code": OWN, "rows": [roster_row(50)]},
             {"admin", "own"},

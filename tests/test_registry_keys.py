@@ -1,6 +1,6 @@
-"""Key writes: an institution registers keys valid from today on (the registry's China Standard
-Time calendar) and changes keys only while active; revocation days are never in the future and move
-only earlier; a key is never retired before it became valid. The administrator may do all of it."""
+"""Key writes: an institution registers, retires and revokes keys from today on (the registry's China
+Standard Time calendar) and changes keys only while active; revocation days are never in the future
+and move only earlier (a wrong day is corrected by the administrator, tests/test_registry_authority.py); a key is never retired before it became valid. The administrator may do all of it."""
 
 from __future__ import annotations
 
@@ -68,11 +68,12 @@ def test_revocation_days_move_only_earlier(database_url: str, tmp_path: Path) ->
         for role in (CODE, "admin"):
             future = api.call("POST", path, role, json={"revoked": "2026-06-16", "reason": "x"})
             assert (future.status_code, future.json()["code"]) == (422, "key_revoke_future")
-        api.ok("POST", path, CODE, json={"revoked": "2026-06-10", "reason": "leaked"})
+        # Back-dating is the administrator's (an institution token revokes from today only).
+        api.ok("POST", path, "admin", json={"revoked": "2026-06-10", "reason": "leaked"})
         for later in ("2026-06-10", "2026-06-12"):
-            again = api.call("POST", path, CODE, json={"revoked": later, "reason": "x"})
+            again = api.call("POST", path, "admin", json={"revoked": later, "reason": "x"})
             assert (again.status_code, again.json()["code"]) == (409, "key_state")
-        api.ok("POST", path, CODE, json={"revoked": "2026-03-01", "reason": "older leak"})
+        api.ok("POST", path, "admin", json={"revoked": "2026-03-01", "reason": "older leak"})
         [key] = [k for k in api.ok("GET", f"/api/v1/institutions/{CODE}")["keys"] if k["kid"] == kid]
         assert key["revoked"] == "2026-03-01"
         revokes = [e["data"] for e in _key_events(api) if e["action"] == "key.revoke"]

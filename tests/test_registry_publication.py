@@ -34,11 +34,15 @@ def test_publication_rejects_each_kind_of_bad_credential(database_url: str, tmp_
         api.add_institution(OWN, OWN_KEY)
         api.add_institution(OTHER, OTHER_KEY)
         retired, revoked = _register(api, RETIRED_KEY), _register(api, REVOKED_KEY)
+        # Past days: the administrator's to set (an institution token changes keys from today on).
         api.ok(
-            "POST", f"/api/v1/institutions/{OWN}/keys/{retired}/retire", OWN, json={"retired": "2026-06-10"}
+            "POST",
+            f"/api/v1/institutions/{OWN}/keys/{retired}/retire",
+            "admin",
+            json={"retired": "2026-06-10"},
         )
         compromise = {"revoked": "2026-06-01", "reason": "leaked"}
-        api.ok("POST", f"/api/v1/institutions/{OWN}/keys/{revoked}/revoke", OWN, json=compromise)
+        api.ok("POST", f"/api/v1/institutions/{OWN}/keys/{revoked}/revoke", "admin", json=compromise)
         rows = [roster_row(1), roster_row(2), roster_row(3)]
         api.ok("POST", "/api/v1/batches", OWN, json={"batch_id": "B", "institution_code": OWN, "rows": rows})
         decisions = [
