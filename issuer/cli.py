@@ -77,7 +77,10 @@ def _add_issue(subparsers: Any) -> None:
     issue.add_argument("roster", type=Path, metavar="ROSTER", help="XLSX, CSV or JSON roster")
     issue.add_argument("--key", type=Path, help="institution private key file (not needed with --dry-run)")
     issue.add_argument("--out", type=Path, required=True, help="output directory (one per batch)")
-    issue.add_argument("--batch-id", help="batch id (default: SHA-256 of the roster and institution code)")
+    issue.add_argument(
+        "--batch-id",
+        help="batch id 批次号 (default: random, kept in the output directory's journal for resuming)",
+    )
     issue.add_argument("--wait", action="store_true", help="wait for the review instead of exiting")
     issue.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits (default 3600)")
     issue.add_argument("--poll-interval", type=float, default=5.0, help=argparse.SUPPRESS)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import signal
 import sys
 import time
@@ -140,9 +141,11 @@ class Console:
         print(text, file=self.err, flush=True)
 
 
-def default_batch_id(roster_bytes: bytes, institution_code: str) -> str:
-    """SHA-256 of the roster's bytes and the institution code: the same file is the same batch."""
-    return hashlib.sha256(roster_bytes + b"\x00" + institution_code.encode("ascii")).hexdigest()
+def new_batch_id() -> str:
+    """A random batch id (128 bits). Never derived from the roster: batch ids appear in the registry's
+    records, and a hash of a small roster gives its holders' ID numbers away to a few thousand guesses.
+    A run resumes under the id its journal recorded, so the same output directory is the same batch."""
+    return secrets.token_hex(16)
 
 
 def run_issue(
@@ -187,12 +190,13 @@ class _Run:
         self.code = request.institution_code
         self.roster_bytes = _read_bytes(request.roster)
         self.roster_sha256 = hashlib.sha256(self.roster_bytes).hexdigest()
-        self.batch_id = request.batch_id or default_batch_id(self.roster_bytes, self.code)
+        self.batch_id = request.batch_id or ""  # chosen in run(), from the journal when resuming
 
     def run(self) -> Exit:
         if self.request.dry_run:
             return self._dry_run()
         with Journal.open(self.request.out_dir) as journal:
+            self.batch_id = self.request.batch_id or journal.meta("batch_id") or new_batch_id()
             journal.require_batch(self.batch_id, self.roster_sha256)
             if journal.complete():
                 return self._finish(journal, rewrite=False)

@@ -78,7 +78,7 @@ def review_batch(
         action="batch.review",
         subject=batch.institution_code,
         data={
-            "batch_id": batch.batch_id,
+            "batch_id": digests.batch_id(batch.institution_code, batch.batch_id),
             "approved": approved,
             "rejected": [[row.row_no, digests.of("reason", reason)] for row, reason in rejected],
             "invalid": [[row.row_no, [p["code"] for p in ps]] for row, ps in invalid],

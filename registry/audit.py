@@ -44,6 +44,11 @@ class Digests:
         message = purpose.encode() + b"\x00" + value.encode("utf-8")
         return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
 
+    def batch_id(self, institution_code: str, batch_id: str) -> str:
+        """The public log's form of an institution's own batch id (caller-chosen, so never in clear:
+        a batch id may be derived from the roster, e.g. a hash of the file)."""
+        return self.of("batch_id", f"{institution_code}/{batch_id}")
+
     def id_number(self, id_number: str) -> str:
         """The stored form of an ID number; the same number always gives the same digest."""
         return self.of("id_number", id_number.strip().upper())

@@ -189,7 +189,7 @@ def submit_batch(
         action="batch.submit",
         subject=code,
         data={
-            "batch_id": batch_id,
+            "batch_id": digests.batch_id(code, batch_id),
             "rows": len(raw_rows),
             "invalid": sum(1 for _, found in checked if found),
             "content": digests.of("batch", fingerprint),

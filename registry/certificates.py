@@ -67,12 +67,9 @@ def change_status(
         actor=principal.actor,
         action=f"certificate.{action}",
         subject=number,
-        data={
-            "status": target,
-            "list": row.status_list,
-            "index": row.status_index,
-            "reason": digests.of("reason", reason),
-        },
+        # No status list position: beside the number it would let anyone read every certificate's
+        # status from the public lists without holding the credential.
+        data={"status": target, "reason": digests.of("reason", reason)},
     )
     return target
 

@@ -19,6 +19,7 @@ import httpx
 from common.cli_support import read_passphrase, report_error
 from keys import KeyFileError, PublicKeyError, from_jwk
 from registry import institutions as directory
+from registry.audit import Digests
 from registry.audit_verify import verify_log
 from registry.clients import TrustedProxies
 from registry.clock import Now
@@ -30,6 +31,7 @@ from registry.review_cli import add_commands as add_review_commands
 from registry.review_cli import read_password
 from registry.settings import system_clock
 from registry.setup import (
+    HMAC_FILE,
     KEY_FILE,
     init_registry,
     open_registry,
@@ -230,7 +232,11 @@ def _set_status(args: argparse.Namespace) -> int:
 
 def _revoke_token(args: argparse.Namespace) -> int:
     now = Now.read(system_clock)
-    return _write(args, lambda conn: revoke_token(conn, args.id, args.reason, now.unix, _ACTOR))
+    try:
+        digests = Digests(bytes.fromhex((args.data_dir / HMAC_FILE).read_text(encoding="utf-8").strip()))
+    except (OSError, ValueError):
+        return _fail(RegistryError("registry_uninitialised", str(args.data_dir)))
+    return _write(args, lambda conn: revoke_token(conn, args.id, args.reason, now.unix, _ACTOR, digests))
 
 
 def _create_user(args: argparse.Namespace) -> int:

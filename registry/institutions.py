@@ -19,7 +19,7 @@ from credential.directory import (
 )
 from keys import PublicKeyError, from_jwk
 from keys.recipes import b64url, b64url_decode
-from registry.audit import append_event
+from registry.audit import Digests, append_event
 from registry.clock import Now, iso_day
 from registry.db import DIRECTORY_COUNTER
 from registry.errors import RegistryError
@@ -244,7 +244,16 @@ def retire_key(
 
 
 def revoke_key(
-    conn: Connection, code: str, kid: str, revoked: date, reason: str, now: Now, actor: str, *, by_admin: bool
+    conn: Connection,
+    code: str,
+    kid: str,
+    revoked: date,
+    reason: str,
+    now: Now,
+    actor: str,
+    *,
+    by_admin: bool,
+    digests: Digests,
 ) -> None:
     """Revoke a compromised key from a day: credentials issued from then on fail.
 
@@ -273,14 +282,21 @@ def revoke_key(
         .values(revoked=revoked, revoke_reason=reason)
     )
     bump_directory(conn)
-    data = {"kid": kid, "revoked": revoked.isoformat(), "reason": reason}
+    data = {"kid": kid, "revoked": revoked.isoformat(), "reason": digests.of("reason", reason)}
     if row.revoked is not None:
         data["previously_revoked"] = row.revoked.isoformat()
     append_event(conn, time=now.unix, actor=actor, action="key.revoke", subject=code, data=data)
 
 
 def correct_revocation(
-    conn: Connection, code: str, kid: str, revoked: date | None, reason: str, now: Now, actor: str
+    conn: Connection,
+    code: str,
+    kid: str,
+    revoked: date | None,
+    reason: str,
+    now: Now,
+    actor: str,
+    digests: Digests,
 ) -> None:
     """The appraisal centre puts a wrong revocation day right: a later day, or none (withdrawn).
 
@@ -305,7 +321,7 @@ def correct_revocation(
         "kid": kid,
         "revoked": iso_day(revoked),
         "previously_revoked": row.revoked.isoformat(),
-        "reason": reason,
+        "reason": digests.of("reason", reason),
     }
     append_event(conn, time=now.unix, actor=actor, action="key.revocation_correct", subject=code, data=data)
 

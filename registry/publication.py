@@ -18,7 +18,7 @@ from credential.constants import DEFAULT_LIMITS
 from credential.directory import Institution
 from credential.qr_text import from_qr_text
 from keys import PublicKey
-from registry.audit import append_event
+from registry.audit import Digests, append_event
 from registry.batches import APPROVED, PUBLISHED, expected_claims
 from registry.clock import Now
 from registry.institutions import load_institution, require_active
@@ -100,7 +100,12 @@ def check_credential(qr: str, row: Any, institution: Institution) -> tuple[bytes
 
 
 def publish(
-    conn: Connection, batch: Any, credentials: list[dict[str, Any]], principal: Principal, now: Now
+    conn: Connection,
+    batch: Any,
+    credentials: list[dict[str, Any]],
+    principal: Principal,
+    now: Now,
+    digests: Digests,
 ) -> list[Outcome]:
     """Check and store each uploaded credential; return one outcome per upload, in order. A suspended
     institution publishes nothing (``institution_not_active``); the administrator still may."""
@@ -131,7 +136,8 @@ def publish(
                 )
             )
             found[number] = conn.execute(select(rows).where(rows.c.id == row.id)).one()
-            published.append([number, row.certificate_number, digest])
+            # Never the credential's SHA-256 itself: that is what /record takes as proof of holding it.
+            published.append([number, row.certificate_number, digests.of("credential", digest)])
         outcomes.append(Outcome(number, "published"))
     if published:
         append_event(
@@ -140,6 +146,9 @@ def publish(
             actor=principal.actor,
             action="certificate.publish",
             subject=batch.institution_code,
-            data={"batch_id": batch.batch_id, "published": published},
+            data={
+                "batch_id": digests.batch_id(batch.institution_code, batch.batch_id),
+                "published": published,
+            },
         )
     return outcomes

@@ -81,7 +81,7 @@ def publish(
 
     def work(conn: Any) -> list[publication.Outcome]:
         batch = batches.find_batch(conn, batch_id, who, institution_code)
-        return publication.publish(conn, batch, items, who, now)
+        return publication.publish(conn, batch, items, who, now, reg.digests)
 
     return {"results": [o.to_json() for o in reg.db.write(work)]}
 

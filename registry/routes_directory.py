@@ -108,6 +108,7 @@ def revoke_key(reg: RegistryDep, who: CallerDep, code: str, kid: str, body: Revo
             now,
             who.actor,
             by_admin=who.role == ADMIN,
+            digests=reg.digests,
         )
     )
     return _record(reg, code)
@@ -121,7 +122,9 @@ def correct_revocation(
     require_role(who, ADMIN)
     now = reg.now()
     reg.db.write(
-        lambda conn: directory.correct_revocation(conn, code, kid, body.revoked, body.reason, now, who.actor)
+        lambda conn: directory.correct_revocation(
+            conn, code, kid, body.revoked, body.reason, now, who.actor, reg.digests
+        )
     )
     return _record(reg, code)
 
@@ -156,5 +159,5 @@ def revoke(reg: RegistryDep, who: CallerDep, body: TokenRevokeIn) -> dict[str, A
     """Revoke a token by its id (admin); it is refused from the next request on."""
     require_role(who, ADMIN)
     now = reg.now()
-    reg.db.write(lambda conn: revoke_token(conn, body.id, body.reason, now.unix, who.actor))
+    reg.db.write(lambda conn: revoke_token(conn, body.id, body.reason, now.unix, who.actor, reg.digests))
     return {"id": body.id, "revoked_at": now.unix}

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select
 
 from credential.directory import Institution, StatusChange
 from keys.recipes import b64url
-from registry.audit import append_event
+from registry.audit import Digests, append_event
 from registry.clock import Now
 from registry.errors import RegistryError
 from registry.schema import institution_statuses, institutions, token_revocations, tokens
@@ -98,8 +98,11 @@ def issue_token(
     return token, token_id(stored)
 
 
-def revoke_token(conn: Connection, wanted_id: str, reason: str, now: int, actor: str) -> None:
-    """Revoke the token with this id for good (a revocation row, never a deletion), audited."""
+def revoke_token(
+    conn: Connection, wanted_id: str, reason: str, now: int, actor: str, digests: Digests
+) -> None:
+    """Revoke the token with this id for good (a revocation row, never a deletion), audited (the
+    free-text reason only as a keyed digest)."""
     found: Sequence[Any] = ()
     if _TOKEN_ID.fullmatch(wanted_id):
         found = conn.execute(
@@ -112,7 +115,12 @@ def revoke_token(conn: Connection, wanted_id: str, reason: str, now: int, actor:
         raise RegistryError("token_state", wanted_id)
     conn.execute(token_revocations.insert().values(digest=stored, revoked_at=now, reason=reason))
     append_event(
-        conn, time=now, actor=actor, action="token.revoke", subject=wanted_id, data={"reason": reason}
+        conn,
+        time=now,
+        actor=actor,
+        action="token.revoke",
+        subject=wanted_id,
+        data={"reason": digests.of("reason", reason)},
     )
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from test_issuer_run_support import (
-    CODE,
     PASSPHRASE,
     World,
     issue_args,
+    journal_batch_id,
     registry_world,
     roster_rows,
     skillpass,
@@ -22,7 +22,6 @@ from test_issuer_run_support import (
 )
 
 from issuer.manifest import read_manifest_json
-from issuer.run import default_batch_id
 from skillpass.cli import main
 
 ROWS = 5
@@ -67,14 +66,14 @@ def test_killed_and_run_again_finishes_exactly_once(
     serial = 1000 * (CRASH_POINTS.index((crash_at, reviewed_first)) + 1)
     roster = write_roster(tmp_path / "roster.csv", roster_rows(ROWS, start=serial))
     out = tmp_path / "out"
-    batch_id = default_batch_id(roster.read_bytes(), CODE)
     if reviewed_first:
         assert _run(world, roster, out) == 4
-        world.approve_all(batch_id)
+        world.approve_all(journal_batch_id(out))
     assert _crash(world, roster, out, crash_at) == -signal.SIGKILL
     if not reviewed_first:
         assert _run(world, roster, out) == 4
-        world.approve_all(batch_id)
+        world.approve_all(journal_batch_id(out))
+    batch_id = journal_batch_id(out)
     assert _run(world, roster, out) == 0
 
     manifest = read_manifest_json(out)

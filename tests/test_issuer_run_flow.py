@@ -4,6 +4,7 @@ list; a finished run run again changes nothing; dry runs; bad rosters submit not
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from test_issuer_run_support import (
     PASSPHRASE,
     World,
     issue_args,
+    journal_batch_id,
     registry_world,
     roster_rows,
     write_roster,
@@ -23,7 +25,6 @@ from credential import decode, verify
 from credential.status_list import Status
 from credential.status_token import open_status_list_token
 from issuer.manifest import read_manifest_json
-from issuer.run import default_batch_id
 from keys import from_jwk
 from skillpass.cli import main
 
@@ -42,7 +43,7 @@ def issued(world: World, tmp_path: Path, count: int = 3, start: int = 0) -> dict
     roster = write_roster(tmp_path / "roster.csv", roster_rows(count, start=start))
     out = tmp_path / "out"
     assert _issue(world, roster, out) == 4
-    world.approve_all(default_batch_id(roster.read_bytes(), CODE))
+    world.approve_all(journal_batch_id(out))
     assert _issue(world, roster, out) == 0
     return read_manifest_json(out)
 
@@ -67,7 +68,10 @@ def test_roster_to_public_query(
         [submitted] = world.batches()
         assert submitted["rows"] == 3 and submitted["invalid"] == 0
 
-        batch_id = default_batch_id(roster.read_bytes(), CODE)
+        batch_id = journal_batch_id(out)
+        # Random, not a hash of the roster (which the public log once let anyone test guesses against).
+        roster_hash = hashlib.sha256(roster.read_bytes() + b"\x00" + CODE.encode()).hexdigest()
+        assert len(batch_id) == 32 and batch_id != roster_hash
         review = world.approve_all(batch_id)
         approved = {r["row"]: r["certificate"] for r in review["rows"]}
         assert _issue(world, roster, out) == 0
@@ -122,8 +126,8 @@ def test_rejected_rows_are_reported_and_the_rest_published(tmp_path: Path) -> No
     with registry_world(f"sqlite:///{tmp_path / 'r.sqlite3'}", tmp_path) as world:
         roster = write_roster(tmp_path / "roster.csv", roster_rows(3))
         out = tmp_path / "out"
-        batch_id = default_batch_id(roster.read_bytes(), CODE)
         assert _issue(world, roster, out) == 4
+        batch_id = journal_batch_id(out)
         decisions = [
             {"row": 1, "approve": True},
             {"row": 2, "approve": False, "reason": "照片不符"},

@@ -23,6 +23,7 @@ from harness.records import institution_record
 from harness.servers import serve_app
 
 from common.calendar import registry_day
+from issuer.journal import Journal
 from keys import Signer, to_jwk, write_private_key
 from registry.app import create_app
 from registry.setup import init_registry
@@ -53,6 +54,14 @@ def resident_id(serial: int) -> str:
     """A valid resident ID number, distinct per serial."""
     first17 = f"110105{date(1980, 1, 1) + timedelta(days=serial // 1000):%Y%m%d}{serial % 1000:03d}"
     return first17 + resident_id_check_char(first17)
+
+
+def journal_batch_id(out: Path) -> str:
+    """The batch id a run chose (random by default) and recorded in its output directory's journal."""
+    with Journal.open(out) as journal:
+        found = journal.meta("batch_id")
+    assert found is not None, out
+    return found
 
 
 def roster_rows(count: int, *, level: int = 3, start: int = 0) -> list[list[str]]:
