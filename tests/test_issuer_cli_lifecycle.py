@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 from test_issuer_run_flow import issued
-from test_issuer_run_support import CODE, PASSPHRASE, World, registry_world, roster_rows, today, write_roster
+from test_issuer_run_support import (
+    CODE,
+    PASSPHRASE,
+    World,
+    journal_batch_id,
+    registry_world,
+    roster_rows,
+    today,
+    write_roster,
+)
 
 from credential import decode
 from credential.status_list import Status, StatusList
@@ -152,7 +161,8 @@ def test_signing_with_an_unregistered_key_is_refused_before_anything_is_signed(
         assert main([*args, "--out", str(out)]) == 4
         capsys.readouterr()
         [submitted] = world.batches()
-        world.approve_all(submitted["batch_id"])
+        world.approve_all(journal_batch_id(out))
+        assert submitted["batch_id"] == world.batch_digest(journal_batch_id(out))
         assert main([*args, "--out", str(out)]) == 2
         said = capsys.readouterr().err
         assert "[key_not_registered]" in said

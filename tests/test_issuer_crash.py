@@ -84,7 +84,7 @@ def test_killed_and_run_again_finishes_exactly_once(
     assert len(set(approved)) == ROWS
     published = world.publications()
     assert all(published[n] == 1 for n in approved), published
-    assert sum(1 for b in world.batches() if b["batch_id"] == batch_id) == 1
+    assert sum(1 for b in world.batches() if b["batch_id"] == world.batch_digest(batch_id)) == 1
 
     txt = [(out / r["files"]["txt"]).read_text() for r in manifest["rows"]]
     assert manifest == _uninterrupted_manifest(manifest, out)

@@ -26,6 +26,7 @@ from common.calendar import registry_day
 from issuer.journal import Journal
 from keys import Signer, to_jwk, write_private_key
 from registry.app import create_app
+from registry.audit import Digests
 from registry.setup import init_registry
 from schemas import resident_id_check_char
 
@@ -101,6 +102,7 @@ class World:
     credentials: Path
     key: Path
     signer: Signer
+    digests: Digests  # the registry's keyed digests, to find a batch id in the public audit log
 
     def call(self, method: str, path: str, role: str | None = None, **kwargs: Any) -> httpx.Response:
         """One request, authenticated as ``role`` (admin, reviewer, institution) when given."""
@@ -119,6 +121,10 @@ class World:
             "POST", f"/api/v1/batches/{batch_id}/review", "reviewer", json={"approve_all_valid": True}
         )
         return answer
+
+    def batch_digest(self, batch_id: str) -> str:
+        """How the audit log names one of our batches."""
+        return self.digests.batch_id(CODE, batch_id)
 
     def batches(self) -> list[dict[str, Any]]:
         """Every ``batch.submit`` event in the audit log (what the registry received)."""
@@ -160,6 +166,7 @@ def registry_world(database_url: str, tmp_path: Path) -> Iterator[World]:
             tmp_path / "credentials.json",
             tmp_path / "inst.key",
             Signer.generate(),
+            Digests(initialised.settings.hmac_secret),
         )
         world.ok(
             "POST",
