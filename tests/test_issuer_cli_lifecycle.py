@@ -132,8 +132,9 @@ def test_key_rotation_keeps_old_certificates_and_signs_new_ones(
         assert decode(text).kid == new.kid
         assert new_rows[0]["state"] == "published"
 
-        # The first roster again, into a new directory, with the new key: its certificate is already
-        # published with the old key's credential, so the new one is not passed off as it.
+        # The first batch again (its id named: a new directory otherwise starts a new, random one),
+        # into a new directory, with the new key: its certificate is already published with the old
+        # key's credential, so the new one is not passed off as it.
         elsewhere = tmp_path / "elsewhere"
         args = [
             "issue",
@@ -142,6 +143,8 @@ def test_key_rotation_keeps_old_certificates_and_signs_new_ones(
             str(world.credentials),
             "--key",
             str(new_key),
+            "--batch-id",
+            journal_batch_id(tmp_path / "out"),
         ]
         assert main([*args, "--out", str(elsewhere), "--workers", "1"]) == 1
         [row] = read_manifest_json(elsewhere)["rows"]

@@ -113,7 +113,8 @@ def test_an_output_directory_lost_and_rebuilt_gives_the_same_credentials(tmp_pat
     with registry_world(f"sqlite:///{tmp_path / 'r.sqlite3'}", tmp_path) as world:
         first = issued(world, tmp_path, 2)
         again = tmp_path / "again"
-        assert _issue(world, tmp_path / "roster.csv", again) == 0
+        # The batch id (random) is in the manifest and was printed at submission: naming it resumes.
+        assert _issue(world, tmp_path / "roster.csv", again, "--batch-id", first["batch_id"]) == 0
         rebuilt = read_manifest_json(again)
         assert rebuilt == first
         for row in first["rows"]:
