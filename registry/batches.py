@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -32,6 +33,7 @@ REVOKED = "revoked"
 SUBMITTED, REVIEWED = "submitted", "reviewed"
 _MIN_LEVEL, _MAX_LEVEL = 1, 5
 _OCCUPATION_CODE_MAX = 10  # the column's length (schema.rows)
+CheckedRow = tuple[dict[str, Any], list[dict[str, Any]]]  # column values, findings
 
 
 def holder_key(id_digest: str, occupation_code: str, level: int) -> tuple[str, str, int]:
@@ -102,10 +104,9 @@ def _scope_problems(values: dict[str, Any], institution: Institution) -> list[di
     return found
 
 
-def _check_rows(
-    conn: Connection, raw_rows: list[Any], institution: Institution, digests: Digests
-) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    checked = []
+def _check_rows(raw_rows: list[Any], institution: Institution, digests: Digests) -> list[CheckedRow]:
+    """Schema and scope findings per row: the costly part, done without holding the write lock."""
+    checked: list[CheckedRow] = []
     for raw in raw_rows:
         values = _row_values(raw, digests)
         if not isinstance(raw, dict):
@@ -115,54 +116,92 @@ def _check_rows(
             if not found:
                 found = _scope_problems(values, institution)
         checked.append((values, found))
-    _mark_duplicates(conn, checked)
     return checked
 
 
-def _mark_duplicates(conn: Connection, checked: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+def _with_duplicates(conn: Connection, checked: list[CheckedRow]) -> list[CheckedRow]:
+    """The rows with duplicate findings added (new lists: a retried transaction starts afresh)."""
     keys = [holder_key(v["id_digest"], v["occupation_code"], v["level"]) for v, _ in checked]
     certified = certified_keys(conn, keys)
     seen: set[tuple[str, str, int]] = set()
-    for key, (_, found) in zip(keys, checked, strict=True):
-        if found:
-            continue
-        if key in seen:
-            found.append(problem("/id_number", "duplicate_in_batch"))
-        elif key in certified:
-            found.append(problem("/id_number", "duplicate_certified"))
-        seen.add(key)
+    result: list[CheckedRow] = []
+    for key, (values, found) in zip(keys, checked, strict=True):
+        found = list(found)
+        if not found:
+            if key in seen:
+                found.append(problem("/id_number", "duplicate_in_batch"))
+            elif key in certified:
+                found.append(problem("/id_number", "duplicate_certified"))
+            seen.add(key)
+        result.append((values, found))
+    return result
 
 
-def submit_batch(
-    conn: Connection, body: dict[str, Any], principal: Principal, digests: Digests, now: Now, max_rows: int
-) -> int:
-    """Store and check a batch (or find the identical one already stored); returns its primary key."""
-    code, batch_id, raw_rows = body["institution_code"], body["batch_id"], body["rows"]
+@dataclass(frozen=True)
+class CheckedBatch:
+    """A submission checked row by row outside the write transaction (``check_batch``), ready for
+    ``store_batch``; ``existing`` is the primary key when this exact batch is already stored."""
+
+    code: str
+    batch_id: str
+    fingerprint: str
+    rows: list[CheckedRow]
+    existing: int | None = None
+
+
+def _authorise(conn: Connection, code: str, principal: Principal, now: Now) -> None:
     if not principal.may_act_for(code):
         raise RegistryError("forbidden", "institutions submit only their own batches")
     require_active(conn, code, now, by_admin=principal.role == ADMIN)
-    if len(raw_rows) > max_rows:
-        raise RegistryError("batch_too_large", f"at most {max_rows} rows")
-    fingerprint = hashlib.sha256(canonical_json(raw_rows)).hexdigest()
-    existing = conn.execute(
+
+
+def _existing(conn: Connection, code: str, batch_id: str, fingerprint: str) -> int | None:
+    found = conn.execute(
         select(batches.c.id, batches.c.body_sha256).where(
             batches.c.institution_code == code, batches.c.batch_id == batch_id
         )
     ).first()
+    if found is not None and found.body_sha256 != fingerprint:
+        raise RegistryError("batch_conflict", batch_id)
+    return None if found is None else int(found.id)
+
+
+def check_batch(
+    conn: Connection, body: dict[str, Any], principal: Principal, digests: Digests, now: Now, max_rows: int
+) -> CheckedBatch:
+    """Every check of a submission that needs no write lock, on a read transaction: a 20,000-row
+    batch must not stall every other writer while its rows are validated."""
+    code, batch_id, raw_rows = body["institution_code"], body["batch_id"], body["rows"]
+    _authorise(conn, code, principal, now)
+    if len(raw_rows) > max_rows:
+        raise RegistryError("batch_too_large", f"at most {max_rows} rows")
+    fingerprint = hashlib.sha256(canonical_json(raw_rows)).hexdigest()
+    existing = _existing(conn, code, batch_id, fingerprint)
     if existing is not None:
-        if existing.body_sha256 != fingerprint:
-            raise RegistryError("batch_conflict", batch_id)
-        return int(existing.id)
-    institution = load_institution(conn, code)
-    checked = _check_rows(conn, raw_rows, institution, digests)
+        return CheckedBatch(code, batch_id, fingerprint, [], existing)
+    checked = _check_rows(raw_rows, load_institution(conn, code), digests)
+    return CheckedBatch(code, batch_id, fingerprint, checked)
+
+
+def store_batch(
+    conn: Connection, batch: CheckedBatch, principal: Principal, digests: Digests, now: Now
+) -> int:
+    """Store a checked batch (or find the identical one stored meanwhile); returns its primary key.
+    Inside the write transaction only what may have changed is checked again: the caller's standing,
+    the batch id, and duplicates against certificates approved in the meantime."""
+    _authorise(conn, batch.code, principal, now)
+    existing = _existing(conn, batch.code, batch.batch_id, batch.fingerprint)
+    if existing is not None:
+        return existing
+    checked = _with_duplicates(conn, batch.rows)
     # A batch with no row left to review is reviewed at once: the issuer waiting for it must not wait forever.
     state = REVIEWED if all(found for _, found in checked) else SUBMITTED
     batch_pk = conn.execute(
         batches.insert()
         .values(
-            institution_code=code,
-            batch_id=batch_id,
-            body_sha256=fingerprint,
+            institution_code=batch.code,
+            batch_id=batch.batch_id,
+            body_sha256=batch.fingerprint,
             state=state,
             submitted_at=now.unix,
         )
@@ -187,12 +226,12 @@ def submit_batch(
         time=now.unix,
         actor=principal.actor,
         action="batch.submit",
-        subject=code,
+        subject=batch.code,
         data={
-            "batch_id": digests.batch_id(code, batch_id),
-            "rows": len(raw_rows),
+            "batch_id": digests.batch_id(batch.code, batch.batch_id),
+            "rows": len(checked),
             "invalid": sum(1 for _, found in checked if found),
-            "content": digests.of("batch", fingerprint),
+            "content": digests.of("batch", batch.fingerprint),
         },
     )
     return int(batch_pk)

@@ -39,6 +39,11 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "the registry failed internally (logged); nothing was changed; try later or tell the administrator",
     ),
     "rate_limited": (429, "查询过于频繁，请稍后再试", "too many queries; try again later"),
+    "too_busy": (
+        429,
+        "该令牌同时进行的提交、审核或发布过多，请等前一个完成后再试",
+        "this token has too many submissions, reviews or publications in flight; retry when one is done",
+    ),
     "institution_invalid": (422, "机构信息不正确", "the institution record is invalid"),
     "institution_exists": (409, "机构已存在", "the institution already exists"),
     "institution_unknown": (404, "机构不存在", "no such institution"),

@@ -25,7 +25,7 @@ _BY_STATUS = {
 
 
 def _respond(error: RegistryError) -> FastJSONResponse:
-    headers = {"Retry-After": "1"} if error.code == "rate_limited" else None
+    headers = {"Retry-After": "1"} if error.code in ("rate_limited", "too_busy") else None
     return FastJSONResponse(error.to_json(), status_code=error.status, headers=headers)
 
 

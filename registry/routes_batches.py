@@ -30,9 +30,10 @@ def submit(reg: RegistryDep, who: CallerDep, body: BatchIn) -> dict[str, Any]:
     require_role(who, ADMIN, INSTITUTION)
     now = reg.now()
     payload = body.model_dump()
-    reg.db.write(
-        lambda conn: batches.submit_batch(conn, payload, who, reg.digests, now, reg.settings.max_batch_rows)
-    )
+    with reg.in_flight.slot(who.token_id):
+        with reg.db.read() as conn:  # rows are validated here, not while holding the write lock
+            checked = batches.check_batch(conn, payload, who, reg.digests, now, reg.settings.max_batch_rows)
+        reg.db.write(lambda conn: batches.store_batch(conn, checked, who, reg.digests, now))
     return _report(reg, body.batch_id, who, body.institution_code)
 
 
@@ -62,7 +63,8 @@ def review(
         approval.review_batch(conn, batch, payload, who, reg.settings, now)
         return str(batch.institution_code)
 
-    code = reg.db.write(work)
+    with reg.in_flight.slot(who.token_id):
+        code = reg.db.write(work)
     return _report(reg, batch_id, who, code)
 
 
@@ -83,7 +85,9 @@ def publish(
         batch = batches.find_batch(conn, batch_id, who, institution_code)
         return publication.publish(conn, batch, items, who, now, reg.digests)
 
-    return {"results": [o.to_json() for o in reg.db.write(work)]}
+    with reg.in_flight.slot(who.token_id):
+        outcomes = reg.db.write(work)
+    return {"results": [o.to_json() for o in outcomes]}
 
 
 @router.post("/certificates/{number}/status")

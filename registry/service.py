@@ -8,6 +8,7 @@ from registry.audit import AuditLog, Digests
 from registry.challenge import Challenges
 from registry.clock import Now
 from registry.db import Database
+from registry.inflight import InFlight
 from registry.ratelimit import RateLimiter
 from registry.settings import Settings
 from registry.statistics import Statistics
@@ -29,6 +30,7 @@ class Registry:
     statistics: Statistics = field(init=False)
     challenges: Challenges = field(init=False)
     complaint_limiter: RateLimiter = field(init=False)
+    in_flight: InFlight = field(init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
@@ -42,6 +44,7 @@ class Registry:
         self.complaint_limiter = RateLimiter(
             1 / self.settings.complaint_interval, self.settings.complaint_burst
         )
+        self.in_flight = InFlight(self.settings.max_in_flight_per_token)
 
     def now(self) -> Now:
         """One reading of the injected clock."""

@@ -43,6 +43,8 @@ class Settings:
     complaint_interval: float = 600.0
     # Statistics re-check the audit log at most this often, in the background (0: on every request).
     statistics_refresh: int = 60
+    # Heavy writes (submit, review, publish) one token may have running at once.
+    max_in_flight_per_token: int = 2
 
     @property
     def base_url(self) -> str:
