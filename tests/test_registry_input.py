@@ -185,9 +185,9 @@ def test_review_reports_every_problem_per_row(database_url: str, tmp_path: Path)
         late = api.ok("POST", "/api/v1/batches/C/review", "reviewer", json={"approve_all_valid": True})
         assert late["rows"][0]["state"] == "invalid"
         assert late["rows"][0]["problems"][0]["code"] == "duplicate_certified"
-        suspended = {"status": "suspended", "reason": "inspection"}
-        api.ok("POST", f"/api/v1/institutions/{CODE}/status", "admin", json=suspended)
         _report(api, "D", [roster_row(7, assessment_date="2026-06-01")])
+        suspended = {"status": "suspended", "reason": "inspection"}  # after submission, before review
+        api.ok("POST", f"/api/v1/institutions/{CODE}/status", "admin", json=suspended)
         blocked = api.ok("POST", "/api/v1/batches/D/review", "reviewer", json={"approve_all_valid": True})
         assert blocked["rows"][0]["problems"][0]["code"] == "institution_not_active_at_issue"
 
