@@ -1,5 +1,8 @@
 """Concurrent approvals through two registry replicas on one database (real threads, real HTTP):
-certificate numbers and status indices are never duplicated, serials have no gaps."""
+certificate numbers and status indices are never duplicated, serials have no gaps.
+
+All eight reviews run under one reviewer token, so the per-token bound on heavy writes in flight
+(429 ``too_busy``, tested in test_registry_write_lock.py) is raised to let them all race."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ BATCHES, ROWS = 8, 15
 
 
 def test_concurrent_approvals_never_duplicate(database_url: str, tmp_path: Path) -> None:
-    with running_registry(database_url, tmp_path) as api:
+    with running_registry(database_url, tmp_path, max_in_flight_per_token=BATCHES) as api:
         api.add_institution(CODE)
         for b in range(BATCHES):
             rows = [roster_row(b * 100 + i, level=3 + (i % 2)) for i in range(ROWS)]
