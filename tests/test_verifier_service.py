@@ -38,7 +38,6 @@ from verifier_fixtures import (
 
 from common.qrimage import render_image
 from keys import Signer
-from verifier import service
 from verifier.service import create_app
 
 OFFLINE_CHECKS = [
@@ -358,22 +357,3 @@ def test_serve_runs_until_ctrl_c(world: World, tmp_path: Path) -> None:
             assert process.wait(timeout=15) == 0
         except subprocess.TimeoutExpired:
             pytest.fail("serve() did not stop on Ctrl-C")
-
-
-def test_decoding_beyond_one_per_core_answers_busy(
-    client: httpx.Client, world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With every decoding slot taken, an upload waits briefly and is refused with 503 `busy`."""
-    monkeypatch.setattr(service, "_DECODE_WAIT_SECONDS", 0.05)
-    slots = os.cpu_count() or 2
-    for _ in range(slots):
-        assert service._DECODE_SLOTS.acquire(timeout=1)
-    try:
-        data, content_type = PHOTOS["scaled_half"](world.qr())
-        response = client.post("/api/v1/verify/image", files={"file": ("c.png", data, content_type)})
-        _error(response, 503, "busy")
-    finally:
-        for _ in range(slots):
-            service._DECODE_SLOTS.release()
-    response = client.post("/api/v1/verify/image", files={"file": ("c.png", data, content_type)})
-    assert response.json()["result"] == "valid"

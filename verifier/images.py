@@ -30,6 +30,7 @@ from verifier.pdf_pages import PdfLimits, PdfPageError, page_count, render_page
 
 __all__ = [
     "DEFAULT_IMAGE_LIMITS",
+    "IMAGE_ERROR_CODES",
     "DecodedUpload",
     "FoundCode",
     "ImageError",
@@ -67,12 +68,21 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
         "该页内容过于复杂，无法在限定时间内读取",
         "a page is too complex to read within its time and memory limits",
     ),
+    "client_busy": (
+        429,
+        "您同时上传的文件过多，请等前一个完成后再试",
+        "too many uploads from you at once; wait for the previous one to finish",
+    ),
+    "decode_busy": (503, "服务繁忙，请稍后重试", "the service is busy; please try again in a moment"),
     "qr_not_found": (
         422,
         "图片中没有找到二维码：请让二维码清晰、完整、占据画面的较大部分",
         "no QR code found in the picture: make it sharp, whole and large in the frame",
     ),
 }
+
+
+IMAGE_ERROR_CODES = frozenset(_ERRORS)
 
 
 class ImageError(SkillpassError):

@@ -13,15 +13,12 @@ status reports whether the *request* worked, the body reports what we found out 
 from __future__ import annotations
 
 import contextlib
-import os
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import uvicorn
 from fastapi import FastAPI, File, Form, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -30,7 +27,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from common.errors import SkillpassError
 from common.http import UVICORN_SPEED, FastJSONResponse, json_bytes
-from verifier.images import DEFAULT_IMAGE_LIMITS, ImageError, decode_upload
+from verifier.decode_pool import DecodePool, client_key
+from verifier.images import DEFAULT_IMAGE_LIMITS, ImageError
 from verifier.verifier import HolderInput, Verdict, Verifier
 
 __all__ = ["JSON_BODY_LIMIT", "UPLOAD_LIMIT", "ServiceError", "create_app", "serve"]
@@ -52,11 +50,7 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
     "method_not_allowed": (405, "不支持该请求方法", "method not allowed for this path"),
     "http_error": (400, "请求无法处理", "the request cannot be handled"),
     "internal_error": (500, "服务内部错误，请稍后重试", "internal error; please try again later"),
-    "busy": (503, "服务繁忙，请稍后重试", "the service is busy; please try again in a moment"),
 }
-# Image and PDF decoding may take a core and hundreds of MiB each: at most one per core at a time.
-_DECODE_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 2)
-_DECODE_WAIT_SECONDS = 10.0
 
 _SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
@@ -177,15 +171,22 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 # ---- the application
 
 
-def create_app(verifier: Verifier) -> FastAPI:
+def create_app(verifier: Verifier, decode_pool: DecodePool | None = None) -> FastAPI:
     """The verifier service as an ASGI app; the caller starts and stops `verifier` (see `serve`).
-    The app closes the verifier's pooled registry connections when its event loop shuts down."""
+    The app closes the verifier's pooled registry connections when its event loop shuts down.
+
+    Uploads are read by `decode_pool` (default: one worker per usable CPU), kept as
+    ``app.state.decode_pool``; its workers start and stop with the app.
+    """
+    pool = decode_pool or DecodePool()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await pool.start()
         try:
             yield
         finally:
+            await pool.close()
             await verifier.aclose()
 
     app = FastAPI(
@@ -196,6 +197,7 @@ def create_app(verifier: Verifier) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    app.state.decode_pool = pool
     _add_error_handler(app)
     _add_api_routes(app, verifier)
     _add_page_routes(app)
@@ -235,15 +237,17 @@ def _add_api_routes(app: FastAPI, verifier: Verifier) -> None:
 
     @app.post(_IMAGE_PATH, response_model=VerdictModel, responses=_ERROR_RESPONSES)
     async def verify_image(
+        request: Request,
         file: Annotated[UploadFile, File(description="PNG, JPEG, WebP or PDF (first page), ≤ 10 MiB")],
         holder_name: Annotated[str | None, Form(min_length=1, max_length=64)] = None,
         holder_id_number: Annotated[str | None, Form(min_length=1, max_length=40)] = None,
         online: Annotated[bool | None, Form()] = None,
     ) -> FastJSONResponse:
         """Read the QR code in a picture, then verify it; 422 `qr_not_found` when there is none."""
-        data = await file.read(UPLOAD_LIMIT + 1)
-        qr_text = await run_in_threadpool(_decode_in_a_slot, data)
         holder = _holder_from_form(holder_name, holder_id_number)
+        data = await file.read(UPLOAD_LIMIT + 1)
+        client = client_key(request.client.host if request.client else None)
+        qr_text = await request.app.state.decode_pool.first_code(data, client)
         verdict = await _verify(verifier, qr_text, holder, online)
         return FastJSONResponse({**verdict.to_json(), "decoded_from": "image"})
 
@@ -255,16 +259,6 @@ def _add_api_routes(app: FastAPI, verifier: Verifier) -> None:
     @app.get("/healthz")
     async def healthz() -> FastJSONResponse:
         return FastJSONResponse({"status": "ok"})
-
-
-def _decode_in_a_slot(data: bytes) -> str:
-    """``decode_upload`` when a decoding slot frees up in time; 503 ``busy`` otherwise."""
-    if not _DECODE_SLOTS.acquire(timeout=_DECODE_WAIT_SECONDS):
-        raise ServiceError("busy")
-    try:
-        return decode_upload(data)
-    finally:
-        _DECODE_SLOTS.release()
 
 
 def _add_page_routes(app: FastAPI) -> None:
