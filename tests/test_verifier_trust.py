@@ -43,7 +43,7 @@ from verifier import (
     load_registry_key,
 )
 from verifier.service import create_app
-from verifier.snapshot import SignedTrust, TrustBounds, check_update, open_trust
+from verifier.snapshot import HighWater, SignedTrust, TrustBounds, check_high_water, check_update, open_trust
 
 INDEX = 123456
 
@@ -270,6 +270,85 @@ def test_sync_refuses_a_rolled_back_snapshot_and_keeps_what_it_held(
     with pytest.raises(TrustError) as caught:
         without_cache.sync(registry.now)
     assert caught.value.code == "trust_rollback"
+
+
+def test_high_water_marks_refuse_an_older_directory_or_status_list(registry: FakeRegistry) -> None:
+    key, bounds = registry.signer.public_key, TrustBounds()
+    registry.sequence = 3
+    trust = open_trust(_signed(registry), key, bounds)
+    marks = HighWater().raised_to(trust)
+    assert marks == HighWater(3, {0: registry.list_issued_at})
+    check_high_water(trust, marks)  # the data the marks came from passes them
+    for change, detail in [
+        ("sequence", "directory sequence 2 after 3"),
+        ("list_issued_at", "status list 0 issued"),
+    ]:
+        setattr(registry, change, getattr(registry, change) - 1)
+        with pytest.raises(TrustError) as caught:
+            check_high_water(open_trust(_signed(registry), key, bounds), marks)
+        assert caught.value.code == "trust_rollback" and caught.value.detail.startswith(detail)
+        setattr(registry, change, getattr(registry, change) + 1)
+    with pytest.raises(TrustError) as caught:
+        check_high_water(trust, HighWater(3, {0: registry.list_issued_at, 1: 5}))
+    assert caught.value.detail == "status list 1 disappeared"
+    assert marks.raised_to(open_trust(_signed(registry), key, bounds)) == marks  # marks never go down
+    lower = HighWater(9, {0: registry.list_issued_at + 100})
+    assert lower.raised_to(trust) == lower
+
+
+def test_after_cache_loss_a_replayed_older_status_list_is_refused(
+    tmp_path: Path, registry: FakeRegistry, url: str
+) -> None:
+    """The attack: keep the status list from before a revocation, delete the verifier's cache, replay
+    the old list while it is still within its validity; the revoked certificate would verify valid."""
+    text = registry.world.qr()
+    old_list = registry.status_list()
+    store = _store(tmp_path, registry, url)
+    store.sync(registry.now)
+    registry.status.set(INDEX, Status.INVALID)
+    registry.list_issued_at += 1
+    store.sync(registry.now)
+    (tmp_path / "trust.cbor").unlink()
+    registry.status_list_override = old_list
+    verifier = Verifier(VerifierConfig(cache_dir=tmp_path, registry_url=url, registry_key=registry.signer.public_key),
+                        clock=lambda: registry.now)  # fmt: skip
+    with pytest.raises(TrustError) as caught:
+        verifier.store.sync(registry.now)
+    assert caught.value.code == "trust_rollback" and "status list 0" in caught.value.detail
+    assert verifier.verify_text(text, online=False).result == "indeterminate"  # never "valid"
+    registry.status_list_override = None
+    verifier.store.sync(registry.now)
+    assert verifier.verify_text(text, online=False).code == "revoked"
+
+
+@pytest.mark.parametrize("older", ["directory", "status_list"])
+def test_an_older_cache_bundle_planted_in_the_folder_is_refused_on_load(
+    tmp_path: Path, registry: FakeRegistry, url: str, older: str
+) -> None:
+    _store(tmp_path, registry, url).sync(registry.now)
+    planted = (tmp_path / "trust.cbor").read_bytes()
+    if older == "directory":
+        registry.sequence += 1
+    else:
+        registry.list_issued_at += 1
+    _store(tmp_path, registry, url).sync(registry.now)
+    (tmp_path / "trust.cbor").write_bytes(planted)
+    store = _store(tmp_path, registry, None)
+    assert store.current() is None
+    assert store.last_error is not None and store.last_error.code == "trust_rollback"
+
+
+def test_a_former_bare_sequence_high_water_file_is_still_honoured(
+    tmp_path: Path, registry: FakeRegistry, url: str
+) -> None:
+    (tmp_path / "sequence.high-water").write_text("5")
+    with pytest.raises(TrustError) as caught:
+        _store(tmp_path, registry, url).sync(registry.now)
+    assert caught.value.code == "trust_rollback"
+    registry.sequence = 5
+    _store(tmp_path, registry, url).sync(registry.now)
+    marks = json.loads((tmp_path / "sequence.high-water").read_text())
+    assert marks == {"directory_sequence": 5, "status_lists": {"0": registry.list_issued_at}}
 
 
 def test_sync_refuses_a_snapshot_with_a_bad_signature(

@@ -4,15 +4,16 @@ This is where a directory snapshot and status list tokens become trusted: each m
 pinned registry key's signature and the right ``typ``; its times must make sense; its expiry is
 bounded so that no signed document stays fresh forever; and an update must never move
 backwards (a lower directory sequence number, or an older status list, is a rollback: it could
-resurrect a revoked certificate or a removed institution). ``trust.TrustStore`` does the
-fetching and the disk around these functions.
+resurrect a revoked certificate or a removed institution), neither against the data held nor
+against the high-water marks kept since the first sync (`HighWater`). ``trust.TrustStore`` does
+the fetching and the disk around these functions.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from credential import CredentialError
 from credential.directory import Directory
@@ -77,6 +78,45 @@ def check_update(new: TrustData, held: TrustData | None, now: int, bounds: Trust
             raise TrustError("trust_rollback", f"status list {list_id} disappeared")
         if new.status_lists_issued_at[list_id] < iat:
             raise TrustError("trust_rollback", f"status list {list_id} is older than the one held")
+
+
+@dataclass(frozen=True)
+class HighWater:
+    """The newest trust data ever accepted: the directory's sequence and each status list's issue time.
+
+    Kept apart from the cache (`trust.TrustStore`), so that losing, corrupting or replacing the cache
+    cannot reopen a rollback: every mark is checked on every sync and on every load of the cache.
+    """
+
+    directory_sequence: int | None = None
+    status_lists: Mapping[int, int] = field(default_factory=dict)  # list id → highest iat accepted
+
+    def raised_to(self, trust: TrustData) -> HighWater:
+        """These marks, each raised to what `trust` holds (a mark never goes down)."""
+        lists = dict(self.status_lists)
+        for list_id, iat in trust.status_lists_issued_at.items():
+            lists[list_id] = max(lists.get(list_id, iat), iat)
+        sequence = trust.directory.sequence
+        if self.directory_sequence is not None:
+            sequence = max(sequence, self.directory_sequence)
+        return HighWater(sequence, lists)
+
+
+def check_high_water(trust: TrustData, marks: HighWater) -> None:
+    """Refuse trust data below any mark: an older directory, an older or missing status list."""
+    if marks.directory_sequence is not None and trust.directory.sequence < marks.directory_sequence:
+        raise TrustError(
+            "trust_rollback",
+            f"directory sequence {trust.directory.sequence} after {marks.directory_sequence}",
+        )
+    for list_id, iat in sorted(marks.status_lists.items()):
+        held = trust.status_lists_issued_at.get(list_id)
+        if held is None:
+            raise TrustError("trust_rollback", f"status list {list_id} disappeared")
+        if held < iat:
+            raise TrustError(
+                "trust_rollback", f"status list {list_id} issued at {held}, before {iat} accepted earlier"
+            )
 
 
 def _open_directory(data: bytes, registry_key: PublicKey, bounds: TrustBounds) -> Directory:

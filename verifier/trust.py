@@ -31,15 +31,23 @@ from credential.signed_document import DOCUMENT_LIMITS
 from keys import KeyMaterialError, PublicKey, from_jwk, to_jwk
 from verifier.engine import TrustData
 from verifier.errors import TrustError
-from verifier.snapshot import SignedTrust, TrustBounds, check_update, open_trust
+from verifier.snapshot import (
+    HighWater,
+    SignedTrust,
+    TrustBounds,
+    check_high_water,
+    check_update,
+    open_trust,
+)
 
 __all__ = ["CACHE_ENV", "TrustStore", "VerifierConfig", "default_cache_dir", "load_registry_key"]
 
 CACHE_ENV: Final = "SKILLPASS_VERIFIER_CACHE"
 _CACHE_FILE = "trust.cbor"
 _KEY_FILE = "registry-key.jwk"
-# The highest directory sequence ever accepted, kept apart from the cache: losing or corrupting
-# the cache must not reopen the door to an older (rolled-back) snapshot.
+# The high-water marks (`snapshot.HighWater`), kept apart from the cache: losing, corrupting or
+# replacing the cache must not reopen the door to older (rolled-back) trust data. The file once held
+# only the directory sequence as a bare integer; such a file is still read.
 _HIGH_WATER_FILE = "sequence.high-water"
 _CACHE_VERSION = 1
 _FINGERPRINT = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -161,9 +169,10 @@ class TrustStore:
                 ttls.append(trust.ttl)
             with self._sync_lock:
                 check_update(trust, self.current(), now, self.config.bounds)
-                self._refuse_below_high_water(trust.directory.sequence)
+                marks = self._high_water()
+                check_high_water(trust, marks)
                 refresh = min([self.config.max_ttl, *(max(self.config.min_ttl, t) for t in ttls)])
-                self._write(signed, key, now, refresh, trust.directory.sequence)
+                self._write(signed, key, now, refresh, marks.raised_to(trust))
                 self._current, self._loaded = trust, True
                 self._synced_at, self._refresh_after = now, refresh
         except TrustError as e:
@@ -209,13 +218,16 @@ class TrustStore:
 
     # --- disk ------------------------------------------------------------------------------
 
-    def _refuse_below_high_water(self, sequence: int) -> None:
+    def _high_water(self) -> HighWater:
+        """The marks on disk; none when the file is missing (first sync) or unreadable (logged)."""
+        path = self.config.cache_dir / _HIGH_WATER_FILE
         try:
-            high_water = int((self.config.cache_dir / _HIGH_WATER_FILE).read_text(encoding="ascii"))
-        except (OSError, ValueError):
-            return
-        if sequence < high_water:
-            raise TrustError("trust_rollback", f"directory sequence {sequence} after {high_water}")
+            return _parse_high_water(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return HighWater()
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError) as e:
+            _log.warning("ignoring unreadable high-water marks %s: %s", path, e)
+            return HighWater()
 
     def _load(self) -> TrustData | None:
         path = self.config.cache_dir / _CACHE_FILE
@@ -228,6 +240,7 @@ class TrustStore:
             if bundle["v"] != _CACHE_VERSION:
                 raise ValueError("unknown cache version")
             trust = open_trust(signed, key, self.config.bounds)
+            check_high_water(trust, self._high_water())  # an older bundle planted in the folder
         except TrustError as e:
             self.last_error = e
             _log.warning("ignoring the trust cache %s: %s", path, e)
@@ -240,7 +253,7 @@ class TrustStore:
         return trust
 
     def _write(
-        self, signed: SignedTrust, key: PublicKey, now: int, refresh_after: int, sequence: int
+        self, signed: SignedTrust, key: PublicKey, now: int, refresh_after: int, marks: HighWater
     ) -> None:
         bundle = {
             "v": _CACHE_VERSION,
@@ -254,9 +267,26 @@ class TrustStore:
             _write_atomically(self.config.cache_dir / _CACHE_FILE, cbor2.dumps(bundle))
             jwk = json.dumps(to_jwk(key), indent=2).encode()
             _write_atomically(self.config.cache_dir / _KEY_FILE, jwk)
-            _write_atomically(self.config.cache_dir / _HIGH_WATER_FILE, str(sequence).encode())
+            _write_atomically(self.config.cache_dir / _HIGH_WATER_FILE, _dump_high_water(marks))
         except OSError as e:
             raise TrustError("cache_unwritable", str(e)) from e
+
+
+def _parse_high_water(text: str) -> HighWater:
+    """``{"directory_sequence": N, "status_lists": {"ID": IAT}}``, or the former bare sequence."""
+    value = json.loads(text)
+    if type(value) is int:
+        return HighWater(value, {})
+    sequence, lists = value["directory_sequence"], value["status_lists"]
+    marks = {int(list_id): iat for list_id, iat in lists.items()}
+    if type(sequence) is not int or not all(type(iat) is int for iat in marks.values()):
+        raise ValueError("marks must be integers")
+    return HighWater(sequence, marks)
+
+
+def _dump_high_water(marks: HighWater) -> bytes:
+    lists = {str(list_id): iat for list_id, iat in sorted(marks.status_lists.items())}
+    return json.dumps({"directory_sequence": marks.directory_sequence, "status_lists": lists}).encode()
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
