@@ -59,7 +59,7 @@ class PoolConfig:
 
     workers: int = field(default_factory=usable_cpus)
     per_client: int | None = None  # None: all workers but one (at least 1)
-    page_wall_seconds: float = 4.0
+    page_wall_seconds: float = 6.0
     queue_wait_seconds: float = 10.0
     limits: ImageLimits = DEFAULT_IMAGE_LIMITS
 

@@ -27,7 +27,7 @@ class PdfLimits:
     dpi: int = 150
     max_side: int = 5000
     cpu_seconds: int = 2
-    wall_seconds: float = 3.0
+    wall_seconds: float = 5.0
     memory_bytes: int = 256 * 1024 * 1024
 
 
