@@ -176,8 +176,11 @@ class DecodePool:
     async def _next(self) -> tuple[_Job, int]:
         """The next page in turn: the job at the head gives one page and goes to the back."""
         async with self._ready:
-            await self._ready.wait_for(lambda: bool(self._jobs))
-            job = self._jobs.popleft()
+            while True:
+                await self._ready.wait_for(lambda: bool(self._jobs))
+                job = self._jobs.popleft()
+                if job.pending:
+                    break
             page = job.pending.popleft()
             job.running += 1
             job.started.set()
@@ -188,8 +191,10 @@ class DecodePool:
             return job, page
 
     async def _serve(self, worker: _Worker) -> None:
+        """One worker's loop. Whatever goes wrong fails that page's upload, never the loop: a
+        request waiting on a loop that died would wait forever."""
         while True:
-            with contextlib.suppress(ImageError):
+            with contextlib.suppress(Exception):
                 await worker.started()  # (re)start while idle, not on an upload's time
             job, page = await self._next()
             try:
@@ -197,6 +202,9 @@ class DecodePool:
                 await self._record(job, page, answer)
             except ImageError as e:
                 await self._fail(job, e)
+            except Exception as e:  # e.g. no process could be started
+                await worker.stop()
+                await self._fail(job, ImageError("decode_busy", repr(e)))
             finally:
                 job.running -= 1
                 job.finish_if_complete()
