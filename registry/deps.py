@@ -22,12 +22,16 @@ async def registry(request: Request) -> Registry:
 RegistryDep = Annotated[Registry, Depends(registry)]
 
 
-def within_rate_limit(reg: Registry, request: Request) -> bool:
-    """Take one public query from the client's bucket (False when it is empty). The client is the
-    TCP peer, or the address a trusted proxy observed (``registry.clients``)."""
+def client_bucket(reg: Registry, request: Request) -> str:
+    """The rate-limit bucket of the request's client: the TCP peer, or the address a trusted proxy
+    observed (``registry.clients``), IPv6 by its /64. Every per-client limit counts by this."""
     peer = request.client.host if request.client else None
-    client = reg.settings.trusted_proxies.client(peer, request.headers.get("x-forwarded-for"))
-    return reg.limiter.allow(bucket_of(client), time.monotonic())
+    return bucket_of(reg.settings.trusted_proxies.client(peer, request.headers.get("x-forwarded-for")))
+
+
+def within_rate_limit(reg: Registry, request: Request) -> bool:
+    """Take one public query from the client's bucket (False when it is empty)."""
+    return reg.limiter.allow(client_bucket(reg, request), time.monotonic())
 
 
 def caller(reg: RegistryDep, authorization: Annotated[str | None, Header()] = None) -> Principal:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from registry import complaints, credit, signals, supervision
-from registry.deps import CallerDep, RegistryDep, require_role
+from registry.deps import CallerDep, RegistryDep, client_bucket, require_role
 from registry.errors import RegistryError
 from registry.json_body import CheckedJsonRoute
 from registry.models_supervision import ComplaintIn, SanctionIn, StepIn, SupervisionIn, SupervisionRuleIn
@@ -28,8 +28,7 @@ SecretQuery = Annotated[str | None, Query(alias="secret", max_length=100)]
 
 def complaint_allowed(reg: Registry, request: Request) -> None:
     """``rate_limited`` once a client address has filed its burst (shared by the API and the page)."""
-    client = request.client.host if request.client else "unknown"
-    if not reg.complaint_limiter.allow(client, time.monotonic()):
+    if not reg.complaint_limiter.allow(client_bucket(reg, request), time.monotonic()):
         raise RegistryError("rate_limited", "complaints")
 
 

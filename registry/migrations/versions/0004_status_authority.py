@@ -1,7 +1,7 @@
 """Who placed each certificate status change (registry.status_authority), append-only.
 
-Revision ID: 0003_status_authority
-Revises: 0002
+Revision ID: 0004_status_authority
+Revises: 0003_supervision
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_status_authority"
-down_revision = "0002"
+revision = "0004_status_authority"
+down_revision = "0003_supervision"
 branch_labels = None
 depends_on = None
 
