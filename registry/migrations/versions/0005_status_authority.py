@@ -1,7 +1,7 @@
 """Who placed each certificate status change (registry.status_authority), append-only.
 
-Revision ID: 0004_status_authority
-Revises: 0003_supervision
+Revision ID: 0005_status_authority
+Revises: 0004_console
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_status_authority"
-down_revision = "0003_supervision"
+revision = "0005_status_authority"
+down_revision = "0004_console"
 branch_labels = None
 depends_on = None
 
