@@ -17,6 +17,7 @@ from test_issuer_run_support import (
     PASSPHRASE,
     World,
     issue_args,
+    journal_batch_id,
     registry_world,
     roster_rows,
     skillpass,
@@ -27,7 +28,6 @@ from test_issuer_run_support import (
 import issuer.run
 from issuer.journal import Journal
 from issuer.manifest import read_manifest_json
-from issuer.run import default_batch_id
 from keys import Signer, to_jwk, write_private_key
 from skillpass.cli import main
 
@@ -62,7 +62,7 @@ def _issue(world: World, roster: Path, out: Path, *extra: str | Path) -> int:
 def _reviewed(world: World, roster: Path, out: Path) -> None:
     """Submitted by a first run, then approved by the reviewer."""
     assert _issue(world, roster, out) == 4
-    world.approve_all(default_batch_id(roster.read_bytes(), CODE))
+    world.approve_all(journal_batch_id(out))
 
 
 def test_a_key_whose_window_misses_the_issue_date_is_refused_before_signing(

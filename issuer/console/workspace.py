@@ -14,6 +14,7 @@ import io
 import json
 import os
 import re
+import secrets
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from issuer.journal import Journal, make_private_dir
 from issuer.manifest import JSON_NAME
 from issuer.roster import RosterError, read_roster
 from issuer.roster_validation import RowProblem, validate_rows
-from issuer.run import BATCH_PDF, IssueError, default_batch_id
+from issuer.run import BATCH_PDF, IssueError
 
 ROSTER_SUFFIXES: Final = (".xlsx", ".csv")
 MAX_UPLOAD_BYTES: Final = 20 * 1024 * 1024
@@ -81,7 +82,9 @@ class Workspace:
                 "名册文件超过 20 MB：请拆分，或用命令行 skillpass issue 签发",
                 "the roster is larger than 20 MB: split it, or issue it with skillpass issue",
             )
-        batch_id = default_batch_id(data, self.code)
+        # Random, never a hash of the roster (a small roster's hash gives its ID numbers away to a few
+        # thousand guesses; see issuer.run.new_batch_id); 64 hex digits, the form the pages' paths take.
+        batch_id = secrets.token_hex(32)
         path = self.root / "rosters" / f"{batch_id}{suffix}"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:

@@ -209,7 +209,9 @@ def revoke(
     return act(
         request,
         who,
-        lambda conn: revoke_token(conn, id.strip(), reason.strip()[:500], now.unix, who.account.actor),
+        lambda conn: revoke_token(
+            conn, id.strip(), reason.strip()[:500], now.unix, who.account.actor, reg.digests
+        ),
         "/console/tokens",
         "/console/tokens",
     )
