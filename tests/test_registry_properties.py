@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,15 @@ from harness.records import institution_record
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, select
-from test_registry_support import Api, roster_row, running_registry, sign_row
+from test_registry_support import PASSPHRASE, Api, roster_row, running_registry, sign_row
 
 from keys import Signer, to_jwk
+from registry.app import create_app
 from registry.schema import metadata
+from registry.setup import init_registry
 
 CODE, NUMBER_OF = "Y000011000001", "{number}"
+TRACKING = "C0123456789AB"  # a complaint tracking number no complaint has
 KEY = Signer.generate()
 # Characters that have broken parsers and databases before, mixed into arbitrary text.
 HOSTILE = ["\x00", "\ud800", "\udfff", "\u0301", "\u202e", "\u2066", "\ufeff", "\uffff", "\U0010ffff", "%00"]
@@ -54,6 +58,19 @@ def _templates(number: str, kid: str, qr: str) -> list[tuple[str, str, str | Non
         ("POST", f"/api/v1/certificates/{number}/confirm-holder", None, {"holder_name": "张三丰", "id_number": "1"}),
         ("GET", f"/api/v1/certificates/{number}/record", None, None),
         ("GET", f"/api/v1/institutions/{CODE}", None, None),
+        ("GET", f"{base}/certificates", CODE, None),
+        ("POST", f"{base}/keys/{kid}/revocation-correction", "admin", {"revoked": None, "reason": "误报"}),
+        ("GET", "/api/v1/status-lists/1", None, None),
+        ("POST", "/api/v1/complaints", None, {"category": "other", "description": "冒名", "contact": "", "challenge": "c", "nonce": "0"}),
+        ("GET", f"/api/v1/complaints/{TRACKING}", None, None),
+        ("GET", f"/api/v1/complaints/{TRACKING}/file", "admin", None),
+        ("GET", f"/api/v1/complaints/{TRACKING}/evidence/1", "admin", None),
+        ("POST", f"/api/v1/complaints/{TRACKING}/steps", "admin", {"state": "accepted", "reason": "受理"}),
+        ("GET", f"{base}/credit", None, None),
+        ("POST", f"{base}/credit", "admin", {"kind": "warning", "reason": "提醒", "reference": "函"}),
+        ("POST", "/api/v1/supervision", "admin", {"institution_code": CODE, "day": "2026-06-15", "site": "考点", "findings": "良好", "rating": "good"}),
+        ("GET", f"{base}/supervision", "admin", None),
+        ("POST", f"{base}/supervision-rule", "admin", {"batch_needs_record": False}),
     ]  # fmt: skip
 
 
@@ -84,7 +101,10 @@ def _replaced(value: Any, slot: tuple[Any, ...], text: str) -> Any:
     return {k: (_replaced(v, (kind, *rest), text) if k == head else v) for k, v in value.items()}
 
 
-_FIXED = {"keys", "retire", "revoke", "scopes", "status", "review", "publish", "record", "confirm-holder"}
+_FIXED = {
+    "keys", "retire", "revoke", "revocation-correction", "scopes", "status", "review", "publish", "record",
+    "confirm-holder", "certificates", "file", "evidence", "steps", "credit", "supervision", "supervision-rule",
+}  # fmt: skip
 
 
 def _path_segments(path: str) -> list[int]:
@@ -156,3 +176,30 @@ def test_arbitrary_unicode_in_any_string_never_breaks_the_registry(database_url:
                 state["before"] = fingerprint()
 
         request_with_hostile_text()
+
+
+def test_every_route_taking_a_path_parameter_or_a_body_is_in_the_property_test(tmp_path: Path) -> None:
+    """The property covers the API as it grows: a route of the OpenAPI document that takes a path
+    parameter or a JSON body and has no template above fails here."""
+    templates = _templates("A00001120260300001", "k" * 43, "SP1:x")
+    made = init_registry(tmp_path / "registry", f"sqlite:///{tmp_path / 'r.sqlite3'}", PASSPHRASE)
+    app = create_app(made.settings)
+    try:
+        paths = app.openapi()["paths"]
+    finally:
+        app.state.registry.db.dispose()
+    routes = [
+        (method.upper(), path)
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if path.startswith("/api/v1/") and ("{" in path or "requestBody" in operation)
+    ]
+    assert len(routes) > 20, routes  # the document was read
+    missing = [
+        (method, path)
+        for method, path in routes
+        if not any(
+            m == method and re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", path), p) for m, p, _, _ in templates
+        )
+    ]
+    assert missing == []
