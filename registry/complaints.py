@@ -95,6 +95,11 @@ class Filing:
     contact: str = ""
 
 
+def next_states(state: str) -> tuple[str, ...]:
+    """The steps a complaint in ``state`` may take next (none once it is upheld or dismissed)."""
+    return _NEXT.get(state, ())
+
+
 def _target(conn: Connection, filing: Filing) -> str:
     """The institution complained about: named, or the issuer of the named certificate."""
     if filing.category not in CATEGORIES:

@@ -123,8 +123,8 @@ def test_a_reviewer_cannot_use_admin_actions(tmp_path: Path) -> None:
             assert refused.status_code == 403 and "无权执行此操作" in refused.text, path
         for path in ADMIN_PAGES:
             assert reviewer.get(path).status_code == 403, path
-        for method, path in _console_routes():  # a supervisor changes nothing here but their own password
-            if method == "POST" and path not in ("/console/logout", "/console/password"):
+        for method, path in _console_routes():  # a supervisor records visits and their own password only
+            if method == "POST" and path not in SUPERVISOR_ACTIONS:
                 assert supervisor.post(path, ADMIN_FORM).status_code == 403, path
         assert (
             "接口令牌" not in reviewer.get("/console/").text
@@ -269,7 +269,10 @@ ADMIN_ACTIONS = [
     f"/console/institutions/{CODE}/status",
     "/console/tokens",
     "/console/tokens/revoke",
+    f"/console/supervision/{CODE}/sanctions",
+    f"/console/supervision/{CODE}/rule",
 ]
+SUPERVISOR_ACTIONS = ("/console/logout", "/console/password", f"/console/supervision/{CODE}/visits")
 ADMIN_FORM = {
     "status": "suspended",
     "reason": "x",

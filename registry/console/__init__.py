@@ -24,6 +24,9 @@ PAGE_MODULES: Final = (
     "registry.console.review",
     "registry.console.directory",
     "registry.console.tokens",
+    "registry.console.complaints",
+    "registry.console.supervision",
+    "registry.console.signals",
 )
 _CSS = (Path(__file__).parent / "console.css").read_bytes()
 

@@ -98,6 +98,7 @@ _TEXT: Final = {
         "approved": "已审核待发布",
         "published": "已发布",
         "confirm": "确认",
+        "sanctions": "暂停、解除暂停和移出目录作为处理决定记入信用档案，请在“信用与督导”页记录（移出目录须列明依据）；此处的状态变更只用于更正。",
     },
     "en": {
         "name": "Name (exactly as filed)",
@@ -150,6 +151,7 @@ _TEXT: Final = {
         "approved": "approved, not yet published",
         "published": "published",
         "confirm": "Confirm",
+        "sanctions": "Suspensions, reinstatements and removals are decisions recorded in the credit file: record them on the credit and supervision page (a removal names its grounds). The status change here is for corrections.",
     },
 }
 
@@ -430,6 +432,11 @@ def _admin_forms(request: Request, who: Session, code: str) -> Safe:
     return join(
         [
             fill("<h2>{t}</h2>", t=words["change_status"]),
+            fill(
+                '<p><a href="{u}">{t}</a></p>',
+                u=link(request, f"/console/supervision/{code}"),
+                t=words["sanctions"],
+            ),
             form(
                 request,
                 who,
