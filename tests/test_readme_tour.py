@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -46,7 +47,9 @@ def _wait_for(url: str, seeded: Path, process: subprocess.Popen[str], timeout: f
     timing assertion: a loaded machine only makes this slower)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, f"make demo exited early ({process.returncode})"
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"make demo exited early ({process.returncode}):\n{output}")
         try:
             if seeded.is_file() and httpx.get(url, timeout=10).status_code == 200:
                 return
@@ -56,9 +59,29 @@ def _wait_for(url: str, seeded: Path, process: subprocess.Popen[str], timeout: f
     raise AssertionError(f"{url} never answered")
 
 
-def _start_demo(tmp_path: Path) -> subprocess.Popen[str]:
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _on_ports(lines: list[tuple[str, str | None]], ports: dict[int, int]) -> list[tuple[str, str | None]]:
+    """The README's lines with its ports 8700/8701 moved to free ones, so that a demo someone is
+    already running on this machine (or another copy of this test) cannot collide with ours."""
+
+    def moved(command: str) -> str:
+        for readme_port, port in ports.items():
+            command = command.replace(f"127.0.0.1:{readme_port}", f"127.0.0.1:{port}")
+        return command
+
+    return [(moved(command), expected) for command, expected in lines]
+
+
+def _start_demo(tmp_path: Path, ports: dict[int, int]) -> subprocess.Popen[str]:
+    args = f"--data-dir {tmp_path / 'demo-data'} --registry-port {ports[8700]} --verifier-port {ports[8701]}"
     return subprocess.Popen(
-        ["make", "-C", str(REPO), "demo", f"ARGS=--data-dir {tmp_path / 'demo-data'}"],
+        ["make", "-C", str(REPO), "demo", f"ARGS={args}"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -82,14 +105,15 @@ def _sigint_ignored() -> Iterator[None]:
 
 
 def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
-    lines = tour_lines() + tour_lines("clerk")
+    ports = {8700: _free_port(), 8701: _free_port()}
+    lines = _on_ports(tour_lines() + tour_lines("clerk"), ports)
     assert len(lines) >= 12
     (tmp_path / ".venv").symlink_to(REPO / ".venv")
     (tmp_path / "examples").symlink_to(REPO / "examples")
     with _sigint_ignored():
-        demo = _start_demo(tmp_path)
+        demo = _start_demo(tmp_path, ports)
     try:
-        _wait_for("http://127.0.0.1:8701/healthz", tmp_path / "demo-data" / "seeded.json", demo)
+        _wait_for(f"http://127.0.0.1:{ports[8701]}/healthz", tmp_path / "demo-data" / "seeded.json", demo)
         script = "\n".join(f"echo '<<<{i}>>>'\n{command}" for i, (command, _) in enumerate(lines))
         ran = subprocess.run(
             ["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=900, check=False

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,7 +62,9 @@ def _with_pool(config: PoolConfig, body: Callable[[DecodePool], Awaitable[None]]
         finally:
             await pool.close()
 
-    asyncio.run(run())
+    # A thread of its own: in a worker where Playwright ran, this thread already has a running loop.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, run()).result()
 
 
 async def _refusal(upload: Awaitable[object]) -> ImageError:
