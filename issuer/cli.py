@@ -28,6 +28,7 @@ from issuer.console.command import add_command as add_console_command
 from issuer.credentials import Credentials, load_credentials
 from issuer.run import Console, Exit, IssueError, IssueRequest, run_issue
 from keys import KeyMaterialError, Signer, read_private_key, to_jwk, write_private_key
+from schemas.vocabulary import STATUS_REASON_CATEGORIES
 
 _STATUS_ACTIONS = {
     "revoke": ("撤销证书（不可恢复）/ revoke a certificate (final)", "已撤销 revoked"),
@@ -42,7 +43,19 @@ def add_commands(subparsers: Any) -> None:
     for action, (help_text, _) in _STATUS_ACTIONS.items():
         parser = subparsers.add_parser(action, help=help_text)
         parser.add_argument("certificate_number", metavar="CERTNO")
-        parser.add_argument("--reason", required=True, help="原因 / reason (recorded by the registry)")
+        parser.add_argument(
+            "--reason",
+            required=True,
+            help="原因说明（仅登记系统保存，不公开）/ reason (kept private by the registry)",
+        )
+        if action != "reinstate":
+            parser.add_argument(
+                "--category",
+                required=True,
+                choices=tuple(STATUS_REASON_CATEGORIES),
+                help="原因类别（公开显示）/ reason category (shown to verifiers and the public): "
+                + ", ".join(f"{code} {zh}" for code, (zh, _) in STATUS_REASON_CATEGORIES.items()),
+            )
         _add_registry_options(parser)
         parser.set_defaults(handler=_status_handler, action=action)
     issuer = subparsers.add_parser("issuer", help="机构工具 / institution tools")
@@ -130,7 +143,9 @@ def _status_handler(args: argparse.Namespace) -> int:
     try:
         credentials = load_credentials(args.credentials)
         with _client(args, credentials) as client:
-            answer = client.set_status(args.certificate_number, args.action, args.reason)
+            answer = client.change_status(
+                args.certificate_number, args.action, args.reason, getattr(args, "category", None)
+            )
     except (IssueError, RegistryError) as e:
         return _fail(e)
     status = answer.get("status", "")

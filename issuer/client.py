@@ -165,6 +165,13 @@ class RegistryClient:
 
     def set_status(self, certificate_number: str, action: str, reason: str) -> dict[str, Any]:
         """Revoke, suspend or reinstate one of the institution's certificates."""
+        return self.change_status(certificate_number, action, reason, None)
+
+    def change_status(
+        self, certificate_number: str, action: str, reason: str, category: str | None
+    ) -> dict[str, Any]:
+        """``set_status`` with the public reason category of a revocation or suspension (the
+        registry's fixed list); ``reason`` stays private to the registry."""
         path = f"{API}/certificates/{certificate_number}/status"
         target = _STATUS_AFTER.get(action)
 
@@ -174,7 +181,9 @@ class RegistryClient:
                 return {"certificate_number": certificate_number, "status": target}
             raise error
 
-        body = {"action": action, "reason": reason}
+        body: dict[str, Any] = {"action": action, "reason": reason}
+        if category is not None:
+            body["category"] = category
         return _object(self._call("POST", path, body, after_retry_conflict=already_done))
 
     # Transport -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from registry import (
     pages_complaints,
     routes_batches,
     routes_directory,
+    routes_employers,
     routes_public,
     routes_statistics,
     routes_supervision,
@@ -36,6 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_public.router)
     app.include_router(routes_directory.router)
     app.include_router(routes_batches.router)
+    app.include_router(routes_employers.router)
     app.include_router(pages.router)
     app.include_router(routes_statistics.router)
     app.include_router(routes_supervision.router)

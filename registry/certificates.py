@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from common.calendar import registry_day
 from registry.audit import Digests, append_event
 from registry.batches import APPROVED, PUBLISHED
 from registry.clock import Now
@@ -17,6 +18,7 @@ from registry.institutions import require_active
 from registry.schema import batches, rows, status_lists
 from registry.status_authority import REINSTATE, SUSPEND, may_take_over, record_authority, require_may_lift
 from registry.tokens import ADMIN, Principal
+from schemas.vocabulary import STATUS_REASON_CATEGORIES
 
 VALID, SUSPENDED, REVOKED = "valid", "suspended", "revoked"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -37,12 +39,25 @@ def _certificate(conn: Connection, number: str) -> Any:
 
 
 def change_status(
-    conn: Connection, number: str, action: str, reason: str, principal: Principal, digests: Digests, now: Now
+    conn: Connection,
+    number: str,
+    action: str,
+    reason: str,
+    principal: Principal,
+    digests: Digests,
+    now: Now,
+    category: str | None = None,
 ) -> str:
     """Apply one status action and mark the certificate's status list for re-signing.
 
-    The institution must be active today (the centre acts for a suspended one); a suspension is
-    lifted only by the authority that placed it or a higher one (``registry.status_authority``)."""
+    Revoking and suspending take a ``category`` from the fixed list (``None`` from a client that
+    predates categories): it and the day are public (verifiers and the query page show them); the
+    free-text ``reason`` stays in the registry. Reinstating clears both. The institution must be
+    active today (the centre acts for a suspended one); a suspension is lifted only by the authority
+    that placed it or a higher one (``registry.status_authority``), which is recorded with the
+    category.
+    """
+    category = _category(action, category)
     row = _certificate(conn, number)
     if row is None or not principal.may_act_for(row.institution_code):
         # Another institution's certificate looks the same as a missing one.
@@ -54,8 +69,13 @@ def change_status(
         raise RegistryError("status_change_invalid", f"{action} from {row.status}", [{"status": row.status}])
     if action == REINSTATE:
         require_may_lift(conn, row.id, principal)
-    record_authority(conn, row.id, action, principal, now.unix)
-    conn.execute(update(rows).where(rows.c.id == row.id).values(status=target, status_reason=reason))
+    record_authority(conn, row.id, action, principal, now.unix, category)
+    day = registry_day(now.unix) if target != VALID else None
+    conn.execute(
+        update(rows)
+        .where(rows.c.id == row.id)
+        .values(status=target, status_reason=reason, status_category=category, status_date=day)
+    )
     conn.execute(
         update(status_lists)
         .where(status_lists.c.id == row.status_list)
@@ -68,10 +88,41 @@ def change_status(
         action=f"certificate.{action}",
         subject=number,
         # No status list position: beside the number it would let anyone read every certificate's
-        # status from the public lists without holding the credential.
-        data={"status": target, "reason": digests.of("reason", reason)},
+        # status from the public lists without holding the credential. The category is public.
+        data={"status": target, "reason": digests.of("reason", reason), "category": category},
     )
     return target
+
+
+def _category(action: str, category: str | None) -> str | None:
+    if action == "reinstate":
+        if category is not None:
+            raise RegistryError("status_category_invalid", "reinstating takes no reason category")
+        return None
+    if category is None:  # a client that predates categories (the CLI and the demo always name one)
+        return None
+    if category not in STATUS_REASON_CATEGORIES:
+        raise RegistryError(
+            "status_category_invalid",
+            f"the reason category is one of {', '.join(STATUS_REASON_CATEGORIES)}",
+            [{"pointer": "/category", "allowed": list(STATUS_REASON_CATEGORIES)}],
+        )
+    return category
+
+
+def status_detail(row: Any) -> dict[str, Any]:
+    """The public side of a certificate's status: since when and in which category (never the free
+    text). ``None`` fields for a valid certificate, or one whose status predates categories."""
+    category = row.status_category if row.status != VALID else None
+    names = STATUS_REASON_CATEGORIES.get(category or "")
+    return {
+        "status_date": None
+        if row.status == VALID or row.status_date is None
+        else row.status_date.isoformat(),
+        "reason_category": category if names else None,
+        "reason_category_zh": names[0] if names else None,
+        "reason_category_en": names[1] if names else None,
+    }
 
 
 # Built once: constructing and coercing a statement cost twice as much as running it, on the
@@ -99,6 +150,7 @@ def record(conn: Connection, number: str, sha256: str | None) -> dict[str, Any]:
     return {
         "certificate_number": number,
         "status": row.status,
+        **status_detail(row),
         "credential_sha256": row.credential_sha256,
         "published_at": row.published_at,
         "institution_code": row.institution_code,

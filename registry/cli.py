@@ -26,6 +26,7 @@ from registry.clock import Now
 from registry.console import accounts
 from registry.console.accounts import STAFF_ROLES
 from registry.db import Database
+from registry.employers import MAX_DAILY_QUOTA, Account, create_employer
 from registry.errors import RegistryError
 from registry.review_cli import add_commands as add_review_commands
 from registry.review_cli import read_password
@@ -106,6 +107,16 @@ def add_commands(subparsers: Any) -> None:
         "--out", type=Path, help="write the issuer credentials file (0600) instead of printing"
     )
     token.set_defaults(handler=_create_token)
+    employer = actions.add_parser(
+        "create-employer", help="file an employer account with a daily lookup quota 开设用人单位查询账户"
+    )
+    _common(employer)
+    employer.add_argument("--name", required=True, help="the employer's name 单位名称")
+    employer.add_argument("--uscc", required=True, help="unified social credit code 统一社会信用代码")
+    employer.add_argument("--daily-quota", type=int, required=True, help="lookups per day 每日查询额度")
+    employer.add_argument("--public-url", help="registry URL written into --out")
+    employer.add_argument("--out", type=Path, required=True, help="the employer's credentials file (0600)")
+    employer.set_defaults(handler=_create_employer)
     revoke = actions.add_parser("revoke-token", help="revoke an API token by its id 吊销令牌")
     _common(revoke)
     revoke.add_argument("--id", required=True, help="the token's id (12 hex digits, given at creation)")
@@ -280,6 +291,32 @@ def _create_token(args: argparse.Namespace) -> int:
     }
     write_secret_file(args.out, json.dumps(credentials, indent=2) + "\n")
     print(f"ok: {args.out}")
+    return 0
+
+
+def _create_employer(args: argparse.Namespace) -> int:
+    """The account and its token, written once to a 0600 credentials file for ``skillpass lookup``."""
+    if not 1 <= args.daily_quota <= MAX_DAILY_QUOTA:
+        return report_error(
+            "input_invalid",
+            f"每日额度应在 1 至 {MAX_DAILY_QUOTA} 之间",
+            f"--daily-quota is 1 to {MAX_DAILY_QUOTA}",
+        )
+    if args.out.exists():
+        return report_error("output_exists", f"文件已存在：{args.out}", f"the file exists: {args.out}")
+    now = Now.read(system_clock)
+    made: list[tuple[Account, str]] = []
+    status = _write_quiet(
+        args,
+        lambda conn: made.append(create_employer(conn, args.name, args.uscc, args.daily_quota, now, _ACTOR)),
+    )
+    if status != 0:
+        return status
+    account, token = made[0]
+    credentials = {"registry": resolve_public_url(args.data_dir, args.public_url), "employer": account.id,
+                   "token": token}  # fmt: skip
+    write_secret_file(args.out, json.dumps(credentials, indent=2) + "\n")
+    print(f"ok: employer {account.id}, token id {account.token_id}: {args.out}")
     return 0
 
 

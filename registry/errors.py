@@ -44,6 +44,14 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "该令牌同时进行的提交、审核或发布过多，请等前一个完成后再试",
         "this token has too many submissions, reviews or publications in flight; retry when one is done",
     ),
+    "quota_exceeded": (
+        429,
+        "本账户今日查询额度不足，本次查询未执行；请明日再试或联系登记系统管理员调整额度",
+        "this account's daily quota does not cover the request, so none of it ran; try tomorrow or ask "
+        "the registry's administrator for a larger quota",
+    ),
+    "employer_unknown": (404, "用人单位账户不存在", "no such employer account"),
+    "employer_invalid": (422, "统一社会信用代码不正确", "the unified social credit code is invalid"),
     "institution_invalid": (422, "机构信息不正确", "the institution record is invalid"),
     "institution_exists": (409, "机构已存在", "the institution already exists"),
     "institution_unknown": (404, "机构不存在", "no such institution"),
@@ -93,6 +101,11 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         409,
         "证书状态不允许此变更",
         "the certificate's status does not allow this change",
+    ),
+    "status_category_invalid": (
+        422,
+        "原因类别须从规定列表中选择（恢复时不填）",
+        "the reason category must come from the fixed list (reinstating takes none)",
     ),
     "token_role_invalid": (422, "令牌角色或机构不正确", "the token's role or institution is invalid"),
     "audit_range": (422, "审计日志范围不正确", "the audit log range is invalid"),

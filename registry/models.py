@@ -79,8 +79,12 @@ class PublishIn(_Body):
 
 
 class CertificateStatusIn(_Body):
+    """``reason`` is the institution's own words, kept private to the registry; ``category`` (from
+    ``schemas.vocabulary.STATUS_REASON_CATEGORIES``, required to revoke or suspend) is published."""
+
     action: Literal["revoke", "suspend", "reinstate"]
     reason: StrictStr = Field(min_length=1, max_length=500)
+    category: StrictStr | None = Field(default=None, max_length=32)
 
 
 class QueryIn(_Body):
@@ -92,3 +96,22 @@ class QueryIn(_Body):
 class ConfirmHolderIn(_Body):
     holder_name: StrictStr = Field(min_length=1, max_length=64)
     id_number: StrictStr = Field(min_length=1, max_length=64)
+
+
+class EmployerIn(_Body):
+    name: StrictStr = Field(min_length=1, max_length=100)
+    uscc: StrictStr = Field(min_length=18, max_length=18)
+    daily_quota: StrictInt = Field(ge=1, le=1_000_000)
+
+
+class EmployerQuotaIn(_Body):
+    daily_quota: StrictInt = Field(ge=1, le=1_000_000)
+
+
+class LookupQueryIn(_Body):
+    certificate_number: StrictStr = Field(min_length=1, max_length=22)
+    holder_name: StrictStr = Field(min_length=1, max_length=64)
+
+
+class LookupIn(_Body):
+    queries: list[LookupQueryIn] = Field(min_length=1, max_length=500)

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from registry.audit import Digests
 from registry.batches import PUBLISHED, certificate_json
+from registry.certificates import status_detail
 from registry.errors import RegistryError
 from registry.schema import batches, institutions, rows
 from schemas import normalise_name
@@ -38,6 +39,7 @@ def _answer(found: list[Any]) -> dict[str, Any]:
                 "certificate": certificate_json(r, r.institution_code, r.institution_name),
                 "institution": {"code": r.institution_code, "name": r.institution_name},
                 "status": r.status,
+                **status_detail(r),
             }
             for r in found
         ]

@@ -99,7 +99,9 @@ def certificate_status(
         raise RegistryError("forbidden", "reviewers do not change certificate status")
     now = reg.now()
     status = reg.db.write(
-        lambda conn: certificates.change_status(conn, number, body.action, body.reason, who, reg.digests, now)
+        lambda conn: certificates.change_status(
+            conn, number, body.action, body.reason, who, reg.digests, now, body.category
+        )
     )
     return {"certificate_number": number, "status": status}
 

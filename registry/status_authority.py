@@ -27,6 +27,7 @@ certificate_status_changes = Table(
     Column("row_id", Integer, ForeignKey("rows.id"), nullable=False, index=True),
     Column("action", String(16), nullable=False),
     Column("authority", String(16), nullable=False),
+    Column("category", String(32), nullable=True),  # schemas.vocabulary.STATUS_REASON_CATEGORIES
     Column("recorded", BigInteger, nullable=False),
 )
 
@@ -59,10 +60,12 @@ def require_may_lift(conn: Connection, row_id: int, principal: Principal) -> Non
         raise RegistryError("status_authority", f"suspended by {placer}")
 
 
-def record_authority(conn: Connection, row_id: int, action: str, principal: Principal, now: int) -> None:
-    """Append who made one status change."""
+def record_authority(
+    conn: Connection, row_id: int, action: str, principal: Principal, now: int, category: str | None
+) -> None:
+    """Append who made one status change, and the public reason category it gave (none to reinstate)."""
     conn.execute(
         certificate_status_changes.insert().values(
-            row_id=row_id, action=action, authority=principal.role, recorded=now
+            row_id=row_id, action=action, authority=principal.role, category=category, recorded=now
         )
     )

@@ -22,6 +22,8 @@ ADMIN, REVIEWER, INSTITUTION, SUPERVISOR = "admin", "reviewer", "institution", "
 ROLES = (ADMIN, REVIEWER, INSTITUTION, SUPERVISOR)
 # Appraisal-centre staff: they see complaints in full, supervision records and signals.
 STAFF = (ADMIN, REVIEWER, SUPERVISOR)
+# An employer token exists only with its account (``registry.employers``), never on its own.
+EMPLOYER = "employer"
 TOKEN_PREFIX = "skp_"  # noqa: S105 (a public prefix)
 TOKEN_ID_LENGTH = 12
 _TOKEN_ID = re.compile(r"[0-9a-f]{12}")
@@ -56,7 +58,7 @@ def create_token(
     conn: Connection, *, role: str, institution_code: str | None, now: int, expires_at: int | None = None
 ) -> tuple[str, str]:
     """Store a new token's digest; return the token (shown once) and its digest."""
-    if role not in ROLES or (role == INSTITUTION) != (institution_code is not None):
+    if role not in (*ROLES, EMPLOYER) or (role == INSTITUTION) != (institution_code is not None):
         raise RegistryError("token_role_invalid", "institution tokens, and only they, name an institution")
     if institution_code is not None:
         known = conn.execute(

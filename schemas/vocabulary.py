@@ -47,3 +47,16 @@ INSTITUTION_NAME_MAX: Final = 60
 OTHER_ID_MAX: Final = 30
 #: Status lists hold 2^20 entries; an index addresses one entry.
 STATUS_INDEX_MAX: Final = 2**20 - 1
+
+#: Why a certificate was revoked or suspended: the fixed categories an institution picks from
+#: (code -> Chinese, English). The free text beside a category stays private to the registry; the
+#: category and the date are what verifiers and the public query show.
+STATUS_REASON_CATEGORIES: Final[dict[str, tuple[str, str]]] = {
+    "issued_in_error": ("发放错误", "issued in error"),
+    "fraud_found": ("发现舞弊或造假", "fraud found"),
+    "holder_request": ("持证人申请", "at the holder's request"),
+    "disciplinary": ("违规违纪处理", "disciplinary action"),
+    "assessment_irregular": ("评价过程不规范", "irregularity in the assessment"),
+    "under_investigation": ("调查核实中", "under investigation"),
+    "other": ("其他", "other"),
+}

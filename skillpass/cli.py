@@ -20,7 +20,7 @@ _COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "credential.cli": ("credential",),
     "registry.cli": ("registry",),
     "issuer.cli": ("issue", "revoke", "suspend", "reinstate", "issuer"),
-    "verifier.cli": ("verify", "verifier"),
+    "verifier.cli": ("verify", "verifier", "receipt"),
     "skillpass.demo.cli": ("demo",),
 }
 

@@ -40,7 +40,10 @@ def _status_list(world: World) -> StatusList:
 
 
 def _change(world: World, action: str, number: str, *extra: str) -> int:
-    return main([action, number, "--reason", "核查 check", "--credentials", str(world.credentials), *extra])
+    category = [] if action == "reinstate" else ["--category", "issued_in_error"]
+    return main(
+        [action, number, "--reason", "核查 check", *category, "--credentials", str(world.credentials), *extra]
+    )
 
 
 def test_revoke_suspend_reinstate_change_query_and_status_list(
@@ -82,7 +85,21 @@ def test_errors_are_bilingual_and_actionable(tmp_path: Path, capsys: pytest.Capt
             json.dumps({"registry": world.url, "institution_code": CODE, "token": "skp_" + "A" * 43})
         )
         wrong.chmod(0o600)
-        assert main(["suspend", "Y000011000001263000001", "--reason", "x", "--credentials", str(wrong)]) == 3
+        assert (
+            main(
+                [
+                    "suspend",
+                    "Y000011000001263000001",
+                    "--reason",
+                    "x",
+                    "--category",
+                    "other",
+                    "--credentials",
+                    str(wrong),
+                ]
+            )
+            == 3
+        )
         said = capsys.readouterr().err
         assert "[unauthenticated]" in said and "令牌" in said and "token" in said
 
@@ -92,7 +109,21 @@ def test_errors_are_bilingual_and_actionable(tmp_path: Path, capsys: pytest.Capt
 
         broken = tmp_path / "broken.json"
         broken.write_text("{not json")
-        assert main(["revoke", "Y000011000001263000001", "--reason", "x", "--credentials", str(broken)]) == 2
+        assert (
+            main(
+                [
+                    "revoke",
+                    "Y000011000001263000001",
+                    "--reason",
+                    "x",
+                    "--category",
+                    "other",
+                    "--credentials",
+                    str(broken),
+                ]
+            )
+            == 2
+        )
         assert "[credentials_invalid]" in capsys.readouterr().err
         missing = ["issue", "r.csv", "--credentials", str(tmp_path / "none.json"), "--out", str(tmp_path)]
         assert main(missing) == 2

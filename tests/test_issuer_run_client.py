@@ -178,7 +178,7 @@ def test_401_is_an_auth_error_and_is_not_retried(stub: tuple[str, dict[str, int]
 def test_403_is_an_auth_error(stub: tuple[str, dict[str, int]]) -> None:
     url, _ = stub
     with _client(url) as client, pytest.raises(RegistryAuthError) as raised:
-        client.set_status("Y000011000001263000001", "revoke", "错误签发")
+        client.change_status("Y000011000001263000001", "revoke", "错误签发", "issued_in_error")
     assert raised.value.code == "forbidden"
 
 
@@ -239,14 +239,14 @@ def test_key_registration_is_sent_once(stub: tuple[str, dict[str, int]]) -> None
 def test_a_retried_status_change_found_done_is_a_success(stub: tuple[str, dict[str, int]]) -> None:
     url, calls = stub
     with _client(url) as client:
-        answer = client.set_status("Y000011000001263000002", "revoke", "错误签发")
+        answer = client.change_status("Y000011000001263000002", "revoke", "错误签发", "issued_in_error")
         assert answer == {"certificate_number": "Y000011000001263000002", "status": "revoked"}
         assert calls["/api/v1/certificates/Y000011000001263000002/status"] == 2
         with pytest.raises(RegistryRejectedError) as other_state:
-            client.set_status("Y000011000001263000003", "revoke", "错误签发")
+            client.change_status("Y000011000001263000003", "revoke", "错误签发", "issued_in_error")
         assert other_state.value.code == "status_change_invalid"
         with pytest.raises(RegistryRejectedError) as first_try:
-            client.set_status("Y000011000001263000004", "revoke", "错误签发")
+            client.change_status("Y000011000001263000004", "revoke", "错误签发", "issued_in_error")
         assert first_try.value.code == "status_change_invalid"
         assert calls["/api/v1/certificates/Y000011000001263000004/status"] == 1
 

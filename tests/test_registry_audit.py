@@ -38,7 +38,12 @@ def _activity(api: Api) -> None:
     qr = sign_row(report["rows"][0], rows[0]["id_number"], KEY)
     api.ok("POST", "/api/v1/batches/B/publish", CODE, json={"credentials": [{"row": 1, "qr": qr}]})
     number = report["rows"][0]["certificate"]["certificate_number"]
-    api.ok("POST", f"/api/v1/certificates/{number}/status", CODE, json={"action": "suspend", "reason": "x"})
+    api.ok(
+        "POST",
+        f"/api/v1/certificates/{number}/status",
+        CODE,
+        json={"action": "suspend", "reason": "x", "category": "other"},
+    )
 
 
 def test_events_proofs_and_no_personal_data(database_url: str, tmp_path: Path) -> None:
@@ -170,9 +175,10 @@ def test_an_event_after_the_last_checkpoint_is_found_at_its_index(database_url: 
         signed = api.ok("GET", "/api/v1/audit/checkpoint")["size"]
         number = api.ok("GET", "/api/v1/batches/B", CODE)["rows"][0]["certificate"]["certificate_number"]
         for action in ("reinstate", "suspend", "reinstate", "revoke"):
-            api.ok(
-                "POST", f"/api/v1/certificates/{number}/status", CODE, json={"action": action, "reason": "x"}
+            body = {"action": action, "reason": "x"} | (
+                {} if action == "reinstate" else {"category": "other"}
             )
+            api.ok("POST", f"/api/v1/certificates/{number}/status", CODE, json=body)
         entries = api.ok("GET", "/api/v1/audit/entries", params={"start": 0, "end": 10_000})["entries"]
         copy = {"entries": entries, "checkpoints": api.ok("GET", "/api/v1/audit/checkpoints")["checkpoints"]}
         assert [c["size"] for c in copy["checkpoints"]] == [signed] and len(entries) == signed + 4

@@ -62,6 +62,6 @@ def test_the_public_log_holds_no_caller_chosen_text_and_answers_no_record(
                 assert answer.status_code == 404
         for event in (json.loads(e["data"]) for e in entries):
             if event["action"].startswith("certificate.") and event["action"] != "certificate.publish":
-                assert set(event["data"]) == {"status", "reason"}, event
+                assert set(event["data"]) == {"status", "reason", "category"}, event  # the category is public
         holder = api.ok("GET", f"/api/v1/certificates/{numbers[0]}/record", params={"sha256": hashes[0]})
         assert holder["status"] == "suspended"  # the credential's holder still gets the answer

@@ -76,7 +76,7 @@ def _cases(state: dict[str, Any]) -> list[tuple[str, str, Any, set[str]]]:
         (
             "POST",
             f"/api/v1/certificates/{state['number']}/status",
-            {"action": "suspend", "reason": "x"},
+            {"action": "suspend", "reason": "x", "category": "under_investigation"},
             {"admin", "own"},
         ),
     ]
@@ -156,7 +156,7 @@ def test_replayed_requests_change_nothing(database_url: str, tmp_path: Path) -> 
         size_after_publish = api.ok("GET", "/api/v1/audit/checkpoint")["size"]
         assert size_after_publish == size + 1
         assert api.ok("POST", "/api/v1/batches/B-own/publish", OWN, json=publish) == first
-        revoke = {"action": "revoke", "reason": "fraud"}
+        revoke = {"action": "revoke", "reason": "fraud", "category": "fraud_found"}
         api.ok("POST", f"/api/v1/certificates/{state['number']}/status", OWN, json=revoke)
         again = api.call("POST", f"/api/v1/certificates/{state['number']}/status", OWN, json=revoke)
         assert (again.status_code, again.json()["code"]) == (409, "status_change_invalid")

@@ -8,9 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine, select
 from test_registry_support import Api, roster_row, running_registry, sign_row
 
 from keys import Signer, to_jwk
+from registry.db import Database
+from registry.status_authority import certificate_status_changes
 
 CODE = "Y000011000001"
 KEY = Signer.generate()
@@ -136,3 +139,39 @@ def test_a_suspended_institution_may_read_but_change_nothing(database_url: str, 
         api.ok("POST", f"{BASE}/status", "admin", json={"status": "removed", "reason": "struck off"})
         gone = api.call("GET", "/api/v1/batches/B", CODE)
         assert (gone.status_code, gone.json()["code"]) == (401, "token_revoked")
+
+
+def test_each_status_change_records_its_authority_and_category(database_url: str, tmp_path: Path) -> None:
+    """The two halves of a status change: who placed it (the authority that may lift it) and the
+    public reason category (issue 12); the centre's take-over brings its own category."""
+    with running_registry(database_url, tmp_path) as api:
+        number = _published(api)
+        for action, who, category in (
+            ("suspend", CODE, "holder_request"),
+            ("suspend", "admin", "under_investigation"),
+            ("reinstate", "admin", None),
+            ("revoke", CODE, "issued_in_error"),
+        ):
+            body = {"action": action, "reason": "r"} | ({} if category is None else {"category": category})
+            api.ok("POST", f"/api/v1/certificates/{number}/status", who, json=body)
+        engine = create_engine(Database(database_url).url)
+        try:
+            with engine.connect() as conn:
+                changes = conn.execute(
+                    select(
+                        certificate_status_changes.c.action,
+                        certificate_status_changes.c.authority,
+                        certificate_status_changes.c.category,
+                    ).order_by(certificate_status_changes.c.id)
+                ).all()
+        finally:
+            engine.dispose()
+        assert [tuple(c) for c in changes] == [
+            ("suspend", "institution", "holder_request"),
+            ("suspend", "admin", "under_investigation"),
+            ("reinstate", "admin", None),
+            ("revoke", "institution", "issued_in_error"),
+        ]
+        query = {"certificate_number": number, "holder_name": "张三丰"}
+        answer = api.ok("POST", "/api/v1/certificates/query", json=query)["certificates"][0]
+        assert (answer["status"], answer["reason_category"]) == ("revoked", "issued_in_error")

@@ -106,13 +106,13 @@ def test_status_changes_show_in_signed_status_list(database_url: str, tmp_path: 
             "POST",
             f"/api/v1/certificates/{numbers[0]}/status",
             CODE,
-            json={"action": "revoke", "reason": "fraud"},
+            json={"action": "revoke", "reason": "fraud", "category": "fraud_found"},
         )
         api.ok(
             "POST",
             f"/api/v1/certificates/{numbers[1]}/status",
             "admin",
-            json={"action": "suspend", "reason": "check"},
+            json={"action": "suspend", "reason": "check", "category": "under_investigation"},
         )
         after = api.call("GET", "/api/v1/status-lists/0")
         assert after.headers["etag"] != before.headers["etag"]

@@ -71,9 +71,10 @@ def _publish(api: Api) -> list[str]:
 
 
 def _set_certificate(api: Api, number: str, action: str) -> None:
-    api.ok(
-        "POST", f"/api/v1/certificates/{number}/status", "admin", json={"action": action, "reason": "test"}
-    )
+    body = {"action": action, "reason": "test"}
+    if action != "reinstate":
+        body["category"] = "disciplinary"
+    api.ok("POST", f"/api/v1/certificates/{number}/status", "admin", json=body)
 
 
 def _add_hostile_institution(api: Api) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from harness.records import institution_record
+from harness.records import institution_record, uscc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, select
@@ -71,6 +71,9 @@ def _templates(number: str, kid: str, qr: str) -> list[tuple[str, str, str | Non
         ("POST", "/api/v1/supervision", "admin", {"institution_code": CODE, "day": "2026-06-15", "site": "考点", "findings": "良好", "rating": "good"}),
         ("GET", f"{base}/supervision", "admin", None),
         ("POST", f"{base}/supervision-rule", "admin", {"batch_needs_record": False}),
+        ("POST", "/api/v1/employers", "admin", {"name": "甲公司", "uscc": uscc(7), "daily_quota": 50}),
+        ("POST", "/api/v1/employers/1/quota", "admin", {"daily_quota": 50}),
+        ("POST", "/api/v1/employers/lookup", "employer", {"queries": [{"certificate_number": number, "holder_name": "张三丰"}]}),
     ]  # fmt: skip
 
 
@@ -104,6 +107,7 @@ def _replaced(value: Any, slot: tuple[Any, ...], text: str) -> Any:
 _FIXED = {
     "keys", "retire", "revoke", "revocation-correction", "scopes", "status", "review", "publish", "record",
     "confirm-holder", "certificates", "file", "evidence", "steps", "credit", "supervision", "supervision-rule",
+    "quota", "lookup",
 }  # fmt: skip
 
 
@@ -138,6 +142,8 @@ def _published(api: Api) -> tuple[str, str, str]:
     approved = api.ok("POST", "/api/v1/batches/B/review", "reviewer", json=decisions)["rows"][0]
     qr = sign_row(approved, rows[0]["id_number"], KEY)
     api.ok("POST", "/api/v1/batches/B/publish", CODE, json={"credentials": [{"row": 1, "qr": qr}]})
+    employer = {"name": "乙公司", "uscc": uscc(8), "daily_quota": 1000}
+    api.tokens["employer"] = api.ok("POST", "/api/v1/employers", "admin", json=employer)["token"]
     return str(approved["certificate"]["certificate_number"]), kid, qr
 
 

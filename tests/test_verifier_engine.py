@@ -17,6 +17,7 @@ import cbor2
 import pytest
 from credential_fixtures import typical_claims
 
+from common.calendar import cst_minute
 from credential import encode
 from credential.constants import DEFAULT_LIMITS, TAG_COSE_SIGN1
 from credential.directory import (
@@ -99,7 +100,7 @@ def world() -> World:
 
 
 def _failed(verdict: Verdict) -> tuple[str, str, str]:
-    """(result, code, the failing check's code) — and the checks around it are in order."""
+    """(outcome, code, the failing check's code) — and the checks around it are in order."""
     assert [c.code for c in verdict.checks] == list(CHECK_CODES[: len(verdict.checks)])
     failed = [i for i, c in enumerate(verdict.checks) if c.outcome == "fail"]
     assert len(failed) == 1, verdict.checks
@@ -109,7 +110,7 @@ def _failed(verdict: Verdict) -> tuple[str, str, str]:
     check = verdict.checks[at]
     assert check.failure_code == verdict.code and check.message_zh and check.message_en
     assert not verdict.valid and verdict.message_zh and verdict.message_en
-    return verdict.result, verdict.code, check.code
+    return verdict.outcome, verdict.code, check.code
 
 
 def test_valid_credential_passes_all_eight_checks(world: World) -> None:
@@ -127,8 +128,11 @@ def test_valid_credential_passes_all_eight_checks(world: World) -> None:
 
 def test_to_json_has_the_documented_keys(world: World) -> None:
     body = verify(world.qr(), world.trust(), NOW).to_json()
-    assert set(body) == {"valid", "result", "code", "message_zh", "message_en", "checks", "credential",
-                         "institution", "trust_as_of", "trust_age_seconds", "mode", "holder_confirmation", "notes"}  # fmt: skip
+    assert set(body) == {"outcome", "outcome_label", "valid", "result", "code", "message_zh", "message_en",
+                         "checks", "credential", "institution", "trust_as_of", "trust_age_seconds", "mode",
+                         "holder_confirmation", "notes", "status", "verified_at", "trust_version"}  # fmt: skip
+    assert body["outcome_label"] == {"zh": "有效", "en": "Valid", "symbol": "✓"}
+    assert (body["verified_at"], body["trust_version"]) == (NOW, world.trust().directory.sequence)
     assert set(body["checks"][0]) == {"code", "outcome", "failure_code", "message_zh", "message_en"}
 
 
@@ -136,8 +140,8 @@ def test_fast_verdict_construction_equals_the_dataclass_constructor(world: World
     verdict = verify(world.qr(), world.trust(), NOW)
     rebuilt = Verdict(**{f.name: getattr(verdict, f.name) for f in dataclasses.fields(Verdict)})
     assert rebuilt == verdict
-    assert make_verdict("invalid", "x", ("a", "b"), (), None, None, None, None, "offline", None) == Verdict(
-        "invalid", False, "x", "a", "b", (), None, None, None, None, "offline"
+    assert make_verdict("revoked", "x", ("a", "b"), (), None, None, None, None, "offline", None) == Verdict(
+        "revoked", "invalid", False, "x", "a", "b", (), None, None, None, None, "offline"
     )
     with pytest.raises(dataclasses.FrozenInstanceError):
         verdict.valid = False  # type: ignore[misc]
@@ -147,19 +151,24 @@ def test_fast_verdict_construction_equals_the_dataclass_constructor(world: World
 
 
 @pytest.mark.parametrize(
-    ("text", "code"),
+    ("text", "code", "outcome"),
     [
-        ("", "qr_empty"),
-        ("HC1:NCFOXN", "prefix_missing"),
-        ("SP9:ABC", "prefix_version"),
-        ("SP1:A", "base45_invalid"),
+        ("", "qr_empty", "unrecognized"),
+        ("HC1:NCFOXN", "prefix_missing", "unrecognized"),  # someone else's QR: not a finding of forgery
+        ("https://example.org/menu", "prefix_missing", "unrecognized"),
+        ("SP9:ABC", "prefix_version", "unrecognized"),
+        ("SP1:A", "base45_invalid", "invalid"),  # ours, but damaged or altered
     ],
 )
-def test_format_failures_are_invalid_even_without_trust(world: World, text: str, code: str) -> None:
+def test_format_failures_without_trust_too(world: World, text: str, code: str, outcome: str) -> None:
     for trust in (world.trust(), None):
         verdict = verify(text, trust, NOW)
-        assert _failed(verdict) == ("invalid", code, "format")
+        assert _failed(verdict) == (outcome, code, "format")
         assert verdict.credential is None and verdict.institution is None
+        assert verdict.result == ("indeterminate" if outcome == "unrecognized" else "invalid")
+        if outcome == "unrecognized":
+            assert "未识别为证书" in verdict.message_zh and "无效" not in verdict.message_zh
+            assert "not mean a forgery" in verdict.message_en
 
 
 # --- (2) key known, (3) signature -----------------------------------------------------------
@@ -366,8 +375,26 @@ def test_certificate_number_inconsistent(world: World, number: str, detail: str)
 
 @pytest.mark.parametrize(("value", "code"), [(Status.INVALID, "revoked"), (Status.SUSPENDED, "suspended")])
 def test_revoked_and_suspended(world: World, value: int, code: str) -> None:
-    verdict = verify(world.qr(), world.trust(statuses={INDEX: value}), NOW)
-    assert _failed(verdict) == ("invalid", code, "status")
+    trust = world.trust(statuses={INDEX: value})
+    verdict = verify(world.qr(), trust, NOW)
+    assert _failed(verdict) == (code, code, "status")
+    assert verdict.result == "invalid" and not verdict.valid
+    assert verdict.message_zh.startswith("证书真实，但已被")  # genuine: the list gives no date
+    as_of = cst_minute(trust.status_list_time(0))
+    assert (
+        f"以 {as_of} 的状态列表为准" in verdict.message_zh
+        and f"as of the status list of {as_of}" in verdict.message_en
+    )
+    assert verdict.status == {"value": code, "source": "status_list", "as_of": trust.status_list_time(0),
+                              "date": None, "reason_category": None, "reason_zh": None, "reason_en": None}  # fmt: skip
+
+
+def test_offline_status_line_says_as_of_the_list(world: World) -> None:
+    trust = world.trust()
+    verdict = verify(world.qr(), trust, NOW)
+    status = next(c for c in verdict.checks if c.code == "status")
+    assert status.outcome == "pass"
+    assert f"以 {cst_minute(trust.status_list_time(0))} 的状态列表为准" in status.message_zh
 
 
 def test_other_entries_of_the_list_do_not_matter(world: World) -> None:
@@ -438,9 +465,11 @@ def test_expired_status_lists_make_only_the_status_indeterminate(world: World) -
 # --- (9) online: the registry's record -------------------------------------------------------
 
 
-def _record(text: str, status: str = "valid", number: str = "Y000011000001263000001") -> RegistryRecord:
+def _record(
+    text: str, status: str = "valid", number: str = "Y000011000001263000001", **detail: str
+) -> RegistryRecord:
     digest = hashlib.sha256(from_qr_text(text, DEFAULT_LIMITS)[0]).hexdigest()
-    return RegistryRecord(number, status, digest)
+    return RegistryRecord(number, status, digest, **detail)
 
 
 def test_online_record_matches(world: World) -> None:
@@ -455,8 +484,6 @@ def test_online_record_matches(world: World) -> None:
     [
         ("other_bytes", "record_mismatch"),
         ("other_number", "record_mismatch"),
-        ("revoked", "revoked"),
-        ("suspended", "suspended"),
         (None, "record_missing"),
     ],
 )
@@ -465,12 +492,42 @@ def test_online_record_disagrees(world: World, record: str | None, code: str) ->
     registry: RegistryRecord | None = {
         "other_bytes": _record(world.qr(holder_name="王五")),
         "other_number": _record(text, number="Y000011000001263000002"),
-        "revoked": _record(text, "revoked"),
-        "suspended": _record(text, "suspended"),
         None: None,
     }[record]
     verdict = verify(text, world.trust(), NOW, record=registry, online=True)
     assert _failed(verdict) == ("invalid", code, "registry_record")
+
+
+@pytest.mark.parametrize("status", ["revoked", "suspended"])
+def test_online_the_registry_decides_the_status_line(world: World, status: str) -> None:
+    """Just after a revocation the status list still says valid: the registry's answer wins, on the
+    status line itself, with the day and the reason category."""
+    text = world.qr()
+    record = _record(text, status, status_date="2026-09-20", reason_category="fraud_found")
+    verdict = verify(text, world.trust(), NOW, record=record, online=True)
+    assert _failed(verdict) == (status, status, "status")
+    word = "撤销" if status == "revoked" else "暂停使用"
+    assert verdict.message_zh.startswith(f"证书真实，但已于 2026-09-20 {word}（原因类别：发现舞弊或造假）")
+    assert f"{status} on 2026-09-20 (reason: fraud found)" in verdict.message_en
+    assert verdict.status is not None and verdict.status["source"] == "registry"
+    assert (verdict.status["date"], verdict.status["reason_zh"]) == ("2026-09-20", "发现舞弊或造假")
+
+
+def test_online_a_reinstatement_wins_over_a_stale_suspended_list(world: World) -> None:
+    text = world.qr()
+    trust = world.trust(statuses={INDEX: Status.SUSPENDED})
+    verdict = verify(text, trust, NOW, record=_record(text), online=True)
+    assert verdict.outcome == "valid" and verdict.valid
+    status = next(c for c in verdict.checks if c.code == "status")
+    assert "全国联网查询系统实时确认" in status.message_zh
+
+
+def test_online_an_unknown_reason_category_is_not_shown(world: World) -> None:
+    text = world.qr()
+    record = _record(text, "revoked", status_date="2026-09-20", reason_category="<script>")
+    verdict = verify(text, world.trust(), NOW, record=record, online=True)
+    assert verdict.status is not None and verdict.status["reason_category"] is None
+    assert "<script>" not in verdict.message_zh and "原因类别" not in verdict.message_zh
     assert verdict.mode == "online"
 
 
@@ -487,7 +544,28 @@ def test_holder_confirmed_offline_against_the_masked_id(world: World) -> None:
         "name_match": False,
         "id_match": False,
     }
-    assert "不符" in mismatch.message_zh and "does not match" in mismatch.message_en
+    assert (mismatch.outcome, mismatch.valid, mismatch.result, mismatch.code) == (
+        "holder_mismatch", False, "invalid", "holder_mismatch")  # fmt: skip
+    assert (
+        "姓名和证件号码都不一致" in mismatch.message_zh
+        and "both the name and the ID number" in mismatch.message_en
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "id_number", "differs_zh", "differs_en"),
+    [
+        ("张三", "11010519491231002X", "姓名不一致", "the name differs"),
+        ("张三丰", "110105194912310021", "证件号码不一致", "the ID number differs"),
+    ],
+)
+def test_holder_mismatch_names_the_field(
+    world: World, name: str, id_number: str, differs_zh: str, differs_en: str
+) -> None:
+    verdict = verify(world.qr(), world.trust(), NOW, holder=HolderInput(name, id_number))
+    assert verdict.outcome == "holder_mismatch" and not verdict.valid
+    assert verdict.message_zh.endswith(differs_zh) and verdict.message_en.endswith(differs_en)
+    assert all(c.outcome == "pass" for c in verdict.checks)  # genuine and in force
 
 
 def test_holder_confirmed_online_by_the_registry(world: World) -> None:
@@ -496,9 +574,10 @@ def test_holder_confirmed_online_by_the_registry(world: World) -> None:
                      holder_match=False)  # fmt: skip
     assert verdict.holder_confirmation == {
         "method": "online_registry",
-        "name_match": False,
+        "name_match": True,  # the QR's name agrees, so the full ID number is what differs
         "id_match": False,
     }
+    assert verdict.outcome == "holder_mismatch" and verdict.message_zh.endswith("证件号码不一致")
 
 
 def test_every_failure_message_is_bilingual() -> None:

@@ -105,12 +105,18 @@ def test_tampered_credential_fails_the_signature(client: httpx.Client, world: Wo
 
 
 @pytest.mark.parametrize(
-    ("qr", "failure_code"),
-    [("hello world", "prefix_missing"), ("SP1:%%%%", "base45_invalid"), ("", "qr_empty")],
+    ("qr", "failure_code", "outcome"),
+    [
+        ("hello world", "prefix_missing", "unrecognized"),
+        ("SP1:%%%%", "base45_invalid", "invalid"),
+        ("", "qr_empty", "unrecognized"),
+    ],
 )
-def test_garbage_fails_the_format_check(client: httpx.Client, qr: str, failure_code: str) -> None:
+def test_garbage_fails_the_format_check(
+    client: httpx.Client, qr: str, failure_code: str, outcome: str
+) -> None:
     verdict = _verify(client, qr)
-    assert verdict["result"] == "invalid"
+    assert (verdict["outcome"], verdict["valid"]) == (outcome, False)
     assert _failed(verdict) == ("format", failure_code)
     assert verdict["credential"] is None
 
@@ -185,7 +191,7 @@ def test_openapi_documents_both_verify_endpoints(client: httpx.Client) -> None:
     document = client.get("/openapi.json").json()
     paths = document["paths"]
     body = paths["/api/v1/verify"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert body["required"] == ["qr"] and {"qr", "holder", "online"} == set(body["properties"])
+    assert body["required"] == ["qr"] and {"qr", "holder", "online", "receipt"} == set(body["properties"])
     for reference in re.findall(r'"\$ref": "#/([^"]+)"', json.dumps(document)):
         node = document
         for part in reference.split("/"):
@@ -309,14 +315,17 @@ def test_image_endpoint_tampered_and_holder(client: httpx.Client, world: World) 
 
 
 HOSTILE: dict[str, tuple[Callable[[], bytes], int, str]] = {
-    "not_an_image": (lambda: b"#!/bin/sh\nrm -rf /\n" * 20, 415, "image_unsupported"),
     "decompression_bomb": (decompression_bomb_png, 413, "image_too_large"),
     "huge_declared_dimensions": (lambda: png_declaring(2_000_000, 2_000_000), 413, "image_too_large"),
-    "empty_file": (lambda: b"", 400, "image_empty"),
     "body_of_20_mb": (lambda: b"\xff\xd8\xff" + b"\0" * (20 * 1024 * 1024), 413, "upload_too_large"),
-    "garbage_pdf": (lambda: b"%PDF-1.4\n" + bytes(range(256)) * 40, 422, "pdf_unreadable"),
-    "truncated_jpeg": (lambda: b"\xff\xd8\xff\xe0" + b"\x00" * 30, 422, "image_corrupt"),
-    "picture_without_qr": (lambda: _png(Image.new("RGB", (400, 300), "white")), 422, "qr_not_found"),
+}
+# Files with no certificate of ours in them: an answer (unrecognized, never invalid), not a refusal.
+NOT_OURS: dict[str, tuple[Callable[[], bytes], str]] = {
+    "not_an_image": (lambda: b"#!/bin/sh\nrm -rf /\n" * 20, "image_unsupported"),
+    "empty_file": (lambda: b"", "image_empty"),
+    "garbage_pdf": (lambda: b"%PDF-1.4\n" + bytes(range(256)) * 40, "pdf_unreadable"),
+    "truncated_jpeg": (lambda: b"\xff\xd8\xff\xe0" + b"\x00" * 30, "image_corrupt"),
+    "picture_without_qr": (lambda: _png(Image.new("RGB", (400, 300), "white")), "qr_not_found"),
 }
 
 
@@ -325,6 +334,21 @@ def test_hostile_uploads_get_a_4xx_code(client: httpx.Client, attack: str) -> No
     make, status, code = HOSTILE[attack]
     response = client.post("/api/v1/verify/image", files={"file": ("certificate.png", make(), "image/png")})
     _error(response, status, code)
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_OURS))
+def test_files_without_our_qr_are_unrecognized(client: httpx.Client, kind: str) -> None:
+    make, code = NOT_OURS[kind]
+    response = client.post("/api/v1/verify/image", files={"file": ("certificate.png", make(), "image/png")})
+    assert response.status_code == 200, response.text
+    verdict = response.json()
+    assert (verdict["outcome"], verdict["valid"], verdict["code"]) == ("unrecognized", False, code)
+    assert verdict["outcome_label"] == {
+        "zh": "未识别为证书",
+        "en": "Not a recognised certificate",
+        "symbol": "○",
+    }
+    assert _failed(verdict) == ("format", code) and "无效" not in verdict["message_zh"]
 
 
 def test_upload_without_file_or_with_half_a_holder(client: httpx.Client, world: World) -> None:

@@ -469,10 +469,11 @@ def test_online_holder_confirmation(
     verdict = _verify(verifier, path, text, holder=HolderInput("张三丰", "11010519491231002X"))
     assert verdict.holder_confirmation == {
         "method": "online_registry",
-        "name_match": match,
+        "name_match": True,  # the name agrees with the QR's, so a registry's no is about the number
         "id_match": match,
     }
     assert verdict.mode == "online" and verdict.notes == ()
+    assert verdict.outcome == ("valid" if match else "holder_mismatch") and verdict.valid == match
     verifier.stop()
 
 

@@ -115,8 +115,11 @@ def test_paste_something_that_is_not_a_credential(page: Page, base_url: str) -> 
     _open(page, base_url)
     page.get_by_test_id("paste-input").fill("https://example.org/not-a-certificate")
     page.get_by_test_id("paste-submit").click()
-    _verdict(page, "invalid")
-    expect(page.get_by_test_id("failed-check")).to_have_attribute("data-code", "prefix_missing")
+    expect(page.get_by_test_id("verdict")).to_have_attribute(
+        "data-outcome", "unrecognized", timeout=TIMEOUT_MS
+    )
+    expect(page.get_by_test_id("verdict")).to_have_attribute("data-code", "prefix_missing")
+    expect(page.get_by_test_id("verdict-reason")).to_contain_text("这本身并不说明证书是伪造的")
 
 
 def test_holder_confirmation_box(page: Page, base_url: str, world: World) -> None:
@@ -165,14 +168,15 @@ def _has_chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def test_upload_that_is_not_an_image_shows_the_error(page: Page, base_url: str, tmp_path: Path) -> None:
+def test_upload_that_is_not_an_image_is_unrecognized(page: Page, base_url: str, tmp_path: Path) -> None:
     bogus = tmp_path / "notes.png"
     bogus.write_text("not a picture", encoding="utf-8")
     _upload(_open(page, base_url), bogus)
-    error = page.get_by_test_id("error")
-    expect(error).to_have_attribute("data-code", "image_unsupported", timeout=TIMEOUT_MS)
-    expect(error).to_contain_text("不支持的文件类型")
-    expect(page.get_by_test_id("verdict")).to_be_hidden()
+    verdict = page.get_by_test_id("verdict")
+    expect(verdict).to_have_attribute("data-outcome", "unrecognized", timeout=TIMEOUT_MS)
+    expect(verdict).to_have_attribute("data-code", "image_unsupported")
+    expect(page.get_by_test_id("verdict-reason")).to_contain_text("不支持的文件类型")
+    expect(page.get_by_test_id("error")).to_be_hidden()
 
 
 def test_expired_trust_data_shows_amber(page: Page, world: World, tmp_path: Path) -> None:

@@ -123,10 +123,7 @@ def status(status_lists: Mapping[int, StatusList], claims: CertificateClaims) ->
 def registry_record(
     record: RegistryRecord | None, claims: CertificateClaims, credential_sha256: str
 ) -> Failure | None:
-    """(9) The registry published exactly these bytes under this number, and its status is valid.
-
-    The registry's status is fresher than any status list, so a revocation it reports wins.
-    """
+    """(9) The registry published exactly these bytes under this number."""
     if record is None:
         return Failure("record_missing")
     if (
@@ -134,6 +131,15 @@ def registry_record(
         or record.credential_sha256.lower() != credential_sha256
     ):
         return Failure("record_mismatch")
+    return None
+
+
+def registry_status(record: RegistryRecord) -> Failure | None:
+    """(8) online: the registry's status for these bytes is valid.
+
+    The registry's status is fresher than any status list, so a revocation it reports wins, and
+    a reinstatement it reports wins over a list that still says suspended.
+    """
     if record.status == "valid":
         return None
     if record.status in ("revoked", "suspended"):
@@ -150,6 +156,13 @@ def holder_offline(claims: CertificateClaims, holder: HolderInput) -> dict[str, 
     }
 
 
-def holder_online(match: bool) -> dict[str, Any]:
-    """The registry's keyed-digest answer covers name and number together."""
-    return {"method": "online_registry", "name_match": match, "id_match": match}
+def holder_online(match: bool, claims: CertificateClaims, holder: HolderInput) -> dict[str, Any]:
+    """The registry's keyed-digest answer covers name and number together; when it says no, the
+    name and masked number in the QR tell which of the two differs (a name that differs locally
+    is the name; a name that agrees means the full number does not)."""
+    if match:
+        return {"method": "online_registry", "name_match": True, "id_match": True}
+    local = holder_offline(claims, holder)
+    name_match = bool(local["name_match"])
+    id_match = bool(local["id_match"]) and not name_match
+    return {"method": "online_registry", "name_match": name_match, "id_match": id_match}

@@ -1,38 +1,102 @@
 """``skillpass verify`` and ``skillpass verifier sync|status|serve``.
 
-``verify`` exits 0 only for a valid certificate, 1 for an invalid one, 3 when it cannot decide
-(no or stale trust data) and 2 for a usage error, so scripts can branch on the answer.
+``verify`` answers with the outcome's exit code, so scripts can branch on the answer:
+
+====  ==================  ==========================================================
+exit  outcome             meaning
+====  ==================  ==========================================================
+0     valid               genuine, in force, and the holder (when given) matches
+1     invalid             forged, altered, out of scope, unknown key…
+2     —                   usage error: bad options, a file or folder that cannot be read
+3     indeterminate       no or stale trust data: sync and try again
+4     holder_mismatch     genuine and in force, but not the holder given
+5     revoked             genuine, revoked
+6     suspended           genuine, suspended
+7     unrecognized        not one of our certificates (another QR, no QR, not a picture)
+8     —                   several certificates (files, pages, codes), not all of them valid
+====  ==================  ==========================================================
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from common.cli_support import report_error
+from common.calendar import cst_minute
+from common.cli_support import read_passphrase, report_error
+from keys import KeyMaterialError, read_private_key
+from verifier.bulk import BatchError, Item, verify_items
+from verifier.bulk_cli import (
+    EXIT_NOT_ALL_VALID,
+    add_receipt_command,
+    find,
+    print_results,
+    progress_bar,
+    results_of,
+    write_report,
+)
 from verifier.errors import TrustError
-from verifier.images import DEFAULT_IMAGE_LIMITS, ImageError, decode_upload
+from verifier.images import ImageError
+from verifier.lookup import add_lookup_command
+from verifier.messages import OUTCOME_LABELS, OUTCOME_SYMBOLS
 from verifier.trust import VerifierConfig, default_cache_dir, load_registry_key
-from verifier.verdict import FAIL, INDETERMINATE, NOT_RUN_OUTCOME, PASS, VALID, HolderInput, Verdict
+from verifier.verdict import FAIL, NOT_RUN_OUTCOME, PASS, HolderInput, Verdict
 from verifier.verifier import Verifier
 
-EXIT_VALID, EXIT_INVALID, EXIT_USAGE, EXIT_INDETERMINATE = 0, 1, 2, 3
+EXIT_USAGE = 2
+#: outcome -> exit code of ``skillpass verify`` (the table above).
+EXIT_CODES: dict[str, int] = {
+    "valid": 0,
+    "invalid": 1,
+    "indeterminate": 3,
+    "holder_mismatch": 4,
+    "revoked": 5,
+    "suspended": 6,
+    "unrecognized": 7,
+}
 _OUTCOME_LABELS = {PASS: "通过 pass", FAIL: "未通过 FAIL", NOT_RUN_OUTCOME: "未检查 not run"}
-_RESULT_LABELS = {VALID: "有效 VALID", "invalid": "无效 INVALID", INDETERMINATE: "无法判断 INDETERMINATE"}
+#: Suffixes that make an argument a file name, so a typo in it is a usage error, never a verdict.
+_FILE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".pdf", ".txt", ".zip", ".csv", ".xlsx"})
+_EXIT_HELP = (
+    "退出码 exit codes: 0 有效 valid · 1 无效 invalid · 2 用法错误 usage error · 3 无法确定 indeterminate · "
+    "4 持证人不符 holder_mismatch · 5 已撤销 revoked · 6 已暂停 suspended · 7 未识别为证书 unrecognized · "
+    "8 多份证书中有不是有效的 several certificates, not all valid"
+)
+
+
+class _UsageError(Exception):
+    """A target that is neither QR text nor a readable file: exit 2 with this message."""
+
+    def __init__(self, code: str, zh: str, en: str) -> None:
+        super().__init__(code)
+        self.code, self.zh, self.en = code, zh, en
 
 
 def add_commands(subparsers: Any) -> None:
     """Register ``verify`` and ``verifier``."""
     verify = subparsers.add_parser(
-        "verify", help="核验证书二维码 / verify a certificate QR (text, image or PDF)"
+        "verify",
+        help="核验证书二维码 / verify a certificate QR (text, image or PDF)",
+        epilog=_EXIT_HELP,
     )
     verify.add_argument(
-        "target", metavar="TEXT_OR_IMAGE_PATH", help="QR text, or a PNG/JPEG/WebP/PDF/.txt file"
+        "targets",
+        nargs="+",
+        metavar="TEXT_OR_FILE",
+        help="QR text, or files: PNG/JPEG/WebP pictures, PDFs (every page), .txt, ZIPs of them, CSV/XLSX with a "
+        "column of QR texts",
+    )
+    verify.add_argument(
+        "--report",
+        metavar="OUT.xlsx|OUT.csv",
+        type=Path,
+        help="批量核验报告 / write the bulk report (XLSX or CSV)",
     )
     where = verify.add_mutually_exclusive_group()
     where.add_argument("--registry", metavar="URL", help="verify online against this registry")
@@ -52,10 +116,19 @@ def add_commands(subparsers: Any) -> None:
     status = commands.add_parser("status", help="本机目录数据状态 / show the local trust data")
     _add_trust_options(status)
     status.set_defaults(handler=_status)
+    add_receipt_command(subparsers)
+    add_lookup_command(subparsers)
     serve = commands.add_parser("serve", help="启动核验网页与接口 / run the verifier web page and API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8701)
     serve.add_argument("--registry", metavar="URL", help="sync trust data from and verify online against it")
+    serve.add_argument(
+        "--receipt-key",
+        metavar="KEY_FILE",
+        type=Path,
+        help="核验回执签名密钥（skillpass keys generate 生成，口令取自 $SKILLPASS_KEY_PASSPHRASE）/ the key receipts "
+        "are signed with; share one file across replicas (default: a new key per process)",
+    )
     _add_trust_options(serve)
     serve.set_defaults(handler=_serve)
 
@@ -85,33 +158,72 @@ def _verify(args: argparse.Namespace) -> int:
         return report_error("holder_incomplete", "--name 与 --id-number 须同时提供",
                             "--name and --id-number go together")  # fmt: skip
     try:
-        text = _read_target(args.target)
+        sources = [_source(target) for target in args.targets]
         verifier = Verifier(_config(args))
-    except (TrustError, ImageError) as e:
+    except _UsageError as e:
+        return report_error(e.code, e.zh, e.en)
+    except TrustError as e:
         return report_error(e.code, e.message_zh, e.message_en + (f" ({e.detail})" if e.detail else ""))
-    except OSError as e:
-        return report_error("input_unreadable", f"无法读取文件：{e}", f"cannot read the file: {e}")
     try:
         if verifier.config.registry_url is not None:
             _refresh_if_due(verifier)
         holder = None if args.name is None else HolderInput(args.name, args.id_number)
-        verdict = verifier.verify_text(text, holder=holder)
+        answers = _answers(verifier, sources, holder)
+    except (ImageError, BatchError) as e:  # beyond the limits: a refusal, not an answer
+        return report_error(e.code, e.message_zh, e.message_en + (f" ({e.detail})" if e.detail else ""))
+    except OSError as e:
+        return report_error("input_unreadable", f"无法读取文件：{e}", f"cannot read the file: {e}")
     finally:
         verifier.stop()
-    print(json.dumps(verdict.to_json(), ensure_ascii=False, indent=2) if args.json else _render(verdict))
-    return {VALID: EXIT_VALID, INDETERMINATE: EXIT_INDETERMINATE}.get(verdict.result, EXIT_INVALID)
+    if len(answers) == 1 and args.report is None:
+        verdict = answers[0][1]
+        print(json.dumps(verdict.to_json(), ensure_ascii=False, indent=2) if args.json else _render(verdict))
+        return EXIT_CODES[verdict.outcome]
+    results = results_of(answers)
+    if args.json:
+        print(json.dumps({"results": results}, ensure_ascii=False, indent=2))
+        code = 0 if all(r["outcome"] == "valid" for r in results) else EXIT_NOT_ALL_VALID
+    else:
+        code = print_results(results)
+    if args.report is not None:
+        write_report(args.report, results)
+    return code
 
 
-def _read_target(target: str) -> str:
-    """QR text from the argument itself, a .txt file, or the QR code in an image or a PDF."""
+def _answers(
+    verifier: Verifier, sources: list[str | Path], holder: HolderInput | None
+) -> list[tuple[Item, Verdict]]:
+    """Every certificate in the arguments: QR texts as given, files read for every QR code they hold."""
+    files = [source for source in sources if isinstance(source, Path)]
+    by_file: dict[str, list[Item]] = {}
+    for item in find(files, progress=sys.stderr.isatty()) if files else []:
+        by_file.setdefault(item.source["file"], []).append(item)
+    items: list[Item] = []
+    for source in sources:
+        if isinstance(source, str):
+            items.append(Item({"file": "(text)"}, text=source))
+        else:
+            items.extend(by_file.pop(str(source), []))
+    return verify_items(items, verifier, holder=holder, progress=progress_bar("核验 verify"))
+
+
+def _source(target: str) -> str | Path:
+    """The argument as a file to read, or as QR text itself.
+
+    A folder, or an argument that names a file (a path separator or a known suffix) which does not
+    exist, is a usage error: a typo in a file name must never read as a verdict on a certificate.
+    """
     path = Path(target)
-    if not path.is_file():
-        return target.strip()
-    with path.open("rb") as handle:
-        data = handle.read(DEFAULT_IMAGE_LIMITS.max_bytes + 1)  # decode_upload refuses anything larger
-    if path.suffix.lower() == ".txt" or data.lstrip()[:2] == b"SP":
-        return data.decode("utf-8", errors="replace").strip()
-    return decode_upload(data)
+    if path.is_dir():
+        raise _UsageError("input_is_folder", f"这是一个文件夹，不是文件：{target}",
+                          f"this is a folder, not a file: {target}")  # fmt: skip
+    if path.is_file():
+        return path
+    if not target.startswith(("SP", "http://", "https://")) and (
+        os.sep in target or path.suffix.lower() in _FILE_SUFFIXES
+    ):
+        raise _UsageError("input_missing", f"找不到文件：{target}", f"no such file: {target}")
+    return target.strip()
 
 
 def _refresh_if_due(verifier: Verifier) -> None:
@@ -143,23 +255,32 @@ def _status(args: argparse.Namespace) -> int:
     except TrustError as e:
         return report_error(e.code, e.message_zh, e.message_en)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
-    return 0 if summary["available"] and summary["fresh"] else EXIT_INDETERMINATE
+    return 0 if summary["available"] and summary["fresh"] else EXIT_CODES["indeterminate"]
 
 
 def _serve(args: argparse.Namespace) -> int:
     try:
         verifier = Verifier(_config(args))
-    except TrustError as e:
+        signer = None if args.receipt_key is None else read_private_key(args.receipt_key, read_passphrase())
+    except (TrustError, KeyMaterialError) as e:
         return report_error(e.code, e.message_zh, e.message_en)
+    from verifier.batch_service import Attestor
     from verifier.service import serve
 
-    return serve(args.host, args.port, verifier)
+    return serve(args.host, args.port, verifier, Attestor(verifier, signer))
+
+
+def headline(outcome: str) -> str:
+    """The outcome as every surface words it, with its symbol: ``✓ 有效 / Valid``."""
+    zh, en = OUTCOME_LABELS[outcome]
+    return f"{OUTCOME_SYMBOLS[outcome]} {zh} / {en}"
 
 
 def _render(verdict: Verdict) -> str:
     """The verdict for a terminal: the answer first, then the certificate, every check, the trust age."""
-    code = "" if verdict.valid else f" [{verdict.code}]"
-    lines = [f"{_RESULT_LABELS[verdict.result]}{code}: {verdict.message_zh}", f"  {verdict.message_en}"]
+    code = "" if verdict.code == verdict.outcome else f": {verdict.code}"
+    lines = [f"{headline(verdict.outcome)} [{verdict.outcome}{code}]", f"  {verdict.message_zh}",
+             f"  {verdict.message_en}"]  # fmt: skip
     lines += [f"注意 note: {note['message_zh']} / {note['message_en']}" for note in verdict.notes]
     if verdict.institution:
         lines.append(f"发证机构 institution: {verdict.institution['name']} ({verdict.institution['code']})")
@@ -173,6 +294,8 @@ def _render(verdict: Verdict) -> str:
             f"  [{_OUTCOME_LABELS[check.outcome]}] {check.code}: {check.message_zh} / {check.message_en}"
         )
     lines.append(_trust_line(verdict))
+    if verdict.verified_at is not None:
+        lines.append(f"核验时间 verified at: {cst_minute(verdict.verified_at)}")
     return "\n".join(lines)
 
 
@@ -203,7 +326,12 @@ def _trust_line(verdict: Verdict) -> str:
     if verdict.trust_as_of is None:
         return f"目录数据 trust data: 无 none ({mode})"
     age = _duration(verdict.trust_age_seconds or 0)
-    return f"目录数据 trust data: {_when(verdict.trust_as_of)} 签发, {age} 前 ago ({mode})"
+    version = (
+        ""
+        if verdict.trust_version is None
+        else f"第 {verdict.trust_version} 版 version {verdict.trust_version}, "
+    )
+    return f"目录数据 trust data: {version}{_when(verdict.trust_as_of)} 签发 issued, {age} 前 ago ({mode})"
 
 
 def _when(epoch: int) -> str:

@@ -26,25 +26,28 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Final
 
-from common.calendar import registry_day
+from common.calendar import cst_minute, registry_day
 from credential import CertificateClaims, CredentialError, decode
 from credential.directory import REMOVED, Directory, Institution, KeyEntry
 from credential.status_list import StatusList
 from keys import PublicKey
-from schemas.vocabulary import LEVEL_NAMES_EN
+from schemas.vocabulary import LEVEL_NAMES_EN, STATUS_REASON_CATEGORIES
 from verifier import checks, messages
 from verifier.checks import Failure
 from verifier.verdict import (
     CHECK_CODES,
     FAIL,
+    HOLDER_MISMATCH,
     INDETERMINATE,
-    INDETERMINATE_CODES,
-    INVALID,
     NOT_RUN_CHECKS,
     OFFLINE,
     OFFLINE_CHECKS,
     ONLINE,
+    PASS,
     PASSED,
+    REVOKED,
+    SUSPENDED,
+    UNRECOGNIZED,
     VALID,
     Check,
     HolderInput,
@@ -52,6 +55,7 @@ from verifier.verdict import (
     Verdict,
     make_verdict,
     note,
+    outcome_of,
 )
 
 __all__ = [
@@ -61,6 +65,7 @@ __all__ = [
     "RegistryRecord",
     "TrustData",
     "Verdict",
+    "unrecognized",
     "verify",
 ]
 
@@ -71,8 +76,10 @@ CLOCK_SKEW: Final = 300
 (_FORMAT, _KEY_KNOWN, _SIGNATURE, _KEY_VALID, _INSTITUTION, _SCOPE, _CERTNO, _STATUS, _RECORD) = range(
     len(CHECK_CODES)
 )
-_ALL_PASSED_OFFLINE: Final = PASSED[:OFFLINE_CHECKS]
 _WINDOW_MEMO_SIZE: Final = 4096
+_STATUS_VALUE: Final = {REVOKED: REVOKED, SUSPENDED: SUSPENDED}
+_STATUS_FROM_REGISTRY: Final = Check(CHECK_CODES[_STATUS], PASS, None, *messages.STATUS_PASSED_REGISTRY)
+_ALL_PASSED_ONLINE: Final = (*PASSED[:_STATUS], _STATUS_FROM_REGISTRY, PASSED[_RECORD])
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,9 @@ class TrustData:
         init=False, repr=False, compare=False, default_factory=dict
     )
     _windows: dict[tuple[bytes, date, str, int, str], tuple[int, Failure] | None] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _offline_passed: dict[int, tuple[Check, ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
 
@@ -138,6 +148,25 @@ class TrustData:
             self._windows.clear()
         self._windows[memo_key] = answer
         return answer
+
+    def offline_passed(self, list_id: int) -> tuple[Check, ...]:
+        """Checks (1)–(8) all passed offline; (8) says which status list's time it holds "as of".
+
+        Built once per list: a verification that passes allocates no Check objects.
+        """
+        try:
+            return self._offline_passed[list_id]
+        except KeyError:
+            pass
+        zh, en = messages.STATUS_PASSED_AS_OF
+        as_of = cst_minute(self.status_list_time(list_id))
+        status = Check(CHECK_CODES[_STATUS], PASS, None, zh.format(as_of=as_of), en.format(as_of=as_of))
+        answer = self._offline_passed[list_id] = (*PASSED[:_STATUS], status)
+        return answer
+
+    def status_list_time(self, list_id: int) -> int:
+        """When the registry signed a status list (the directory's time if we hold no such list)."""
+        return self.status_lists_issued_at.get(list_id, self.directory.issued_at)
 
     @property
     def issued_at(self) -> int:
@@ -177,8 +206,9 @@ def verify(
       (5) institution active on the issue date (not suspended, not removed)
       (6) occupation, level and work type within a filed scope on the issue date
       (7) certificate number consistent with level, issue year and the signer's institution code
-      (8) status in the status list: valid (not revoked, not suspended)
-      (9) online only: the registry's record has the same SHA-256 of the COSE bytes and is valid
+      (8) status valid (not revoked, not suspended): online from the registry's record of these
+          exact bytes, otherwise from the status list
+      (9) online only: the registry's record has the same SHA-256 of the COSE bytes
     """
     is_online = record is not None if online is None else online
     run = _Run(trust, now, is_online)
@@ -221,20 +251,23 @@ def verify(
     if failure is not None:
         return run.stop(_CERTNO, failure, claims, institution, confirmation)
 
-    # (8) status from the status list
-    if now > trust.status_lists_expire_at + clock_skew:
-        failure = Failure("trust_expired")
+    # (8) status. Online, the registry's answer about these exact bytes decides it: it is fresher
+    # than any status list, and says since when and why. Offline (or when the registry holds other
+    # bytes), the status list decides, "as of" the time the registry signed it.
+    record_failure = None
+    if is_online:
+        digest = hashlib.sha256(parsed.cose_bytes).hexdigest()
+        record_failure = checks.registry_record(record, claims, digest)
+    if is_online and record_failure is None and record is not None:
+        failure, run.status = checks.registry_status(record), _registry_status(record, now)
     else:
-        failure = checks.status(trust.status_lists, claims)
+        failure, run.status = _status_list_finding(trust, claims, now, clock_skew)
     if failure is not None:
         return run.stop(_STATUS, failure, claims, institution, confirmation)
 
-    # (9) online only: the registry's record matches
-    if is_online:
-        digest = hashlib.sha256(parsed.cose_bytes).hexdigest()
-        failure = checks.registry_record(record, claims, digest)
-        if failure is not None:
-            return run.stop(_RECORD, failure, claims, institution, confirmation)
+    # (9) online only: the registry published exactly these bytes under this number
+    if record_failure is not None:
+        return run.stop(_RECORD, record_failure, claims, institution, confirmation)
     verdict = run.valid(claims, institution, confirmation)
     if is_online:
         return verdict
@@ -252,6 +285,66 @@ def _later_withdrawals(signing_key: _SigningKey, today: date) -> tuple[dict[str,
     if signing_key.institution.status_on(today) == REMOVED:
         notes.append(note("institution_later_removed"))
     return tuple(notes)
+
+
+def unrecognized(code: str, reason: tuple[str, str], trust: TrustData | None, now: int) -> Verdict:
+    """The verdict for an input with no QR text of ours to judge (a file that is not a picture,
+    a picture without a QR code): check (1) fails with ``code``, and the outcome is *unrecognized*
+    — it says nothing about any certificate, so it is never *invalid*."""
+    run = _Run(trust, now, False)
+    zh, en = reason
+    checks_ = (Check(CHECK_CODES[_FORMAT], FAIL, code, zh, en), *NOT_RUN_CHECKS[1:OFFLINE_CHECKS])
+    return make_verdict(
+        UNRECOGNIZED,
+        code,
+        messages.unrecognized_summary(reason),
+        checks_,
+        None,
+        None,
+        run.trust_as_of,
+        run.trust_age,
+        run.mode,
+        None,
+        None,
+        now,
+        run.trust_version,
+    )
+
+
+def _status_list_finding(
+    trust: TrustData, claims: CertificateClaims, now: int, clock_skew: int
+) -> tuple[Failure | None, dict[str, Any]]:
+    """Check (8) from the status list, and what it found (the list says no date and no reason)."""
+    list_id = claims.status_list
+    if now > trust.status_lists_expire_at + clock_skew:
+        failure: Failure | None = Failure("trust_expired")
+    else:
+        failure = checks.status(trust.status_lists, claims)
+    value = VALID if failure is None else _STATUS_VALUE.get(failure.code, "unknown")
+    as_of = trust.status_list_time(list_id)
+    return failure, {
+        "value": value,
+        "source": "status_list",
+        "as_of": as_of,
+        "date": None,
+        "reason_category": None,
+        "reason_zh": None,
+        "reason_en": None,
+    }
+
+
+def _registry_status(record: RegistryRecord, now: int) -> dict[str, Any]:
+    """What the registry said about these bytes; a category we do not know is passed on unnamed."""
+    reason = STATUS_REASON_CATEGORIES.get(record.reason_category or "")
+    return {
+        "value": record.status,
+        "source": "registry",
+        "as_of": now,
+        "date": record.status_date,
+        "reason_category": record.reason_category if reason else None,
+        "reason_zh": reason[0] if reason else None,
+        "reason_en": reason[1] if reason else None,
+    }
 
 
 def _window_checks(signing_key: _SigningKey, claims: CertificateClaims) -> tuple[int, Failure] | None:
@@ -272,14 +365,27 @@ def _holder(
     if holder is None:
         return None
     if holder_match is not None:
-        return checks.holder_online(holder_match)
+        return checks.holder_online(holder_match, claims, holder)
     return checks.holder_offline(claims, holder)
 
 
-class _Run:
-    """What every verdict of one verification shares: trust age, mode, the number of checks."""
+def _holder_difference(confirmation: dict[str, Any] | None) -> str | None:
+    """Which typed field differs ("name", "id_number", "both"), or None when the holder matches."""
+    if confirmation is None:
+        return None
+    name, number = confirmation["name_match"], confirmation["id_match"]
+    if name and number:
+        return None
+    if not name and not number:
+        return "both"
+    return "id_number" if name else "name"
 
-    __slots__ = ("mode", "now", "steps", "trust", "trust_age", "trust_as_of")
+
+class _Run:
+    """What every verdict of one verification shares: trust age, mode, the number of checks, and
+    what check (8) found once it has run."""
+
+    __slots__ = ("mode", "now", "status", "steps", "trust", "trust_age", "trust_as_of", "trust_version")
 
     def __init__(self, trust: TrustData | None, now: int, online: bool) -> None:
         self.trust = trust
@@ -288,24 +394,36 @@ class _Run:
         self.steps = len(CHECK_CODES) if online else OFFLINE_CHECKS
         self.trust_as_of = None if trust is None else trust.directory.issued_at
         self.trust_age = None if self.trust_as_of is None else max(0, now - self.trust_as_of)
+        self.trust_version = None if trust is None else trust.directory.sequence
+        self.status: dict[str, Any] | None = None
 
     def valid(
         self, claims: CertificateClaims, institution: Institution, confirmation: dict[str, Any] | None
     ) -> Verdict:
-        message = messages.VALID
-        if confirmation is not None and not (confirmation["name_match"] and confirmation["id_match"]):
-            message = (message[0] + messages.HOLDER_MISMATCH[0], message[1] + messages.HOLDER_MISMATCH[1])
+        """Every check passed: valid, unless the holder someone typed is not this certificate's."""
+        outcome, code, message = VALID, VALID, messages.VALID
+        differs = _holder_difference(confirmation)
+        if differs is not None:
+            outcome, code, message = HOLDER_MISMATCH, HOLDER_MISMATCH, messages.HOLDER_MISMATCH[differs]
+        if self.mode == ONLINE:
+            passed = _ALL_PASSED_ONLINE
+        else:
+            assert self.trust is not None  # a valid verdict needs trust data
+            passed = self.trust.offline_passed(claims.status_list)
         return make_verdict(
-            VALID,
-            VALID,
+            outcome,
+            code,
             message,
-            PASSED if self.steps == len(CHECK_CODES) else _ALL_PASSED_OFFLINE,
+            passed,
             self._credential(claims, institution),
             {"code": institution.code, "name": institution.name},
             self.trust_as_of,
             self.trust_age,
             self.mode,
             confirmation,
+            self.status,
+            self.now,
+            self.trust_version,
         )
 
     def stop(
@@ -317,19 +435,39 @@ class _Run:
         confirmation: dict[str, Any] | None = None,
     ) -> Verdict:
         """The verdict when check ``step`` failed: earlier ones passed, later ones did not run."""
-        indeterminate = failure.code in INDETERMINATE_CODES
+        outcome = outcome_of(failure.code)
+        earlier = PASSED[:step]
+        if step > _STATUS and self.mode == ONLINE:
+            earlier = _ALL_PASSED_ONLINE[:step]
         return make_verdict(
-            INDETERMINATE if indeterminate else INVALID,
+            outcome,
             failure.code,
-            messages.summary(failure.code, indeterminate),
-            (*PASSED[:step], _failed(step, failure), *NOT_RUN_CHECKS[step + 1 : self.steps]),
+            self._summary(outcome, failure),
+            (*earlier, _failed(step, failure), *NOT_RUN_CHECKS[step + 1 : self.steps]),
             None if claims is None else self._credential(claims, institution),
             None if institution is None else {"code": institution.code, "name": institution.name},
             self.trust_as_of,
             self.trust_age,
             self.mode,
             confirmation,
+            self.status,
+            self.now,
+            self.trust_version,
         )
+
+    def _summary(self, outcome: str, failure: Failure) -> tuple[str, str]:
+        if outcome in (REVOKED, SUSPENDED) and self.status is not None:
+            registry = self.status["source"] == "registry"
+            return messages.status_summary(
+                outcome,
+                self.status["date"],
+                self.status["reason_category"],
+                None if registry else cst_minute(self.status["as_of"]),
+            )
+        if outcome == UNRECOGNIZED:  # a QR without our prefix needs no further reason
+            reason = None if failure.code == "prefix_missing" else messages.failure_text(failure.code)
+            return messages.unrecognized_summary(reason)
+        return messages.summary(failure.code, outcome == INDETERMINATE)
 
     def _credential(self, claims: CertificateClaims, institution: Institution | None) -> dict[str, Any]:
         """The claims as JSON (ID masked) with the names a person reads, from the signed directory."""

@@ -10,8 +10,31 @@ from __future__ import annotations
 from typing import Final
 
 from credential import REJECTIONS
+from schemas.vocabulary import STATUS_REASON_CATEGORIES
 
 Text = tuple[str, str]
+
+#: The seven outcomes (DESIGN "Verification verdict"): code -> the words of the headline. The page,
+#: the CLI and the API's ``outcome_label`` all show exactly these, with the symbol beside them so
+#: that the outcome never rests on colour alone (print, colour blindness, screen readers).
+OUTCOME_LABELS: Final[dict[str, Text]] = {
+    "valid": ("有效", "Valid"),
+    "holder_mismatch": ("持证人不符", "Holder does not match"),
+    "revoked": ("已撤销", "Revoked"),
+    "suspended": ("已暂停", "Suspended"),
+    "invalid": ("无效", "Invalid"),
+    "indeterminate": ("无法确定", "Indeterminate"),
+    "unrecognized": ("未识别为证书", "Not a recognised certificate"),
+}
+OUTCOME_SYMBOLS: Final[dict[str, str]] = {
+    "valid": "✓",
+    "holder_mismatch": "≠",
+    "revoked": "⊘",
+    "suspended": "‖",
+    "invalid": "✗",
+    "indeterminate": "?",
+    "unrecognized": "○",
+}
 
 #: The checks in DESIGN's order: code -> (what a pass means in zh, in en).
 CHECK_PASSED: Final[dict[str, Text]] = {
@@ -130,15 +153,42 @@ VALID: Final[Text] = (
     "valid: issued by a registered institution, unaltered and in good standing",
 )
 _INVALID_PREFIX: Final[Text] = ("证书无效：", "invalid: ")
-_INDETERMINATE_PREFIX: Final[Text] = ("无法判断：", "cannot decide: ")
+_INDETERMINATE_PREFIX: Final[Text] = ("无法确定：", "cannot decide: ")
+_UNRECOGNIZED_PREFIX: Final[Text] = ("未识别为证书：", "not a recognised certificate: ")
+_NOT_OURS: Final[Text] = (
+    "这不是职业技能等级电子证书的二维码。这本身并不说明证书是伪造的",
+    "this is not a skill certificate QR code; that alone does not mean a forgery",
+)
 _NOT_A_CREDENTIAL: Final[Text] = (
     "这不是有效的职业技能等级电子证书二维码，或二维码已损坏",
     "this is not a valid skill certificate QR code, or the code is damaged",
 )
 
-HOLDER_MISMATCH: Final[Text] = (
-    "；但输入的持证人姓名或证件号码与证书不符",
-    "; but the holder's name or ID number you entered does not match the certificate",
+#: holder_mismatch: which of the typed fields differ -> the verdict's sentence.
+HOLDER_MISMATCH: Final[dict[str, Text]] = {
+    "name": (
+        "证书真实且状态正常，但与输入的持证人不符：姓名不一致",
+        "the certificate is genuine and in force, but not the holder you entered: the name differs",
+    ),
+    "id_number": (
+        "证书真实且状态正常，但与输入的持证人不符：证件号码不一致",
+        "the certificate is genuine and in force, but not the holder you entered: the ID number differs",
+    ),
+    "both": (
+        "证书真实且状态正常，但与输入的持证人不符：姓名和证件号码都不一致",
+        "the certificate is genuine and in force, but not the holder you entered: both the name and the"
+        " ID number differ",
+    ),
+}
+
+#: Check (8), passed: where the status came from.
+STATUS_PASSED_REGISTRY: Final[Text] = (
+    "证书状态正常（全国联网查询系统实时确认）",
+    "the certificate is neither revoked nor suspended (confirmed by the national registry just now)",
+)
+STATUS_PASSED_AS_OF: Final[Text] = (
+    "证书状态正常（以 {as_of} 的状态列表为准）",
+    "the certificate is neither revoked nor suspended (as of the status list of {as_of})",
 )
 
 REGISTRY_UNREACHABLE: Final[Text] = (
@@ -184,3 +234,29 @@ def summary(code: str, indeterminate: bool) -> Text:
         )
     reason_zh, reason_en = failure_text(code)
     return f"{zh}{reason_zh}", f"{en}{reason_en}"
+
+
+def status_summary(status: str, day: str | None, category: str | None, as_of: str | None) -> Text:
+    """revoked / suspended: genuine, no longer in force, since when and why (when we know)."""
+    zh_word, en_word = ("撤销", "revoked") if status == "revoked" else ("暂停使用", "suspended")
+    zh = f"证书真实，但已于 {day} {zh_word}" if day else f"证书真实，但已被{zh_word}"
+    en = (
+        f"the certificate is genuine, but it was {en_word} on {day}"
+        if day
+        else (f"the certificate is genuine, but it has been {en_word}")
+    )
+    if category in STATUS_REASON_CATEGORIES:
+        reason_zh, reason_en = STATUS_REASON_CATEGORIES[category]
+        zh, en = f"{zh}（原因类别：{reason_zh}）", f"{en} (reason: {reason_en})"
+    if as_of:
+        zh, en = f"{zh}；以 {as_of} 的状态列表为准", f"{en}; as of the status list of {as_of}"
+    return f"{zh}，不再有效", f"{en}, and is no longer in force"
+
+
+def unrecognized_summary(reason: Text | None) -> Text:
+    """Not one of our certificates: say so, and say it is not a finding of forgery."""
+    zh = f"{_UNRECOGNIZED_PREFIX[0]}{_NOT_OURS[0]}"
+    en = f"{_UNRECOGNIZED_PREFIX[1]}{_NOT_OURS[1]}"
+    if reason is None:
+        return zh, en
+    return f"{zh}（{reason[0]}）", f"{en} ({reason[1]})"

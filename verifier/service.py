@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 import uvicorn
 from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -27,8 +28,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from common.errors import SkillpassError
 from common.http import UVICORN_SPEED, FastJSONResponse, json_bytes
+from verifier.batch_service import BATCH_PATH, REPORT_PATH, Attestor, add_batch_routes, single_result
+from verifier.bulk import DEFAULT_BATCH_LIMITS, BatchError
 from verifier.decode_pool import DecodePool, client_key
-from verifier.images import DEFAULT_IMAGE_LIMITS, ImageError
+from verifier.images import DEFAULT_IMAGE_LIMITS, DecodedUpload, ImageError
+from verifier.verdict import UNRECOGNIZED_IMAGE_CODES
 from verifier.verifier import HolderInput, Verdict, Verifier
 
 __all__ = ["JSON_BODY_LIMIT", "UPLOAD_LIMIT", "ServiceError", "create_app", "serve"]
@@ -41,6 +45,12 @@ _MULTIPART_OVERHEAD = 64 * 1024
 # a connection reset; past this much we stop being polite and just close.
 _DRAIN_LIMIT = 64 * 1024 * 1024
 _IMAGE_PATH = "/api/v1/verify/image"
+# Bodies beyond these are refused before a byte is parsed (a batch: docs/verifier.md's limits).
+_BODY_LIMITS: dict[str, tuple[int, str]] = {
+    _IMAGE_PATH: (UPLOAD_LIMIT + _MULTIPART_OVERHEAD, "upload_too_large"),
+    BATCH_PATH: (DEFAULT_BATCH_LIMITS.max_total_bytes + 16 * _MULTIPART_OVERHEAD, "batch_too_large"),
+    REPORT_PATH: (32 * 1024 * 1024, "body_too_large"),
+}
 _WEB_DIR = Path(__file__).parent / "web"
 
 _ERRORS: dict[str, tuple[int, str, str]] = {
@@ -99,6 +109,7 @@ class VerifyBody(BaseModel):
     qr: str
     holder: HolderBody | None = None
     online: bool | None = None
+    receipt: bool = False  # also answer a signed receipt of this check (`receipt`)
 
 
 class CheckModel(BaseModel):
@@ -114,9 +125,21 @@ class InstitutionModel(BaseModel):
     name: str
 
 
-class VerdictModel(BaseModel):
-    """A verdict. `decoded_from` is "image" when the QR text was read from an upload."""
+class OutcomeLabelModel(BaseModel):
+    zh: str
+    en: str
+    symbol: str
 
+
+class VerdictModel(BaseModel):
+    """A verdict. `outcome` is the answer to show (its words in `outcome_label`); `valid` is true
+    only for `valid`; `result` is the older three-way answer. `decoded_from` is "image" when the QR
+    text was read from an upload."""
+
+    outcome: Literal[
+        "valid", "holder_mismatch", "revoked", "suspended", "invalid", "indeterminate", "unrecognized"
+    ]
+    outcome_label: OutcomeLabelModel
     valid: bool
     result: Literal["valid", "invalid", "indeterminate"]
     code: str
@@ -130,7 +153,11 @@ class VerdictModel(BaseModel):
     mode: str | None = None
     holder_confirmation: dict[str, Any] | None = None
     notes: list[dict[str, str]]
+    status: dict[str, Any] | None = None
+    verified_at: int | None = None
+    trust_version: int | None = None
     decoded_from: Literal["image"] | None = None
+    codes: list[dict[str, Any]] | None = None
 
 
 class ErrorModel(BaseModel):
@@ -171,12 +198,16 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 # ---- the application
 
 
-def create_app(verifier: Verifier, decode_pool: DecodePool | None = None) -> FastAPI:
+def create_app(
+    verifier: Verifier, decode_pool: DecodePool | None = None, attestor: Attestor | None = None
+) -> FastAPI:
     """The verifier service as an ASGI app; the caller starts and stops `verifier` (see `serve`).
     The app closes the verifier's pooled registry connections when its event loop shuts down.
 
     Uploads are read by `decode_pool` (default: one worker per usable CPU), kept as
-    ``app.state.decode_pool``; its workers start and stop with the app.
+    ``app.state.decode_pool``; its workers start and stop with the app. `attestor` holds the key
+    receipts are signed with; without one, a key is generated for this process (receipts then
+    verify against `GET /api/v1/verifier-key` while it runs).
     """
     pool = decode_pool or DecodePool()
 
@@ -199,7 +230,9 @@ def create_app(verifier: Verifier, decode_pool: DecodePool | None = None) -> Fas
     )
     app.state.decode_pool = pool
     _add_error_handler(app)
-    _add_api_routes(app, verifier)
+    attestor = attestor or Attestor(verifier)
+    _add_api_routes(app, verifier, attestor)
+    add_batch_routes(app, verifier, attestor)
     _add_page_routes(app)
     app.add_middleware(_HotPaths, verifier=verifier)
     app.add_middleware(_BodyLimit)
@@ -207,9 +240,10 @@ def create_app(verifier: Verifier, decode_pool: DecodePool | None = None) -> Fas
     return app
 
 
-def serve(host: str, port: int, verifier: Verifier) -> int:
+def serve(host: str, port: int, verifier: Verifier, attestor: Attestor | None = None) -> int:
     """Run the service until Ctrl-C or SIGTERM, with the verifier's background trust refresh."""
-    config = uvicorn.Config(create_app(verifier), host=host, port=port, server_header=False, **UVICORN_SPEED)
+    app = create_app(verifier, attestor=attestor)
+    config = uvicorn.Config(app, host=host, port=port, server_header=False, **UVICORN_SPEED)
     server = uvicorn.Server(config)
     verifier.start()
     try:
@@ -222,7 +256,7 @@ def serve(host: str, port: int, verifier: Verifier) -> int:
     return 0 if server.started else 1
 
 
-def _add_api_routes(app: FastAPI, verifier: Verifier) -> None:
+def _add_api_routes(app: FastAPI, verifier: Verifier, attestor: Attestor) -> None:
     @app.post(
         "/api/v1/verify",
         response_model=VerdictModel,
@@ -233,23 +267,44 @@ def _add_api_routes(app: FastAPI, verifier: Verifier) -> None:
         """Verify a QR text. 200 with the verdict whatever it says."""
         body = _parse_verify_body(await request.body())
         verdict = await _verify(verifier, body.qr, _holder(body.holder), body.online)
-        return FastJSONResponse(verdict.to_json())
+        if not body.receipt:
+            return FastJSONResponse(verdict.to_json())
+        result = single_result(body.qr, verdict)
+        receipt = await run_in_threadpool(attestor.receipt, [result], request.headers.get("host", ""))
+        return FastJSONResponse({**result, "receipt": receipt})
 
     @app.post(_IMAGE_PATH, response_model=VerdictModel, responses=_ERROR_RESPONSES)
     async def verify_image(
         request: Request,
-        file: Annotated[UploadFile, File(description="PNG, JPEG, WebP or PDF (first page), ≤ 10 MiB")],
+        file: Annotated[UploadFile, File(description="PNG, JPEG, WebP or PDF (every page), ≤ 10 MiB")],
         holder_name: Annotated[str | None, Form(min_length=1, max_length=64)] = None,
         holder_id_number: Annotated[str | None, Form(min_length=1, max_length=40)] = None,
         online: Annotated[bool | None, Form()] = None,
     ) -> FastJSONResponse:
-        """Read the QR code in a picture, then verify it; 422 `qr_not_found` when there is none."""
+        """Read every QR code in a picture or on every page of a PDF (in the decode pool) and verify
+        it. The verdict is the first of our codes'; when the file holds more than one code, or a PDF
+        page without one, `codes` lists every code's verdict in reading order with its `page` and
+        `position` (a page without a code as `unrecognized`), so a batch PDF is never judged by its
+        first page. A file that is not a picture or PDF, or one with no QR code, is answered with the
+        `unrecognized` verdict; only uploads over the limits are refused (413)."""
         holder = _holder_from_form(holder_name, holder_id_number)
         data = await file.read(UPLOAD_LIMIT + 1)
         client = client_key(request.client.host if request.client else None)
-        qr_text = await request.app.state.decode_pool.first_code(data, client)
+        pool: DecodePool = request.app.state.decode_pool
+        try:
+            async with pool.admitted(client):
+                decoded = await pool.read_codes(data)
+            qr_text = decoded.preferred_text()
+        except ImageError as e:
+            if e.code not in UNRECOGNIZED_IMAGE_CODES:
+                raise
+            verdict = verifier.unrecognized(e.code, (e.message_zh, e.message_en))
+            return FastJSONResponse({**verdict.to_json(), "decoded_from": "image"})
         verdict = await _verify(verifier, qr_text, holder, online)
-        return FastJSONResponse({**verdict.to_json(), "decoded_from": "image"})
+        answer = {**verdict.to_json(), "decoded_from": "image"}
+        if len(decoded.codes) > 1 or decoded.pages_without_code:
+            answer["codes"] = await _every_code(verifier, decoded, holder, online)
+        return FastJSONResponse(answer)
 
     @app.get("/api/v1/trust")
     async def trust() -> FastJSONResponse:
@@ -259,6 +314,23 @@ def _add_api_routes(app: FastAPI, verifier: Verifier) -> None:
     @app.get("/healthz")
     async def healthz() -> FastJSONResponse:
         return FastJSONResponse({"status": "ok"})
+
+
+async def _every_code(
+    verifier: Verifier, decoded: DecodedUpload, holder: HolderInput | None, online: bool | None
+) -> list[dict[str, Any]]:
+    """Each code's verdict with where it was found, and each page without a code, in page order."""
+    found: list[tuple[int, dict[str, Any]]] = []
+    for code in decoded.codes:
+        verdict = await _verify(verifier, code.text, holder, online)
+        found.append(
+            (code.page, {**verdict.to_json(), "page": code.page, "position": code.to_json()["position"]})
+        )
+    for page in decoded.pages_without_code:
+        missing = ImageError("qr_not_found")
+        verdict = verifier.unrecognized(missing.code, (missing.message_zh, missing.message_en))
+        found.append((page, {**verdict.to_json(), "page": page, "position": None}))
+    return [entry for _, entry in sorted(found, key=lambda item: item[0])]
 
 
 def _add_page_routes(app: FastAPI) -> None:
@@ -310,13 +382,20 @@ def _holder_from_form(name: str | None, id_number: str | None) -> HolderInput | 
 
 
 def _add_error_handler(app: FastAPI) -> None:
-    for kind in (ServiceError, ImageError, RequestValidationError, StarletteHTTPException, Exception):
+    for kind in (
+        ServiceError,
+        ImageError,
+        BatchError,
+        RequestValidationError,
+        StarletteHTTPException,
+        Exception,
+    ):
         app.add_exception_handler(kind, _error_response)
 
 
 async def _error_response(request: Request, exc: Exception) -> Response:
     """Every refusal as `{"code", "message_zh", "message_en"}` (+ `details` for invalid fields)."""
-    if isinstance(exc, ServiceError | ImageError):
+    if isinstance(exc, ServiceError | ImageError | BatchError):
         return _error_json(exc.status, exc.code, exc.message_zh, exc.message_en)
     if isinstance(exc, RequestValidationError):
         return _validation_error(exc)
@@ -385,9 +464,7 @@ class _BodyLimit:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        is_upload = scope["path"] == _IMAGE_PATH
-        limit = UPLOAD_LIMIT + _MULTIPART_OVERHEAD if is_upload else JSON_BODY_LIMIT
-        code = "upload_too_large" if is_upload else "body_too_large"
+        limit, code = _BODY_LIMITS.get(scope["path"], (JSON_BODY_LIMIT, "body_too_large"))
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await _drain(receive)
@@ -407,9 +484,9 @@ class _HotPaths:
     FastAPI's exception layers, router and endpoint machinery, which cost more than the offline
     verification itself (docs/performance.md).
 
-    Anything else, including a verify body that does not parse, goes on to FastAPI with the body
-    replayed, so every refusal keeps its one error shape; the OpenAPI document still describes the
-    verify route. Sits inside ``_BodyLimit`` and ``_SecurityHeaders``, so limits and headers apply.
+    Anything else, including a verify body that does not parse or one that asks for a receipt, goes
+    on to FastAPI with the body replayed, so every refusal keeps its one error shape; the OpenAPI
+    document still describes the verify route. Sits inside ``_BodyLimit`` and ``_SecurityHeaders``, so limits and headers apply.
     """
 
     def __init__(self, app: ASGIApp, verifier: Verifier) -> None:
@@ -428,6 +505,9 @@ class _HotPaths:
             body = VerifyBody.model_validate_json(raw)
         except ValidationError:
             await self._app(scope, _replaying(raw, receive), send)  # FastAPI words the refusal
+            return
+        if body.receipt:  # signing is the route's (in a worker thread), not the hot path's
+            await self._app(scope, _replaying(raw, receive), send)
             return
         try:
             verdict = await _verify(self._verifier, body.qr, _holder(body.holder), body.online)
@@ -558,7 +638,13 @@ async def _drain(receive: Receive) -> None:
 
 async def _refuse(send: Send, code: str) -> None:
     """Answer 413 straight from the middleware; the connection closes since its body went unread."""
-    error: ServiceError | ImageError = ImageError(code) if code == "upload_too_large" else ServiceError(code)
+    error: ServiceError | ImageError | BatchError = (
+        ImageError(code)
+        if code == "upload_too_large"
+        else BatchError(code)
+        if code == "batch_too_large"
+        else ServiceError(code)
+    )
     body = json_bytes({"code": error.code, "message_zh": error.message_zh, "message_en": error.message_en})
     headers = [
         (b"content-type", b"application/json"),

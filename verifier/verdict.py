@@ -10,11 +10,35 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from verifier.messages import CHECK_PASSED, NOT_RUN, NOTES
+from verifier.messages import CHECK_PASSED, NOT_RUN, NOTES, OUTCOME_LABELS, OUTCOME_SYMBOLS
 
 PASS, FAIL, NOT_RUN_OUTCOME = "pass", "fail", "not_run"
 VALID, INVALID, INDETERMINATE = "valid", "invalid", "indeterminate"
 OFFLINE, ONLINE = "offline", "online"
+
+# The outcomes (DESIGN "Verification verdict"); ``VALID``, ``INVALID`` and ``INDETERMINATE`` are
+# outcomes too. ``result`` keeps the older three-way answer for existing clients: everything that
+# is not valid but says something about the certificate is "invalid" there, and a QR that is not
+# ours, like missing trust data, is "indeterminate" (we cannot judge it).
+HOLDER_MISMATCH, REVOKED, SUSPENDED, UNRECOGNIZED = "holder_mismatch", "revoked", "suspended", "unrecognized"
+OUTCOMES: Final[tuple[str, ...]] = (
+    VALID,
+    HOLDER_MISMATCH,
+    REVOKED,
+    SUSPENDED,
+    INVALID,
+    INDETERMINATE,
+    UNRECOGNIZED,
+)
+_RESULT_OF_OUTCOME: Final[dict[str, str]] = {
+    VALID: VALID,
+    HOLDER_MISMATCH: INVALID,
+    REVOKED: INVALID,
+    SUSPENDED: INVALID,
+    INVALID: INVALID,
+    INDETERMINATE: INDETERMINATE,
+    UNRECOGNIZED: INDETERMINATE,
+}
 
 #: DESIGN's order of checks; the last one runs only online.
 CHECK_CODES: Final[tuple[str, ...]] = (
@@ -32,6 +56,32 @@ OFFLINE_CHECKS: Final = len(CHECK_CODES) - 1
 
 #: Failure codes that mean "we cannot tell" rather than "this is wrong": never valid, never invalid.
 INDETERMINATE_CODES: Final = frozenset({"trust_missing", "trust_expired", "status_unknown"})
+#: Format failures that mean "this is not one of our QR codes at all" (a web address, a payment
+#: code, an empty scan): not a finding about any certificate, so never "invalid". A QR that does
+#: carry our prefix but is damaged or altered after it is invalid.
+UNRECOGNIZED_CODES: Final = frozenset({"qr_empty", "prefix_missing", "prefix_version"})
+#: Upload errors that mean "no QR code of any kind in this file": answered with the unrecognized
+#: verdict (an answer about the file), unlike size limits, which refuse the request.
+UNRECOGNIZED_IMAGE_CODES: Final = frozenset(
+    {"image_empty", "image_unsupported", "image_corrupt", "pdf_unreadable", "qr_not_found"}
+)
+
+
+def outcome_of(failure_code: str) -> str:
+    """The outcome when a check failed with ``failure_code``."""
+    if failure_code in (REVOKED, SUSPENDED):
+        return failure_code
+    if failure_code in INDETERMINATE_CODES:
+        return INDETERMINATE
+    if failure_code in UNRECOGNIZED_CODES:
+        return UNRECOGNIZED
+    return INVALID
+
+
+def outcome_label(outcome: str) -> dict[str, str]:
+    """The headline every surface shows for an outcome: words in both languages and a symbol."""
+    zh, en = OUTCOME_LABELS[outcome]
+    return {"zh": zh, "en": en, "symbol": OUTCOME_SYMBOLS[outcome]}
 
 
 @dataclass(frozen=True)
@@ -70,13 +120,17 @@ class RegistryRecord:
     certificate_number: str
     status: str  # "valid" | "suspended" | "revoked"
     credential_sha256: str  # hex SHA-256 of the published COSE bytes
+    status_date: str | None = None  # ISO day (China Standard Time) the current status took effect
+    reason_category: str | None = None  # one of schemas.vocabulary.STATUS_REASON_CATEGORIES
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The answer: ``valid`` is True only when every check passed on fresh trust data."""
+    """The answer: ``valid`` is True only when every check passed on fresh trust data and the
+    holder, when one was typed, matches; ``outcome`` is the one code every surface shows."""
 
-    result: str  # "valid" | "invalid" | "indeterminate"
+    outcome: str  # one of OUTCOMES
+    result: str  # "valid" | "invalid" | "indeterminate" (the coarse answer older clients read)
     valid: bool
     code: str  # "valid" or the failing check's failure code
     message_zh: str
@@ -89,6 +143,9 @@ class Verdict:
     mode: str  # "offline" | "online"
     holder_confirmation: dict[str, Any] | None = None
     notes: tuple[dict[str, str], ...] = ()  # warnings beside the result, e.g. the key was later revoked
+    status: dict[str, Any] | None = None  # check (8)'s finding: value, source, as_of, date, reason
+    verified_at: int | None = None  # the reference time of the verification (unix seconds)
+    trust_version: int | None = None  # the directory snapshot's sequence number
 
     @property
     def failed_check(self) -> Check | None:
@@ -98,6 +155,8 @@ class Verdict:
     def to_json(self) -> dict[str, Any]:
         """What ``POST /api/v1/verify`` answers."""
         return {
+            "outcome": self.outcome,
+            "outcome_label": outcome_label(self.outcome),
             "valid": self.valid,
             "result": self.result,
             "code": self.code,
@@ -111,6 +170,9 @@ class Verdict:
             "mode": self.mode,
             "holder_confirmation": self.holder_confirmation,
             "notes": list(self.notes),
+            "status": self.status,
+            "verified_at": self.verified_at,
+            "trust_version": self.trust_version,
         }
 
 
@@ -119,7 +181,7 @@ _set_attribute = object.__setattr__
 
 
 def make_verdict(
-    result: str,
+    outcome: str,
     code: str,
     message: tuple[str, str],
     checks: tuple[Check, ...],
@@ -129,10 +191,13 @@ def make_verdict(
     trust_age_seconds: int | None,
     mode: str,
     holder_confirmation: dict[str, Any] | None,
+    status: dict[str, Any] | None = None,
+    verified_at: int | None = None,
+    trust_version: int | None = None,
 ) -> Verdict:
     """``Verdict(...)`` for the engine's hot path, equal to it field by field.
 
-    A frozen dataclass sets each of its 13 fields through ``object.__setattr__``, about 1.4 µs
+    A frozen dataclass sets each of its 17 fields through ``object.__setattr__``, about 1.4 µs
     per verdict, a few per cent of a whole verification; filling the instance dictionary at once
     gives the same immutable object for a third of that. ``tests/test_verifier_engine.py`` checks
     that both ways build equal verdicts.
@@ -142,8 +207,9 @@ def make_verdict(
         verdict,
         "__dict__",
         {
-            "result": result,
-            "valid": result == VALID,
+            "outcome": outcome,
+            "result": _RESULT_OF_OUTCOME[outcome],
+            "valid": outcome == VALID,
             "code": code,
             "message_zh": message[0],
             "message_en": message[1],
@@ -155,6 +221,9 @@ def make_verdict(
             "mode": mode,
             "holder_confirmation": holder_confirmation,
             "notes": (),
+            "status": status,
+            "verified_at": verified_at,
+            "trust_version": trust_version,
         },
     )
     return verdict

@@ -125,6 +125,14 @@ class Verifier:
             holder_url=f"{base}/confirm-holder",
         )
 
+    def now(self) -> int:
+        """The reference time verifications use now (receipts are dated by the same clock)."""
+        return int(self._clock())
+
+    def unrecognized(self, code: str, reason: tuple[str, str]) -> Verdict:
+        """The verdict for an input that holds no QR text of ours (not a picture, no QR code)."""
+        return engine.unrecognized(code, reason, self.store.current(), int(self._clock()))
+
     def trust_summary(self) -> dict[str, Any]:
         """How fresh the trust data is, for the web page, ``/healthz``-style checks and the CLI."""
         trust = self.store.current()
@@ -288,11 +296,18 @@ def _record(response: _Answer) -> RegistryRecord | None:
         return None
     body = _json_object(response)
     try:
-        record = RegistryRecord(body["certificate_number"], body["status"], body["credential_sha256"])
+        record = RegistryRecord(
+            body["certificate_number"],
+            body["status"],
+            body["credential_sha256"],
+            body.get("status_date"),
+            body.get("reason_category"),
+        )
     except KeyError as e:
         raise RegistryUnavailableError("registry_unreachable", f"record without {e}") from e
     if not (
         all(isinstance(v, str) for v in (record.certificate_number, record.credential_sha256))
+        and all(isinstance(v, str | None) for v in (record.status_date, record.reason_category))
         and record.status in _RECORD_STATUSES
     ):
         raise RegistryUnavailableError("registry_unreachable", "the record has the wrong shape")

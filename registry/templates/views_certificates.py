@@ -126,6 +126,13 @@ def _result(lang: Lang, answer: dict[str, Any]) -> Safe:
             ),
         ),
     ]
+    if status in ("revoked", "suspended"):
+        # Since when and in which category; the institution's own words stay in the registry.
+        if answer.get("status_date"):
+            rows.append((f"label_{status}_on", answer["status_date"]))
+        category = answer.get(f"reason_category_{'zh' if lang == 'zh' else 'en'}")
+        if category:
+            rows.append(("label_reason_category", category))
     return fill(
         _RESULT,
         title=words["result_title"],

@@ -67,8 +67,17 @@ def seed(
         say(f"已登记 {len(pilots())} 家评价机构 / {len(pilots())} institutions filed")
     numbers = list(issued)
     revoked, suspended = numbers[0], numbers[ROWS_PER_ROSTER + 1]
-    _set_status(registry_url, work_dir, revoked, "revoke", "演示：证书被撤销 / demo: revoked")
-    _set_status(registry_url, work_dir, suspended, "suspend", "演示：证书暂停使用 / demo: suspended")
+    _set_status(
+        registry_url, work_dir, revoked, "revoke", "演示：证书被撤销 / demo: revoked", "issued_in_error"
+    )
+    _set_status(
+        registry_url,
+        work_dir,
+        suspended,
+        "suspend",
+        "演示：证书暂停使用 / demo: suspended",
+        "under_investigation",
+    )
     valid = [n for n in numbers if n not in (revoked, suspended)]
     return SeedResult(valid=valid, revoked=[revoked], suspended=[suspended], holders=issued)
 
@@ -154,12 +163,14 @@ def copy_samples(work_dir: Path, samples: Path) -> None:
                 shutil.copyfile(source, samples / f"{entry['certificate_number']}.{kind}")
 
 
-def _set_status(registry_url: str, work_dir: Path, number: str, action: str, reason: str) -> None:
+def _set_status(
+    registry_url: str, work_dir: Path, number: str, action: str, reason: str, category: str
+) -> None:
     credentials = json.loads(
         (institution_dir(work_dir, number[:13]) / "credentials.json").read_text(encoding="utf-8")
     )
     with RegistryClient(registry_url, credentials["token"]) as client:
-        client.set_status(number, action, reason)
+        client.change_status(number, action, reason, category)
 
 
 def _token(admin: httpx.Client, body: dict[str, Any]) -> str:

@@ -31,13 +31,53 @@
       holderName: "姓名",
       holderId: "证件号码",
       holderIncomplete: "核对持证人时，姓名和证件号码需同时填写。",
+      holderMissingName: "请填写姓名，或清空证件号码。",
+      holderMissingId: "请填写证件号码，或清空姓名。",
+      bulkHeading: "批量核验",
+      bulkLabel: "选择多个文件：证书图片、PDF（每页都核验）、ZIP，或含二维码文本列的 CSV/XLSX",
+      bulkLimits: "每批最多 1000 个文件、2000 份证书，合计不超过 256 MiB；超出时整批不处理。",
+      bulkStage_upload: "正在上传 {total} 个文件…",
+      bulkStage_read: "正在读取二维码：{done}/{total}",
+      bulkStage_verify: "正在核验：{done}/{total}",
+      bulkSummary: "共 {n} 份证书：{parts}",
+      codesSummary: "此文件含 {n} 个二维码或页面，已逐一核验：{parts}。下方结果仅针对第一个。",
+      codesPage: "第 {page} 页",
+      codesFirst: "第一个：{label}",
+      bulkXlsx: "下载 XLSX 报告",
+      bulkCsv: "下载 CSV 报告",
+      bulkReceipt: "下载核验回执",
+      bulkPage: "第 {n} 页",
+      bulkIndex: "第 {n} 个",
+      bulkRow: "第 {n} 行",
+      bulkCol_number: "序号",
+      bulkCol_outcome: "结果",
+      bulkCol_certificate_number: "证书编号",
+      bulkCol_holder_name: "姓名",
+      bulkCol_institution: "发证机构",
+      bulkCol_level: "等级",
+      bulkCol_occupation: "职业",
+      bulkCol_reason: "原因",
+      bulkCol_source: "来源",
       busy: "正在核验…",
+      verdictAria: "核验结果：{label}",
+      printButton: "打印核验记录",
+      printTitle: "职业技能等级证书核验记录",
+      verified_at: "核验时间",
+      trust_data: "信任数据",
+      trustVersionAge: "第 {version} 版，{age}",
+      ageMinutes: "{n} 分钟前更新",
+      ageHours: "{n} 小时前更新",
+      ageDays: "{n} 天前更新",
+      verifier_host: "核验服务",
+      verify_mode: "核验方式",
+      status_date_revoked: "撤销日期",
+      status_date_suspended: "暂停日期",
+      reason_category: "原因类别",
+      indeterminateFields: "以下内容尚未能核实，请按上面的提示处理后重新核验：",
       checksHeading: "核验项目",
       footer: "本页面不会保存您核验的证书信息。",
-      result_valid: "有效",
-      result_invalid: "无效",
-      result_indeterminate: "无法确定",
       failedCheck: "未通过的项目：{name}",
+      undecidedCheck: "未能完成的项目：{name}",
       outcome_pass: "通过",
       outcome_fail: "未通过",
       outcome_not_run: "未执行",
@@ -88,13 +128,53 @@
       holderName: "Name",
       holderId: "ID number",
       holderIncomplete: "To confirm the holder, fill in both the name and the ID number.",
+      holderMissingName: "Fill in the name, or clear the ID number.",
+      holderMissingId: "Fill in the ID number, or clear the name.",
+      bulkHeading: "Verify a list",
+      bulkLabel: "Choose several files: certificate pictures, PDFs (every page), ZIPs, or CSV/XLSX with a column of QR texts",
+      bulkLimits: "Up to 1,000 files and 2,000 certificates per batch, 256 MiB in all; a larger batch is refused whole.",
+      bulkStage_upload: "Uploading {total} files…",
+      bulkStage_read: "Reading QR codes: {done}/{total}",
+      bulkStage_verify: "Verifying: {done}/{total}",
+      bulkSummary: "{n} certificates: {parts}",
+      codesSummary: "This file holds {n} QR codes or pages, each verified: {parts}. The result below is the first one's only.",
+      codesPage: "page {page}",
+      codesFirst: "First code: {label}",
+      bulkXlsx: "Download the XLSX report",
+      bulkCsv: "Download the CSV report",
+      bulkReceipt: "Download the receipt",
+      bulkPage: "page {n}",
+      bulkIndex: "code {n}",
+      bulkRow: "row {n}",
+      bulkCol_number: "No.",
+      bulkCol_outcome: "Outcome",
+      bulkCol_certificate_number: "Certificate number",
+      bulkCol_holder_name: "Name",
+      bulkCol_institution: "Institution",
+      bulkCol_level: "Level",
+      bulkCol_occupation: "Occupation",
+      bulkCol_reason: "Reason",
+      bulkCol_source: "Found in",
       busy: "Verifying…",
+      verdictAria: "Verification result: {label}",
+      printButton: "Print the verification record",
+      printTitle: "Skill certificate verification record",
+      verified_at: "Verified at",
+      trust_data: "Trust data",
+      trustVersionAge: "version {version}, {age}",
+      ageMinutes: "updated {n} minutes ago",
+      ageHours: "updated {n} hours ago",
+      ageDays: "updated {n} days ago",
+      verifier_host: "Verifier",
+      verify_mode: "Mode",
+      status_date_revoked: "Revoked on",
+      status_date_suspended: "Suspended on",
+      reason_category: "Reason",
+      indeterminateFields: "The content below could not be checked yet; follow the advice above and verify again:",
       checksHeading: "Checks",
       footer: "This page does not keep the certificates you verify.",
-      result_valid: "Valid",
-      result_invalid: "Invalid",
-      result_indeterminate: "Indeterminate",
       failedCheck: "Failed check: {name}",
+      undecidedCheck: "Check that could not be completed: {name}",
       outcome_pass: "passed",
       outcome_fail: "failed",
       outcome_not_run: "not run",
@@ -172,9 +252,15 @@
 
   const HOLDER_METHODS = { online_registry: "holderHow_online", offline_masked: "holderHow_offline" };
 
-  const MARKS = { valid: "✓", invalid: "✗", indeterminate: "?" };
-
-  const state = { lang: "zh", verdict: null, error: null, trust: null, cameraKey: null, cameraReason: "" };
+  const state = {
+    lang: "zh",
+    verdict: null,
+    error: null,
+    trust: null,
+    cameraKey: null,
+    cameraReason: "",
+    holderError: null,
+  };
   const camera = { stream: null, timer: null, inFlight: false, detector: null };
 
   const el = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -200,6 +286,8 @@
     renderCameraStatus();
     renderError();
     renderVerdict();
+    renderBulk();
+    if (state.holderError) el("holder-error").textContent = `${t("holderIncomplete")} ${t(state.holderError)}`;
   }
 
   function switchLanguage() {
@@ -226,12 +314,36 @@
 
   // ---- talking to the service
 
+  // A half-filled holder form is reported inside the form, next to the empty field, which gets
+  // the focus: on a phone the result area is a screen away, so an error there would go unseen.
   function holderFields() {
     const name = el("holder-name").value.trim();
     const idNumber = el("holder-id").value.trim();
+    showHolderError(null);
     if (!name && !idNumber) return { holder: null };
-    if (!name || !idNumber) return { problem: "holderIncomplete" };
+    if (!name || !idNumber) {
+      showHolderError(name ? "holderMissingId" : "holderMissingName", name ? "holder-id" : "holder-name");
+      return { problem: "holderIncomplete", shown: true };
+    }
     return { holder: { name, id_number: idNumber } };
+  }
+
+  function showHolderError(key, field) {
+    state.holderError = key;
+    const box = el("holder-error");
+    for (const id of ["holder-name", "holder-id"]) el(id).removeAttribute("aria-invalid");
+    if (!key) {
+      box.hidden = true;
+      box.textContent = "";
+      return;
+    }
+    box.hidden = false;
+    box.textContent = `${t("holderIncomplete")} ${t(key)}`;
+    el("holder-box").open = true;
+    const input = el(field);
+    input.setAttribute("aria-invalid", "true");
+    input.focus({ preventScroll: true });
+    box.scrollIntoView({ block: "center" });
   }
 
   async function send(request) {
@@ -247,13 +359,13 @@
     } catch {
       body = null;
     }
-    if (response.ok && body && typeof body.result === "string") return { verdict: body };
+    if (response.ok && body && typeof body.outcome === "string") return { verdict: body };
     return { error: body && body.code ? body : { local: "networkError" } };
   }
 
   function verifyText(qr) {
-    const { holder, problem } = holderFields();
-    if (problem) return Promise.resolve({ error: { local: problem } });
+    const { holder, problem, shown } = holderFields();
+    if (problem) return Promise.resolve({ error: { local: problem, shown } });
     const payload = holder ? { qr, holder } : { qr };
     return send(() =>
       fetch("/api/v1/verify", {
@@ -265,8 +377,8 @@
   }
 
   function verifyFile(blob, filename) {
-    const { holder, problem } = holderFields();
-    if (problem) return Promise.resolve({ error: { local: problem } });
+    const { holder, problem, shown } = holderFields();
+    if (problem) return Promise.resolve({ error: { local: problem, shown } });
     const form = new FormData();
     form.append("file", blob, filename);
     if (holder) {
@@ -308,7 +420,7 @@
 
   function renderError() {
     const box = el("error");
-    if (!state.error) {
+    if (!state.error || state.error.shown) {
       box.hidden = true;
       box.textContent = "";
       delete box.dataset.code;
@@ -325,33 +437,73 @@
     if (!verdict) {
       box.hidden = true;
       box.removeAttribute("data-result");
+      box.removeAttribute("data-outcome");
       return;
     }
     box.hidden = false;
     box.tabIndex = -1;
     box.dataset.result = verdict.result;
+    box.dataset.outcome = verdict.outcome;
     box.dataset.code = verdict.code;
-    box.querySelector(".mark").textContent = MARKS[verdict.result] ?? "?";
-    box.querySelector(".label").textContent = t(`result_${verdict.result}`);
+    const label = verdict.outcome_label ?? {};
+    const words = label[state.lang] ?? label.zh ?? verdict.outcome;
+    box.querySelector(".mark").textContent = label.symbol ?? "";
+    const several = (verdict.codes || []).length > 1;
+    box.querySelector(".label").textContent = several ? t("codesFirst", { label: words }) : words;
+    box.setAttribute("aria-label", t("verdictAria", { label: words }));
     const failed = (verdict.checks || []).find((check) => check.outcome === "fail");
     el("verdict-reason").textContent = pick(verdict, "message");
     const notes = verdict.notes || [];
     const note = el("verdict-note");
     note.hidden = notes.length === 0;
     note.textContent = notes.map((item) => pick(item, "message")).join(" ");
-    renderFailedCheck(failed);
+    const namesCheck = !["valid", "unrecognized"].includes(verdict.outcome);
+    renderFailedCheck(namesCheck ? failed : null, verdict.outcome);
+    renderCodes(verdict.codes || []);
     renderHolder(verdict.holder_confirmation);
     renderFields(verdict);
     renderChecks(verdict.checks || []);
+    renderRecord(verdict);
     el("trust-age").textContent = [trustAge(verdict.trust_age_seconds), modeText(verdict.mode)]
       .filter(Boolean)
       .join(" · ");
   }
 
-  function renderFailedCheck(failed) {
+  // The verification record: what a printout (or a screenshot filed by HR) must show besides the
+  // verdict itself. The time is China Standard Time, like every date the registry keeps.
+  function renderRecord(verdict) {
+    const list = el("record");
+    list.replaceChildren();
+    const add = (key, value) => {
+      if (value === undefined || value === null || value === "") return;
+      const term = document.createElement("dt");
+      term.textContent = t(key);
+      const detail = document.createElement("dd");
+      detail.textContent = String(value);
+      detail.dataset.field = key;
+      list.append(term, detail);
+    };
+    add("verified_at", cstMinute(verdict.verified_at));
+    if (verdict.trust_version !== null && verdict.trust_version !== undefined) {
+      const age = trustAge(verdict.trust_age_seconds, "age");
+      add("trust_data", t("trustVersionAge", { version: verdict.trust_version, age }));
+    } else {
+      add("trust_data", t("trustNone"));
+    }
+    add("verify_mode", modeText(verdict.mode));
+    add("verifier_host", location.host);
+  }
+
+  function cstMinute(unix) {
+    if (typeof unix !== "number") return "";
+    return `${new Date((unix + 8 * 3600) * 1000).toISOString().slice(0, 16).replace("T", " ")} CST`;
+  }
+
+  function renderFailedCheck(failed, outcome) {
     const node = el("failed-check");
     node.hidden = !failed;
-    node.textContent = failed ? t("failedCheck", { name: checkName(failed) }) : "";
+    const key = outcome === "indeterminate" ? "undecidedCheck" : "failedCheck";
+    node.textContent = failed ? t(key, { name: checkName(failed) }) : "";
     if (failed) node.dataset.code = failed.failure_code || failed.code;
     else delete node.dataset.code;
   }
@@ -373,11 +525,15 @@
   function renderFields(verdict) {
     const list = el("certificate");
     list.replaceChildren();
-    const unverified = verdict.result !== "valid" && Boolean(verdict.credential);
-    list.classList.toggle("unverified", unverified);
+    // Only forged or altered content is marked as not to be relied on. A revoked, suspended or
+    // holder-mismatch certificate is genuine: its fields are shown plainly.
+    const forged = verdict.outcome === "invalid" && Boolean(verdict.credential);
+    const unchecked = verdict.outcome === "indeterminate" && Boolean(verdict.credential);
+    list.classList.toggle("unverified", forged);
     const warning = el("unverified-warning");
-    warning.hidden = !unverified;
-    warning.textContent = unverified ? t("unverifiedFields") : "";
+    warning.hidden = !(forged || unchecked);
+    warning.dataset.kind = forged ? "forged" : "unchecked";
+    warning.textContent = forged ? t("unverifiedFields") : unchecked ? t("indeterminateFields") : "";
     const add = (key, value) => {
       if (value === undefined || value === null || value === "") return;
       const term = document.createElement("dt");
@@ -399,6 +555,11 @@
     add("level", LEVELS[state.lang][c.level] ?? c.level_name);
     add("work_type", c.work_type);
     add("issue_date", c.issue_date);
+    const status = verdict.status;
+    if (status && (status.value === "revoked" || status.value === "suspended")) {
+      add(`status_date_${status.value}`, status.date);
+      add("reason_category", pick(status, "reason"));
+    }
   }
 
   function renderChecks(checks) {
@@ -435,13 +596,13 @@
     return CHECK_NAMES[state.lang][check.code] ?? check.code;
   }
 
-  function trustAge(seconds) {
+  function trustAge(seconds, prefix = "trust") {
     if (seconds === null || seconds === undefined) return t("trustNone");
     const minutes = Math.max(0, Math.floor(seconds / 60));
-    if (minutes < 120) return t("trustMinutes", { n: minutes });
+    if (minutes < 120) return t(`${prefix}Minutes`, { n: minutes });
     const hours = Math.floor(minutes / 60);
-    if (hours < 48) return t("trustHours", { n: hours });
-    return t("trustDays", { n: Math.floor(hours / 24) });
+    if (hours < 48) return t(`${prefix}Hours`, { n: hours });
+    return t(`${prefix}Days`, { n: Math.floor(hours / 24) });
   }
 
   function modeText(mode) {
@@ -464,6 +625,232 @@
     const stale = trust.fresh === false ? t("trustStale") : "";
     node.dataset.fresh = String(trust.fresh !== false);
     node.textContent = trustAge(trust.age_seconds) + version + stale;
+  }
+
+  // ---- bulk verification: many files (pictures, PDFs, ZIPs, CSV/XLSX) at once
+
+  const BULK_COLUMNS = ["number", "outcome", "certificate_number", "holder_name", "institution", "level", "occupation", "reason", "source"];
+  const bulk = { results: [], receipt: null, sortKey: "number", sortUp: true, running: false, error: null, progress: null };
+
+  function bulkRow(result, index) {
+    const c = result.credential || {};
+    const label = result.outcome_label || {};
+    return {
+      number: index + 1,
+      outcome: `${label.symbol ?? ""} ${label[state.lang] ?? result.outcome}`,
+      outcomeCode: result.outcome,
+      certificate_number: c.certificate_number ?? "",
+      holder_name: c.holder_name ?? "",
+      institution: result.institution?.name ?? "",
+      level: c.level ? LEVELS[state.lang][c.level] ?? c.level_name : "",
+      occupation: [c.occupation_code, c.occupation_name].filter(Boolean).join(" "),
+      reason: result.outcome === "valid" ? "" : pick(result, "message"),
+      source: sourceText(result.source || {}),
+    };
+  }
+
+  function sourceText(source) {
+    const parts = [source.member ? `${source.file} › ${source.member}` : source.file ?? ""];
+    if (source.page) parts.push(t("bulkPage", { n: source.page }));
+    if (source.index) parts.push(t("bulkIndex", { n: source.index }));
+    if (source.row) parts.push(t("bulkRow", { n: source.row }));
+    return parts.join(" · ");
+  }
+
+  async function runBatch(files) {
+    if (bulk.running || !files.length) return;
+    bulk.running = true;
+    bulk.error = null;
+    bulk.results = [];
+    bulk.receipt = null;
+    bulk.progress = { stage: "upload", done: 0, total: files.length };
+    renderBulk();
+    const form = new FormData();
+    for (const file of files) form.append("files", file, file.name);
+    try {
+      const response = await fetch("/api/v1/verify/batch?progress=1", { method: "POST", body: form });
+      if (!response.ok) {
+        let body = null;
+        try {
+          body = await response.json();
+        } catch {
+          body = null;
+        }
+        bulk.error = body && body.code ? body : { local: "networkError" };
+      } else {
+        await readLines(response, onBatchLine);
+      }
+    } catch {
+      bulk.error = { local: "networkError" };
+    }
+    bulk.running = false;
+    bulk.progress = null;
+    renderBulk();
+  }
+
+  async function readLines(response, onLine) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      buffer += decoder.decode(value ?? new Uint8Array(), { stream: !done });
+      let newline = buffer.indexOf("\n");
+      while (newline >= 0) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        if (line) onLine(JSON.parse(line));
+        newline = buffer.indexOf("\n");
+      }
+      if (done) return;
+    }
+  }
+
+  function onBatchLine(line) {
+    if (line.progress) {
+      bulk.progress = line.progress;
+    } else if (line.answer) {
+      bulk.results = line.answer.results;
+      bulk.receipt = line.answer.receipt;
+    } else if (line.error) {
+      bulk.error = line.error;
+    }
+    renderBulk();
+  }
+
+  function renderBulk() {
+    const bar = el("bulk-progress");
+    const status = el("bulk-status");
+    if (bulk.progress) {
+      bar.hidden = false;
+      const { stage, done, total } = bulk.progress;
+      bar.max = Math.max(total, 1);
+      if (stage === "upload") bar.removeAttribute("value");
+      else bar.value = done;
+      status.textContent = t(`bulkStage_${stage}`, { done, total });
+    } else {
+      bar.hidden = true;
+      status.textContent = bulk.results.length ? bulkSummary() : "";
+    }
+    const error = el("bulk-error");
+    error.hidden = !bulk.error;
+    error.textContent = bulk.error ? (bulk.error.local ? t(bulk.error.local) : pick(bulk.error, "message")) : "";
+    if (bulk.error) error.dataset.code = bulk.error.code ?? bulk.error.local;
+    el("bulk-results").hidden = !bulk.results.length;
+    renderBulkTable();
+  }
+
+  function bulkSummary() {
+    return t("bulkSummary", { n: bulk.results.length, parts: outcomeCounts(bulk.results) });
+  }
+
+  // "有效 18，已撤销 1": how many of each outcome, in the words of the page's language.
+  function outcomeCounts(results) {
+    const counts = {};
+    for (const result of results) counts[result.outcome] = (counts[result.outcome] ?? 0) + 1;
+    const parts = Object.keys(counts).map((outcome) => {
+      const label = results.find((r) => r.outcome === outcome).outcome_label ?? {};
+      return `${label[state.lang] ?? outcome} ${counts[outcome]}`;
+    });
+    return parts.join(state.lang === "zh" ? "，" : ", ");
+  }
+
+  // A file with several codes (a batch PDF, a sheet of QR codes): every one listed with its outcome,
+  // so the headline about the first can never stand for the rest.
+  function renderCodes(codes) {
+    const box = el("codes");
+    const list = el("codes-list");
+    list.replaceChildren();
+    box.hidden = codes.length < 2;
+    if (box.hidden) return;
+    box.dataset.allValid = String(codes.every((code) => code.outcome === "valid"));
+    el("codes-summary").textContent = t("codesSummary", { n: codes.length, parts: outcomeCounts(codes) });
+    for (const code of codes) {
+      const label = code.outcome_label ?? {};
+      const item = document.createElement("li");
+      item.dataset.outcome = code.outcome;
+      const credential = code.credential ?? {};
+      const who = [credential.certificate_number, credential.holder_name].filter(Boolean).join(" ");
+      const reason = code.outcome === "valid" ? "" : pick(code, "message");
+      item.textContent = [`${label.symbol ?? ""} ${label[state.lang] ?? code.outcome}`, t("codesPage", { page: code.page }), who, reason]
+        .filter(Boolean)
+        .join(" · ");
+      list.append(item);
+    }
+  }
+
+  function renderBulkTable() {
+    const head = el("bulk-head");
+    head.replaceChildren();
+    for (const key of BULK_COLUMNS) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "sort";
+      button.dataset.key = key;
+      button.textContent = t(`bulkCol_${key}`);
+      button.addEventListener("click", () => sortBy(key));
+      th.append(button);
+      th.setAttribute("aria-sort", bulk.sortKey === key ? (bulk.sortUp ? "ascending" : "descending") : "none");
+      head.append(th);
+    }
+    const rows = bulk.results.map(bulkRow);
+    const direction = bulk.sortUp ? 1 : -1;
+    rows.sort((a, b) => {
+      const x = a[bulk.sortKey];
+      const y = b[bulk.sortKey];
+      const order = typeof x === "number" ? x - y : String(x).localeCompare(String(y), "zh-CN");
+      return order * direction || a.number - b.number;
+    });
+    const body = el("bulk-body");
+    body.replaceChildren();
+    for (const row of rows) {
+      const tr = document.createElement("tr");
+      tr.dataset.outcome = row.outcomeCode;
+      tr.setAttribute("data-testid", "bulk-row");
+      for (const key of BULK_COLUMNS) {
+        const td = document.createElement("td");
+        td.textContent = String(row[key]);
+        td.dataset.key = key;
+        tr.append(td);
+      }
+      body.append(tr);
+    }
+  }
+
+  function sortBy(key) {
+    if (bulk.sortKey === key) bulk.sortUp = !bulk.sortUp;
+    else {
+      bulk.sortKey = key;
+      bulk.sortUp = true;
+    }
+    renderBulkTable();
+  }
+
+  async function downloadReport(kind) {
+    try {
+      const response = await fetch(`/api/v1/verify/batch/report?format=${kind}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ results: bulk.results }),
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      saveBlob(await response.blob(), `skillpass-report.${kind}`);
+    } catch {
+      bulk.error = { local: "networkError" };
+      renderBulk();
+    }
+  }
+
+  function saveBlob(blob, name) {
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = name;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
   }
 
   // ---- camera
@@ -573,7 +960,8 @@
     const blob = await frameAsPng(video);
     if (!blob) return null;
     const outcome = await verifyFile(blob, "camera.png");
-    if (outcome.error && (outcome.error.code === "qr_not_found" || outcome.error.local === "networkError")) {
+    const noCode = outcome.verdict?.outcome === "unrecognized" && outcome.verdict.code === "qr_not_found";
+    if (noCode || outcome.error?.local === "networkError") {
       return null; // keep looking; the next frame may be sharper
     }
     return outcome;
@@ -617,6 +1005,24 @@
     });
     el("file-input").addEventListener("change", onFileChosen);
     el("paste-submit").addEventListener("click", onPasteSubmit);
+    el("print").addEventListener("click", () => window.print());
+    el("bulk-input").addEventListener("change", (event) => {
+      const files = [...(event.target.files ?? [])];
+      runBatch(files).finally(() => {
+        event.target.value = "";
+      });
+    });
+    el("bulk-xlsx").addEventListener("click", () => downloadReport("xlsx"));
+    el("bulk-csv").addEventListener("click", () => downloadReport("csv"));
+    el("bulk-receipt").addEventListener("click", () => {
+      if (bulk.receipt) saveBlob(new Blob([bulk.receipt], { type: "application/jose" }), "skillpass-receipt.jws");
+    });
+    for (const id of ["holder-name", "holder-id"]) {
+      el(id).addEventListener("input", () => {
+        const filled = [el("holder-name").value.trim(), el("holder-id").value.trim()].filter(Boolean).length;
+        if (state.holderError && filled !== 1) showHolderError(null);
+      });
+    }
     el("paste-input").addEventListener("keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) onPasteSubmit();
     });
