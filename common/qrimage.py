@@ -41,6 +41,16 @@ def render_svg(text: str) -> str:
     return str(_barcode(text).to_svg(add_quiet_zones=True))
 
 
+def qr_matrix(text: str) -> list[bytes]:
+    """The code's modules at level Q without the quiet zone, one ``bytes`` per row: 1 dark, 0 light (for
+    drawing the code as vector shapes)."""
+    bitmap = _barcode(text).to_image(scale=1, add_quiet_zones=False)
+    height, width = bitmap.shape
+    pixels = bytes(memoryview(cast(Buffer, bitmap)))
+    dark = bytes.maketrans(bytes(range(256)), b"\x01" * 128 + b"\x00" * 128)
+    return [pixels[r * width : (r + 1) * width].translate(dark) for r in range(height)]
+
+
 def qr_version(text: str) -> int:
     """The QR version (1–40) the text needs at level Q."""
     modules: int = _barcode(text).to_image(scale=1, add_quiet_zones=False).shape[0]

@@ -98,6 +98,20 @@ def _add_issue(subparsers: Any) -> None:
     issue.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits (default 3600)")
     issue.add_argument("--poll-interval", type=float, default=5.0, help=argparse.SUPPRESS)
     issue.add_argument("--dry-run", action="store_true", help="only validate; submit nothing")
+    issue.add_argument(
+        "--photos",
+        type=Path,
+        metavar="DIR_OR_ZIP",
+        help="持证人照片所在文件夹或 ZIP（名册“照片”列填文件名；JPEG/PNG，≥295×413 像素，≤2 MiB，竖向；"
+        "默认：名册所在文件夹）/ folder or ZIP of the holders' photos, named in the roster's photo column "
+        "(JPEG/PNG, ≥295×413 px, ≤2 MiB, portrait; default: the roster's folder)",
+    )
+    issue.add_argument(
+        "--without-photos",
+        action="store_true",
+        help="本机构签发不印照片的证书（须明确选择）/ the institution issues certificates without photos "
+        "(an explicit choice; otherwise every row needs a photo)",
+    )
     issue.add_argument("--workers", type=int, help="rendering processes (default: one per core)")
     issue.add_argument("--publish-chunk", type=int, default=500, help=argparse.SUPPRESS)
     _add_registry_options(issue)
@@ -134,6 +148,8 @@ def _issue(args: argparse.Namespace) -> int:
         workers=args.workers,
         publish_chunk=args.publish_chunk,
         today=_today(),
+        photos=args.photos,
+        require_photos=not args.without_photos,
     )
     with _client(args, credentials) as client:
         return run_issue(request, client, read_passphrase, Console())

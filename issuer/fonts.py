@@ -1,11 +1,10 @@
 """The CJK font the certificates are printed in: where it is, which characters it has, and a batch subset.
 
 We print in Noto Sans CJK SC, installed by the Debian package ``fonts-noto-cjk`` as a TrueType/OpenType
-*collection* (``NotoSansCJK-Regular.ttc``, faces JP, KR, SC, TC, HK, …). fpdf2 loads a collection face
-directly (``collection_font_number``), so no extraction is needed. Loading and subsetting the full 65,535-glyph
-face costs ~0.4 s per PDF, though, so a batch first cuts a *batch subset* holding only the characters its
-certificates use (a few seconds, once, cached on disk by content) and each PDF then embeds from that small
-font in ~0.05 s. The embedded font in each PDF is subset again by fpdf2 to the glyphs on that page.
+*collection* (``NotoSansCJK-Regular.ttc``, faces JP, KR, SC, TC, HK, …). Loading the full 65,535-glyph face
+for every PDF would cost far more than the page itself, so a batch first cuts a *batch subset* holding only
+the characters its certificates use (a few seconds, once, cached on disk by content), with TrueType outlines;
+``pdffont`` reads it once per process and embeds in each PDF only the glyphs that PDF prints.
 
 ``font_has_glyphs`` answers from the face's cmap, so a name with a character the font lacks is refused at
 validation instead of printing as a blank box.
@@ -174,9 +173,9 @@ def _write_subset(face: FontFace, chars: list[int], target: Path) -> None:
 def _cff_to_truetype(font: TTFont) -> None:
     """Redraw the subset's cubic (CFF) outlines as quadratic (glyf) ones, once per batch.
 
-    fpdf2 subsets the font again for every PDF it writes; for CFF that means executing every
-    charstring to recompute bounds (about 75 ms a certificate), for glyf it is a copy of points
-    (about 30 ms). The 1-unit conversion error is far below what print resolves.
+    With ``glyf`` outlines each glyph is a self-contained byte slice addressed by ``loca``, so a PDF's
+    own subset is a copy of slices (``pdffont``); CFF charstrings share subroutines and would need a
+    rebuild. The 1-unit conversion error is far below what print resolves.
     """
     order = font.getGlyphOrder()
     outlines = font.getGlyphSet()

@@ -1,53 +1,71 @@
 """The printable certificate: one A4 portrait page after the national reference style, with the QR.
 
-Layout (millimetres, A4 210 x 297): a double frame; the title 职业技能等级证书 with "Vocational Skill Level
-Certificate" beneath; the photo top right (the roster's photo, else a framed placeholder 照片); labelled
-lines 姓名, 证件类型, 证件号码, 职业名称 (with code), 工种/职业方向, 职业技能等级, 证书编号, 评价机构, 发证日期; the
-QR (45 mm, error correction Q, drawn from ``common.qrimage``); and the national query addresses.
+Layout (millimetres from the top left of A4, 210 x 297): a double frame; the title 职业技能等级证书 with
+"Vocational Skill Level Certificate" beneath; the holder's 1-inch photo (25 x 35 mm) top right; labelled
+lines 姓名, 证件类型, 证件号码, 职业名称 (with code), 工种/职业方向 ("--" when none, as the reference style
+prescribes), 职业技能等级, 证书编号, 评价机构, 发证日期; the QR (45 mm with its quiet zone, level Q) drawn
+as vector rectangles from the code's matrix; and the national query addresses.
+
+Every value fits its frame (``layout.fit``): one line from 14 pt down to 12 pt, else two lines from 11 pt
+down to 9 pt. The three lines beside the photo stop 3 mm short of it.
+
+Speed (issue 15): the page is a *template* laid out once per process — frames, title, labels, rules and
+footer as one content stream, shared by every page of a batch file — and each certificate only *stamps* its
+values, photo and QR on top. The PDF is written by ``pdfwriter`` with the font from ``pdffont``.
 
 ID number decision: the paper prints the *full* ID number, as the national reference style does. The paper is
 the holder's own document and is shown in person together with the ID card; the QR, which anyone who sees the
 paper can copy and which verifiers store, carries only the masked form (``MaskedId``). ``CertificateView``
-takes the number exactly as it should be printed (``id_number_display``), so a caller that wants a masked
-print passes ``MaskedId.display()``.
+takes the number exactly as it should be printed (``id_number_display``).
 
-Text is set in the CJK face from ``fonts`` (embedded and subset by fpdf2, ~30 KB per page). The creation date
-is the issue date, so the same certificate always renders to the same bytes. Every string is checked against
-the font's cmap first: a character the font lacks raises ``PdfError`` instead of printing blank.
+The creation date is the issue date, so the same certificate always renders to the same bytes. Every string is
+checked against the font's cmap first: a character the font lacks raises ``PdfError`` instead of printing blank.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
-import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Final
-
-from fpdf import FPDF
-from PIL import Image, UnidentifiedImageError
+from typing import BinaryIO, Final
 
 from common.errors import SkillpassError
-from common.qrimage import QrImageError, render_png
-from issuer.fonts import FontFace, cjk_font, missing_glyphs
-from schemas.vocabulary import LEVEL_NAMES, LEVEL_NAMES_EN
+from common.qrimage import QrImageError, qr_matrix
+from issuer.fonts import FontError, FontFace, batch_subset, missing_glyphs
+from issuer.layout import LayoutError, fit
+from issuer.pdffont import GlyphUse, PrintFont, print_font
+from issuer.pdfwriter import PdfWriter, Prefix, number, pdf_string
+from issuer.photos import PhotoError, PhotoRef, PrintImage, print_image
+from schemas.vocabulary import LEVEL_NAMES
 
 QUERY_FOOTER: Final = "证书查询 http://jndj.osta.org.cn　机构查询 http://pjjg.osta.org.cn"
+PLACEHOLDER: Final = "照片"
+SCAN_LINE: Final = "扫码验证 Scan to verify"
+TITLE: Final = "职业技能等级证书"
+TITLE_EN: Final = "Vocational Skill Level Certificate"
 QR_SIZE_MM: Final = 45.0
-_FONT: Final = "cjk"
-_PAGE_W: Final = 210.0
-_PHOTO: Final = (150.0, 66.0, 33.0, 45.0)  # x, y, w, h: a 2-inch ID photo
-_LABEL_X: Final = 28.0
-_VALUE_X: Final = 68.0
-_LINES_Y: Final = 70.0
-_LINE_STEP: Final = 11.5
-_RIGHT_EDGE: Final = 184.0
-_QR_SCALE: Final = 6
-
-# fpdf2 reports missing glyphs through logging; we check glyphs ourselves, so keep its log quiet.
-logging.getLogger("fpdf").setLevel(logging.ERROR)
+PAGE_W: Final = 210.0
+PAGE_H: Final = 297.0
+PHOTO_BOX: Final = (159.0, 64.0, 25.0, 35.0)  # x, y, w, h: a 1-inch ID photo
+LABEL_X: Final = 28.0
+VALUE_X: Final = 68.0
+RIGHT_EDGE: Final = 184.0
+LINES_Y: Final = 70.0
+LINE_STEP: Final = 11.5
+QR_Y: Final = 181.0
+_NARROW_LINES: Final = 3  # beside the photo
+_RULE_DROP: Final = 9.6
+_QUIET_MODULES: Final = 4
+_K: Final = 72 / 25.4  # points per millimetre
+_BROWN: Final = b"0.588 0.431 0.157"
+_BLACK: Final = b"0 g"
+_GREY: Final = b"0.35 g"
+_LIGHT: Final = b"0.55 g"
+_RED: Final = b"0.588 0.118 0.118 rg"
+_URL_FORM: Final = re.compile(r"HTTPS://([A-Z0-9.-]+(?::\d+)?)/#", re.I)
 
 
 class PdfError(SkillpassError):
@@ -68,7 +86,7 @@ class CertificateView:
     certificate_number: str
     institution_name: str
     issue_date: dt.date
-    photo: Path | None = None
+    photo: PhotoRef | None = None
 
     @property
     def level_text(self) -> str:
@@ -96,51 +114,127 @@ class CertificateView:
         ]
 
 
-def printed_text(view: CertificateView) -> str:
-    """Every character the page will print (for font subsetting and glyph checks)."""
-    fixed = "职业技能等级证书Vocational Skill Level Certificate照片扫码验证Scan to verify" + QUERY_FOOTER
+def verifier_line(qr_text: str) -> str | None:
+    """For a URL-form QR (``HTTPS://HOST/#…``), the line printed under it naming the verifier's address."""
+    m = _URL_FORM.match(qr_text)
+    return None if m is None else f"或访问 or visit https://{m.group(1).lower()}"
+
+
+def printed_text(view: CertificateView, qr_text: str = "") -> str:
+    """Every character the page may print (for font subsetting and glyph checks)."""
+    fixed = TITLE + TITLE_EN + PLACEHOLDER + SCAN_LINE + QUERY_FOOTER + "或访问 or visit https://"
     labels = "".join(zh + en for zh, en, _ in view.lines())
-    return (
-        fixed + labels + "".join(value for _, _, value in view.lines()) + LEVEL_NAMES_EN.get(view.level, "")
-    )
+    values = "".join(value for _, _, value in view.lines())
+    return fixed + labels + values + (verifier_line(qr_text) or "")
 
 
 def render_certificate_pdf(
     cert: CertificateView, qr_text: str, *, font: FontFace | None = None, keywords: str = ""
 ) -> bytes:
-    """One A4 page as PDF bytes. ``font`` defaults to the installed CJK face; a batch passes its subset.
-    ``keywords`` goes into the document information (``render`` stores its input fingerprint there)."""
+    """One A4 page as PDF bytes. ``font`` is a TrueType batch subset (``fonts.batch_subset``) holding every
+    character printed; by default one is cut for this certificate. ``keywords`` goes into the document
+    information (``render`` stores its input fingerprint there)."""
     return render_batch_pdf([(cert, qr_text)], font=font, keywords=keywords)
 
 
 def render_batch_pdf(
     certs: Sequence[tuple[CertificateView, str]], *, font: FontFace | None = None, keywords: str = ""
 ) -> bytes:
-    """One page per certificate in a single PDF (the batch's print file)."""
-    if not certs:
+    """One page per certificate in a single PDF (small batches and tests; ``write_pdf`` streams)."""
+    out = io.BytesIO()
+    write_pdf(out, certs, font=font, keywords=keywords)
+    return out.getvalue()
+
+
+def write_pdf(
+    out: BinaryIO,
+    certs: Iterable[tuple[CertificateView, str]],
+    *,
+    font: FontFace | None = None,
+    keywords: str = "",
+    created: dt.date | None = None,
+) -> int:
+    """Write one page per certificate to ``out`` as they come (memory flat in the batch size); returns the
+    page count. ``created`` (the document date) defaults to the first certificate's issue date."""
+    pending = list(certs) if font is None else certs
+    if font is None:
+        font = batch_subset(printed_text(v, q) for v, q in pending)
+    document: _Document | None = None
+    for view, qr_text in pending:
+        if document is None:
+            document = _Document(out, _face(font), keywords, created or view.issue_date)
+        document.page(view, qr_text)
+    if document is None:
         raise PdfError("pdf_empty", "没有要打印的证书", "no certificates to print")
-    face = font or cjk_font()
-    pdf = _new_document(face, max(view.issue_date for view, _ in certs))
-    if keywords:
-        pdf.set_keywords(keywords)
-    for view, qr_text in certs:
+    return document.close()
+
+
+def _face(face: FontFace) -> PrintFont:
+    try:
+        return print_font(face)
+    except FontError as e:
+        raise PdfError(e.code, e.message_zh, e.message_en) from e
+
+
+# The document -----------------------------------------------------------------------------------------
+
+
+class _Document:
+    """A PDF being written: the template's prefix copied first, pages as they come, the values' font last.
+
+    Two fonts: ``/F1`` holds the template's glyphs and is part of the prefix (built once per process);
+    ``/F2`` holds the glyphs of the values the pages stamp, so each file embeds only a few dozen glyphs.
+    """
+
+    def __init__(self, out: BinaryIO, font: PrintFont, keywords: str, created: dt.date) -> None:
+        self.font = font
+        self.prefix = _prefix(font)
+        self.writer = PdfWriter.resume(out, self.prefix.objects)
+        self.use = GlyphUse()
+        self.font_num = self.writer.reserve()
+        self.pages_num = self.writer.reserve()
+        self.kids: list[int] = []
+        self.keywords = keywords
+        self.created = created
+
+    def page(self, view: CertificateView, qr_text: str) -> None:
         _check_glyphs(view)
-        _page(pdf, view, qr_text)
-    return bytes(pdf.output())
+        photo = None if view.photo is None else _photo(view.photo)
+        stamp = _stamp(self.font, view, qr_text, self.use, photo)
+        content = [self.prefix.template, self.writer.add_stream(stamp)]
+        xobjects = b""
+        if photo is not None:
+            image = self.writer.add_stream(*_image_object(photo), compress=False)
+            xobjects = b" /XObject << /Photo %d 0 R >>" % image
+        self.kids.append(
+            self.writer.add(
+                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595.28 841.89] /Contents [%d 0 R %d 0 R]"
+                % (self.pages_num, *content)
+                + b" /Resources << /Font << /F1 %d 0 R /F2 %d 0 R >>" % (self.prefix.font, self.font_num)
+                + xobjects
+                + b" >> >>"
+            )
+        )
 
-
-def _new_document(face: FontFace, created: dt.date) -> FPDF:
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_auto_page_break(auto=False)
-    pdf.set_creation_date(dt.datetime(created.year, created.month, created.day, tzinfo=dt.UTC))
-    pdf.set_title("职业技能等级证书 Vocational Skill Level Certificate")
-    pdf.set_creator("skillpass")
-    pdf.add_font(_FONT, fname=str(face.path), collection_font_number=face.index)
-    return pdf
+    def close(self) -> int:
+        w = self.writer
+        self.font.embed(w, self.use, self.font_num)
+        kids = b" ".join(b"%d 0 R" % k for k in self.kids)
+        w.add(b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % len(self.kids), self.pages_num)
+        root = w.add(b"<< /Type /Catalog /Pages %d 0 R >>" % self.pages_num)
+        date = b"(D:%04d%02d%02d000000Z)" % (self.created.year, self.created.month, self.created.day)
+        info = w.add(
+            b"<< /Title " + pdf_string(f"{TITLE} {TITLE_EN}") + b" /Creator (skillpass) /Producer (skillpass)"
+            + b" /CreationDate " + date
+            + (b" /Keywords " + pdf_string(self.keywords) if self.keywords else b"")
+            + b" >>"
+        )  # fmt: skip
+        w.finish(root, info)
+        return len(self.kids)
 
 
 def _check_glyphs(view: CertificateView) -> None:
-    lacking = missing_glyphs(printed_text(view))
+    lacking = missing_glyphs("".join(value for _, _, value in view.lines()))
     if lacking:
         chars = "、".join(f"{c}（U+{ord(c):04X}）" for c in lacking)
         raise PdfError(
@@ -150,123 +244,200 @@ def _check_glyphs(view: CertificateView) -> None:
         )
 
 
-def _page(pdf: FPDF, view: CertificateView, qr_text: str) -> None:
-    pdf.add_page()
-    _frame(pdf)
-    _title(pdf)
-    _photo(pdf, view.photo)
-    for i, (zh, en, value) in enumerate(view.lines()):
-        _line(pdf, _LINES_Y + i * _LINE_STEP, zh, en, value, narrow=i < 4)
-    _qr(pdf, qr_text)
-    _footer(pdf)
+def _photo(ref: PhotoRef) -> PrintImage:
+    try:
+        return print_image(ref.read())
+    except PhotoError as e:
+        raise PdfError(
+            "photo_unreadable", f"照片 {ref.name} 无法读取", f"cannot read the photo {ref.name}"
+        ) from e
 
 
-def _frame(pdf: FPDF) -> None:
-    pdf.set_draw_color(150, 110, 40)
-    pdf.set_line_width(1.2)
-    pdf.rect(10, 10, 190, 277)
-    pdf.set_line_width(0.3)
-    pdf.rect(13, 13, 184, 271)
-    pdf.set_draw_color(0, 0, 0)
+def _image_object(image: PrintImage) -> tuple[bytes, bytes]:
+    space = b"/DeviceGray" if image.grey else b"/DeviceRGB"
+    entries = b" /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s" % (
+        image.width,
+        image.height,
+        space,
+    )
+    return image.data, entries + b" /BitsPerComponent 8 /Filter /DCTDecode"
 
 
-def _centred(pdf: FPDF, y: float, text: str, size: float) -> None:
-    pdf.set_font(_FONT, size=size)
-    pdf.set_xy(0, y)
-    pdf.cell(w=_PAGE_W, h=size * 0.45, text=text, align="C")
+# Drawing ------------------------------------------------------------------------------------------------
 
 
-def _title(pdf: FPDF) -> None:
-    pdf.set_text_color(150, 30, 30)
-    _centred(pdf, 30, "职业技能等级证书", 30)
-    pdf.set_text_color(90, 90, 90)
-    _centred(pdf, 46, "Vocational Skill Level Certificate", 12)
-    pdf.set_text_color(0, 0, 0)
+class _Canvas:
+    """Content-stream operators in millimetres from the top left (PDF's own origin is the bottom left);
+    text in the font named ``resource`` on the page."""
+
+    def __init__(self, font: PrintFont, use: GlyphUse, resource: bytes) -> None:
+        self.font = font
+        self.use = use
+        self.resource = resource
+        self.ops: list[bytes] = []
+
+    def text(self, x: float, baseline: float, text: str, size: float, fill: bytes = _BLACK) -> None:
+        self.ops.append(
+            b"BT %s /%s %s Tf %s %s Td %s Tj ET"
+            % (fill, self.resource, number(size), number(x * _K), number((PAGE_H - baseline) * _K),
+               self.font.encode(text, self.use))
+        )  # fmt: skip
+
+    def centred(self, baseline: float, text: str, size: float, fill: bytes = _BLACK) -> None:
+        self.text((PAGE_W - self.font.width(text, size) / _K) / 2, baseline, text, size, fill)
+
+    def rect(self, x: float, y: float, w: float, h: float, width: float, colour: bytes = b"0 0 0") -> None:
+        self.ops.append(
+            b"%s RG %s w %s %s %s %s re S"
+            % (colour, number(width * _K), number(x * _K), number((PAGE_H - y - h) * _K), number(w * _K),
+               number(h * _K))
+        )  # fmt: skip
+
+    def line(self, x1: float, y: float, x2: float, width: float, colour: bytes) -> None:
+        yy = number((PAGE_H - y) * _K)
+        self.ops.append(
+            b"%s RG %s w %s %s m %s %s l S"
+            % (colour, number(width * _K), number(x1 * _K), yy, number(x2 * _K), yy)
+        )
+
+    def bytes(self) -> bytes:
+        return b"\n".join(self.ops)
 
 
-def _photo(pdf: FPDF, photo: Path | None) -> None:
-    x, y, w, h = _PHOTO
-    pdf.set_line_width(0.3)
-    if photo is None:
-        pdf.rect(x, y, w, h)
-        pdf.set_text_color(140, 140, 140)
-        pdf.set_font(_FONT, size=12)
-        pdf.set_xy(x, y + h / 2 - 3)
-        pdf.cell(w=w, h=6, text="照片", align="C")
-        pdf.set_text_color(0, 0, 0)
+@dataclass(frozen=True)
+class _Prefix:
+    """The template's objects, written once per process: the static page and the font ``/F1`` it uses."""
+
+    objects: Prefix
+    template: int
+    font: int
+
+
+@functools.cache
+def _prefix(font: PrintFont) -> _Prefix:
+    use = GlyphUse()
+    writer = PdfWriter(io.BytesIO())
+    template = writer.add_stream(_template(font, use))
+    font_num = writer.reserve()
+    font.embed(writer, use, font_num)
+    return _Prefix(writer.prefix(), template, font_num)
+
+
+def _template(font: PrintFont, use: GlyphUse) -> bytes:
+    """The static page: frames, title, labels, rules, photo frame and footer."""
+    c = _Canvas(font, use, b"F1")
+    c.rect(10, 10, 190, 277, 1.2, _BROWN)
+    c.rect(13, 13, 184, 271, 0.3, _BROWN)
+    c.centred(30 + 30 * 0.88 / _K, TITLE, 30, _RED)
+    c.centred(46 + 12 * 0.88 / _K, TITLE_EN, 12, _GREY)
+    for i, (zh, en, _) in enumerate(_LABELS):
+        y = LINES_Y + i * LINE_STEP
+        c.text(LABEL_X, y + 4.4, zh, 12, _GREY)
+        c.text(LABEL_X, y + 8.2, en, 6.5, _GREY)
+        c.line(VALUE_X, y + _RULE_DROP, _value_right(i), 0.2, b"0.784 0.784 0.784")
+    c.rect(*PHOTO_BOX, 0.3)
+    c.centred(QR_Y + QR_SIZE_MM + 1 + 9 * 0.88 / _K, SCAN_LINE, 9, _GREY)
+    c.line(25, 262, 185, 0.3, _BROWN)
+    c.centred(266 + 10 * 0.88 / _K, QUERY_FOOTER, 10)
+    return c.bytes()
+
+
+_LABELS: Final = CertificateView("", "", "", "", "", "", 0, "", "", dt.date(2000, 1, 1)).lines()
+
+
+def _value_right(index: int) -> float:
+    return PHOTO_BOX[0] - 3 if index < _NARROW_LINES else RIGHT_EDGE
+
+
+def _stamp(
+    font: PrintFont, view: CertificateView, qr_text: str, use: GlyphUse, photo: PrintImage | None
+) -> bytes:
+    """What changes from one certificate to the next: the values, the photo (or its placeholder), the QR."""
+    c = _Canvas(font, use, b"F2")
+    for i, (_, _, value) in enumerate(view.lines()):
+        _value(c, LINES_Y + i * LINE_STEP, _value_right(i) - VALUE_X, value, view.certificate_number)
+    _photo_ops(c, photo)
+    c.ops.append(_qr_ops(qr_text))
+    below = verifier_line(qr_text)
+    if below is not None:
+        c.centred(QR_Y + QR_SIZE_MM + 5 + 8 * 0.88 / _K, below, 8, _GREY)
+    return c.bytes()
+
+
+def _value(c: _Canvas, y: float, width_mm: float, value: str, number_: str) -> None:
+    try:
+        fitted = fit(value, width_mm * _K, c.font.width)
+    except LayoutError as e:
+        raise PdfError(
+            "value_too_long",
+            f"证书 {number_} 的“{value}”过长，两行也排不下",
+            f"certificate {number_}: “{value}” is too long for two lines",
+        ) from e
+    size_mm = fitted.size / _K
+    if len(fitted.lines) == 1:
+        c.text(VALUE_X, y + 6.2 - (14 / _K - size_mm) / 2, value, fitted.size)
         return
-    pdf.image(_photo_bytes(photo), x=x, y=y, w=w, h=h)
-    pdf.rect(x, y, w, h)
+    c.text(VALUE_X, y + 0.3 + size_mm * 0.88, fitted.lines[0], fitted.size)
+    c.text(VALUE_X, y + 0.3 + size_mm * 0.88 + size_mm * 1.18, fitted.lines[1], fitted.size)
 
 
-def _photo_bytes(path: Path) -> io.BytesIO:
-    """The photo re-encoded as a JPEG at print size (a phone photo would otherwise bloat every PDF)."""
+def _photo_ops(c: _Canvas, photo: PrintImage | None) -> None:
+    x, y, w, h = PHOTO_BOX
+    if photo is None:
+        c.text(x + (w - c.font.width(PLACEHOLDER, 12) / _K) / 2, y + h / 2 + 1.5, PLACEHOLDER, 12, _LIGHT)
+        return
+    # Fill the frame without distorting: scale to cover it, centre, and clip what does not have its 5:7 shape.
+    scale = max(w / photo.width, h / photo.height)
+    iw, ih = photo.width * scale, photo.height * scale
+    ix, iy = x - (iw - w) / 2, y - (ih - h) / 2
+    c.ops.append(
+        b"q %s %s %s %s re W n %s 0 0 %s %s %s cm /Photo Do Q"
+        % (number(x * _K), number((PAGE_H - y - h) * _K), number(w * _K), number(h * _K),
+           number(iw * _K), number(ih * _K), number(ix * _K), number((PAGE_H - iy - ih) * _K))
+    )  # fmt: skip
+    c.rect(x, y, w, h, 0.3)
+
+
+def _qr_ops(qr_text: str) -> bytes:
+    """The QR as filled rectangles, one per horizontal run of dark modules, in a module-unit coordinate
+    system (``cm``), quiet zone included in the 45 mm."""
     try:
-        with Image.open(path) as original:
-            image = original.convert("RGB")
-        image.thumbnail((390, 530))
-        out = io.BytesIO()
-        image.save(out, format="JPEG", quality=85)
-    except (OSError, UnidentifiedImageError, ValueError) as e:
-        raise PdfError("photo_unreadable", f"照片 {path} 无法读取", f"cannot read the photo {path}") from e
-    out.seek(0)
-    return out
-
-
-def _line(pdf: FPDF, y: float, zh: str, en: str, value: str, *, narrow: bool) -> None:
-    pdf.set_text_color(90, 90, 90)
-    pdf.set_font(_FONT, size=12)
-    pdf.set_xy(_LABEL_X, y)
-    pdf.cell(w=_VALUE_X - _LABEL_X, h=5, text=zh)
-    pdf.set_font(_FONT, size=6.5)
-    pdf.set_xy(_LABEL_X, y + 5)
-    pdf.cell(w=_VALUE_X - _LABEL_X, h=3, text=en)
-    pdf.set_text_color(0, 0, 0)
-    right = _PHOTO[0] - 3 if narrow else _RIGHT_EDGE
-    _fitted(pdf, _VALUE_X, y, right - _VALUE_X, value)
-
-
-def _fitted(pdf: FPDF, x: float, y: float, width: float, text: str) -> None:
-    """``text`` on one line, shrunk from 14 pt until it fits ``width`` (long institution names)."""
-    size = 14.0
-    pdf.set_font(_FONT, size=size)
-    while size > 7 and pdf.get_string_width(text) > width:
-        size -= 0.5
-        pdf.set_font(_FONT, size=size)
-    pdf.set_xy(x, y)
-    pdf.cell(w=width, h=6, text=text)
-    pdf.set_draw_color(200, 200, 200)
-    pdf.set_line_width(0.2)
-    pdf.line(x, y + 7, x + width, y + 7)
-    pdf.set_draw_color(0, 0, 0)
-
-
-def _qr(pdf: FPDF, qr_text: str) -> None:
-    try:
-        png = render_png(qr_text, scale=_QR_SCALE)
+        rows = qr_matrix(qr_text)
     except QrImageError as e:
         raise PdfError("qr_too_long", "二维码内容过长，无法生成", "the QR text is too long to draw") from e
-    x = (_PAGE_W - QR_SIZE_MM) / 2
-    y = 181.0
-    pdf.image(io.BytesIO(png), x=x, y=y, w=QR_SIZE_MM, h=QR_SIZE_MM)
-    pdf.set_text_color(90, 90, 90)
-    _centred(pdf, y + QR_SIZE_MM + 1, "扫码验证 Scan to verify", 9)
-    pdf.set_text_color(0, 0, 0)
+    modules = len(rows) + 2 * _QUIET_MODULES
+    unit = QR_SIZE_MM * _K / modules
+    left = (PAGE_W - QR_SIZE_MM) / 2 * _K + _QUIET_MODULES * unit
+    top = (PAGE_H - QR_Y) * _K - _QUIET_MODULES * unit
+    return (
+        b"q 0 g %s 0 0 %s %s %s cm\n" % (number(unit), number(unit), number(left), number(top))
+        + _runs(rows)
+        + b"f Q"
+    )
 
 
-def _footer(pdf: FPDF) -> None:
-    pdf.set_draw_color(150, 110, 40)
-    pdf.set_line_width(0.3)
-    pdf.line(25, 262, 185, 262)
-    pdf.set_draw_color(0, 0, 0)
-    _centred(pdf, 266, QUERY_FOOTER, 10)
+def _runs(rows: list[bytes]) -> bytes:
+    """One ``x y w 1 re`` per horizontal run of dark modules (row r at y = -r-1), formatted at once."""
+    flat: list[int] = []
+    for r, row in enumerate(rows):
+        start = row.find(1)
+        while start != -1:
+            end = row.find(0, start)
+            end = len(row) if end == -1 else end
+            flat += (start, -r - 1, end - start)
+            start = row.find(1, end)
+    return (b"%d %d %d 1 re\n" * (len(flat) // 3)) % tuple(flat)
 
 
 __all__ = [
+    "PHOTO_BOX",
+    "QR_SIZE_MM",
     "QUERY_FOOTER",
     "CertificateView",
     "PdfError",
     "printed_text",
     "render_batch_pdf",
     "render_certificate_pdf",
+    "verifier_line",
+    "write_pdf",
 ]

@@ -6,8 +6,9 @@
 - Idempotent: a file that already holds the right content is not touched. For the QR files the right content
   is cheap to compute and compare. A PDF is costly to render, so each PDF carries a fingerprint of everything
   it shows (``skillpass-render:<sha256>`` in its Keywords); a PDF whose fingerprint matches is kept unread.
-- Fast: PDFs embed from a *batch subset* of the CJK font (``fonts.batch_subset``: ~0.05 s a page instead of
-  ~0.4 s with the full face); items are rendered in chunks on a process pool, one chunk per task.
+- Fast: PDFs are a template laid out once per process with each certificate stamped on it (``pdf``), their
+  font cut from a *batch subset* of the CJK face (``fonts.batch_subset``); items are rendered in chunks on a
+  process pool, one chunk per task. The batch print file is written page by page, never held in memory.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from typing import Final
 from common.errors import SkillpassError
 from common.qrimage import render_png, render_svg
 from issuer.fonts import FontFace, batch_subset
-from issuer.pdf import CertificateView, printed_text, render_batch_pdf, render_certificate_pdf
+from issuer.pdf import CertificateView, printed_text, render_certificate_pdf, write_pdf
 from issuer.progress import Progress
 
-RENDER_VERSION: Final = "1"
+RENDER_VERSION: Final = "2"  # 2: template and stamp, 1-inch photo, vector QR
 _MARKER: Final = "skillpass-render:"
 _SAFE_NAME: Final = re.compile(r"[A-Z0-9]{1,40}")
 _TMP: Final = re.compile(r"\..+\.(\d+)\.tmp")
@@ -79,7 +80,7 @@ def render_outputs(
     _remove_stale_temporaries(out_dir)
     if not items:
         return []
-    face = font or batch_subset(printed_text(item.view) for item in items)
+    face = font or batch_subset(printed_text(item.view, item.qr_text) for item in items)
     workers = max(1, workers or os.cpu_count() or 1)
     chunks = list(_chunks(items, workers))
     if progress is not None:
@@ -150,9 +151,18 @@ def write_batch_pdf(items: Sequence[RenderItem], path: Path, *, font: FontFace |
     marker = _MARKER + digest
     if marker.encode("ascii") in (_read(path) or b""):
         return False
-    face = font or batch_subset(printed_text(item.view) for item in items)
-    pages = [(item.view, item.qr_text) for item in items]
-    write_atomic(path, render_batch_pdf(pages, font=face, keywords=marker))
+    face = font or batch_subset(printed_text(item.view, item.qr_text) for item in items)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as out:
+            write_pdf(out, ((item.view, item.qr_text) for item in items), font=face, keywords=marker)
+        tmp.replace(path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise RenderError(
+            "output_write_failed", f"无法写入 {path}：{e.strerror}", f"cannot write {path}: {e.strerror}"
+        ) from e
     return True
 
 
@@ -161,12 +171,13 @@ def fingerprint(item: RenderItem) -> str:
     h = hashlib.sha256(f"skillpass-pdf|{RENDER_VERSION}|".encode())
     fields = asdict(item.view)
     fields["issue_date"] = item.view.issue_date.isoformat()
-    fields["photo"] = str(item.view.photo or "")
+    photo = item.view.photo
+    fields["photo"] = "" if photo is None else photo.name
     for key in sorted(fields):
         h.update(f"{key}={fields[key]}\x00".encode())
     h.update(item.qr_text.encode("utf-8"))
-    if item.view.photo is not None:
-        h.update(_read(item.view.photo) or b"missing")
+    if photo is not None:
+        h.update(photo.source.read(photo.name) or b"missing")
     return h.hexdigest()
 
 

@@ -2,7 +2,7 @@
 
 Each row gets the roster-row schema checks of ``schemas`` (reported at the office's own column
 header), plus what only the whole batch or the institution's filing can tell: the institution's scope on the
-assessment date, duplicates within the file, characters the print font cannot show, missing photos, and dates
+assessment date, duplicates within the file, characters the print font cannot show, photos (``photos``: missing, wrong type, size or shape), and dates
 in the future. The registry repeats the schema and scope checks on review; doing them here first means the
 clerk fixes the spreadsheet once, with a full list, instead of learning of one problem per upload.
 
@@ -19,13 +19,13 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
 from jsonschema import Draft202012Validator, FormatChecker, validators
-from PIL import Image, UnidentifiedImageError
 
 from credential.directory import Scope
+from issuer.photos import PhotoSource
+from issuer.photos import problem as photo_problem
 from issuer.progress import Progress
 from issuer.roster import RosterRow
 from schemas import Issue, load_schema, validate_roster_row
@@ -82,6 +82,26 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "photo_missing": ("找不到照片文件 {path}", "photo file {path} not found"),
     "photo_unreadable": ("照片 {path} 不是可读取的图片", "photo {path} is not a readable image"),
+    "photo_required": (
+        "缺少照片：请在“照片”列填写照片文件名（证书须印持证人照片）",
+        "no photo: name the photo file in the photo column (certificates carry the holder's photo)",
+    ),
+    "photo_type": (
+        "照片 {path} 是 {kind} 格式，只接受 JPEG 或 PNG",
+        "photo {path} is {kind}; only JPEG or PNG is accepted",
+    ),
+    "photo_too_small": (
+        "照片 {path} 只有 {width}×{height} 像素，至少需要 295×413（1 寸，300 dpi）",
+        "photo {path} is {width}×{height} px; at least 295×413 is needed (1 inch at 300 dpi)",
+    ),
+    "photo_too_large": (
+        "照片 {path} 有 {size} MiB，不能超过 2 MiB",
+        "photo {path} is {size} MiB; at most 2 MiB is accepted",
+    ),
+    "photo_not_portrait": (
+        "照片 {path} 是 {width}×{height} 像素的横向或方形图片，应为竖向证件照",
+        "photo {path} is {width}×{height} px, landscape or square; an upright ID photo is needed",
+    ),
     "assessment_date_future": ("评价日期 {day} 晚于今天", "assessment date {day} is in the future"),
 }
 _UNPARSED_CODES: Final = {
@@ -216,12 +236,14 @@ class RosterValidator:
         *,
         scopes: Sequence[Scope] | None = None,
         font_check: Callable[[str], bool] | None = None,
-        photo_base: Path | None = None,
+        photos: PhotoSource | None = None,
+        require_photos: bool = False,
         today: dt.date | None = None,
     ) -> None:
         self._scopes = scopes
         self._font_check = functools.cache(font_check) if font_check is not None else None
-        self._photo_base = photo_base
+        self._photos = photos
+        self._require_photos = require_photos
         self._today = today
         self._seen: dict[tuple[object, ...], int] = {}
 
@@ -298,17 +320,15 @@ class RosterValidator:
 
     def _photo_problems(self, row: RosterRow, good: Mapping[str, object]) -> list[RowProblem]:
         photo = good.get("photo")
-        if self._photo_base is None or not isinstance(photo, str):
+        if not isinstance(photo, str):
+            needed = (
+                self._require_photos and "photo" not in row.fields
+            )  # (a refused cell is reported already)
+            return [_problem(row, "photo", "photo_required")] if needed else []
+        if self._photos is None:
             return []
-        path = self._photo_base / photo
-        if not path.is_file():
-            return [_problem(row, "photo", "photo_missing", path=photo)]
-        try:
-            with Image.open(path) as image:
-                image.verify()
-        except (OSError, UnidentifiedImageError, SyntaxError, ValueError):
-            return [_problem(row, "photo", "photo_unreadable", path=photo)]
-        return []
+        found = photo_problem(self._photos, photo)
+        return [] if found is None else [_problem(row, "photo", found[0], **found[1])]
 
     def _date_problems(self, row: RosterRow, good: Mapping[str, object]) -> list[RowProblem]:
         day = good.get("assessment_date")
@@ -322,15 +342,20 @@ def validate_rows(
     *,
     scopes: Sequence[Scope] | None = None,
     font_check: Callable[[str], bool] | None = None,
-    photo_base: Path | None = None,
+    photos: PhotoSource | None = None,
+    require_photos: bool = False,
     today: dt.date | None = None,
     progress: Progress | None = None,
 ) -> list[RowProblem]:
     """Every problem in every row, in row order. Pass ``fonts.font_has_glyphs`` as ``font_check`` when the
-    rows will be printed, the institution's scopes from the registry's directory as ``scopes``, the roster's
-    folder as ``photo_base`` and the run's date as ``today``; each check is skipped when its input is None.
+    rows will be printed, the institution's scopes from the registry's directory as ``scopes``, the photo
+    folder or ZIP as ``photos`` and the run's date as ``today``; each check is skipped when its input is None.
+    ``require_photos`` refuses a row without a photo (issued certificates carry one unless the institution
+    chose photo-less certificates).
     """
-    validator = RosterValidator(scopes=scopes, font_check=font_check, photo_base=photo_base, today=today)
+    validator = RosterValidator(
+        scopes=scopes, font_check=font_check, photos=photos, require_photos=require_photos, today=today
+    )
     problems: list[RowProblem] = []
     for row in rows:
         problems.extend(validator.check(row))

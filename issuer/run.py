@@ -46,6 +46,7 @@ from issuer.manifest import (
     write_manifest,
 )
 from issuer.pdf import CertificateView, PdfError
+from issuer.photos import PhotoError, PhotoRef, PhotoSource, open_source
 from issuer.progress import Progress
 from issuer.render import RenderedPaths, RenderError, RenderItem, render_outputs, write_batch_pdf
 from issuer.report import format_report, write_report_csv
@@ -123,6 +124,18 @@ class IssueRequest:
     workers: int | None = None
     publish_chunk: int = 500
     today: date | None = None
+    photos: Path | None = None
+    require_photos: bool = False
+
+
+def photo_source(request: IssueRequest) -> PhotoSource:
+    """Where the roster's photo names point: ``photos`` (a folder or a ZIP) or else the roster's folder."""
+    if request.photos is None:
+        return PhotoSource(request.roster.parent)
+    try:
+        return open_source(request.photos)
+    except PhotoError as e:
+        raise IssueError(e.code, e.message_zh, e.message_en) from e
 
 
 @dataclass
@@ -191,6 +204,7 @@ class _Run:
         self.roster_bytes = _read_bytes(request.roster)
         self.roster_sha256 = hashlib.sha256(self.roster_bytes).hexdigest()
         self.batch_id = request.batch_id or ""  # chosen in run(), from the journal when resuming
+        self.photos = photo_source(request)
 
     def run(self) -> Exit:
         if self.request.dry_run:
@@ -233,9 +247,9 @@ class _Run:
             self.batch_id,
             self.roster_sha256,
             self.code,
-            [(r.number, _submitted_fields(r.fields)) for r in rows],
+            [(r.number, r.fields) for r in rows],
         )
-        submitted = [row.fields for row in journal.rows()]
+        submitted = [_submitted_fields(row.fields) for row in journal.rows()]
         self.client.submit_batch(self.batch_id, self.code, submitted)
         journal.set_meta("submitted", "1")
         self.console.note(f"已提交批次 submitted batch {self.batch_id}（{len(submitted)} 行 rows）")
@@ -256,7 +270,8 @@ class _Run:
                     rows,
                     scopes=scopes,
                     font_check=font_has_glyphs,
-                    photo_base=self.request.roster.parent,
+                    photos=self.photos,
+                    require_photos=self.request.require_photos,
                     today=self.request.today,
                     progress=progress,
                 )
@@ -399,7 +414,7 @@ class _Run:
                 if done:
                     write_batch_pdf(done, out / BATCH_PDF)
                     journal.set_meta("batch_pdf", BATCH_PDF)
-        except (RenderError, PdfError, FontError) as e:
+        except (RenderError, PdfError, FontError, PhotoError) as e:
             raise IssueError(e.code, e.message_zh, e.message_en) from e
 
     def _item(self, row: JournalRow) -> RenderItem:
@@ -416,7 +431,7 @@ class _Run:
             certificate_number=document["certificate_number"],
             institution_name=str(document.get("institution_name", "")),
             issue_date=date.fromisoformat(document["issue_date"]),
-            photo=None if photo is None else (self.request.roster.parent / str(photo)).resolve(),
+            photo=None if photo is None else PhotoRef(self.photos, str(photo)),
         )
         return RenderItem(view, row.qr or "")
 
@@ -551,7 +566,8 @@ def _relative_files(paths: RenderedPaths, out_dir: Path) -> dict[str, str]:
 
 
 def _submitted_fields(fields: Mapping[str, object]) -> dict[str, object]:
-    """What the registry receives of a row: everything but the photo, which stays on this machine."""
+    """What the registry receives of a row: everything but the photo, which stays on this machine (the
+    journal keeps the photo's file name, to render it after review)."""
     return {k: v for k, v in fields.items() if k != "photo"}
 
 

@@ -176,6 +176,7 @@ def test_key_rotation_keeps_old_certificates_and_signs_new_ones(
             str(new_key),
             "--batch-id",
             journal_batch_id(tmp_path / "out"),
+            "--without-photos",
         ]
         assert main([*args, "--out", str(elsewhere), "--workers", "1"]) == 1
         [row] = read_manifest_json(elsewhere)["rows"]
@@ -191,7 +192,8 @@ def test_signing_with_an_unregistered_key_is_refused_before_anything_is_signed(
         assert main(["keys", "generate", "--out", str(stranger)]) == 0
         roster = write_roster(tmp_path / "roster.csv", roster_rows(1))
         out = tmp_path / "out"
-        args = ["issue", str(roster), "--credentials", str(world.credentials), "--key", str(stranger)]
+        args = ["issue", str(roster), "--credentials", str(world.credentials), "--without-photos", "--key"]
+        args.append(str(stranger))
         assert main([*args, "--out", str(out)]) == 4
         capsys.readouterr()
         [submitted] = world.batches()

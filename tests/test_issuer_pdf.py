@@ -1,5 +1,6 @@
-"""The printed certificate: text extractable, QR decodable after rasterising with pdftoppm, CJK font embedded
-as a subset, 𠮷 printed, characters the font lacks refused, small and reproducible."""
+"""The printed certificate: text extractable, QR decodable from a 200 dpi rendering, CJK font embedded as a
+subset, 𠮷 printed, characters the font lacks refused, the photo at 1-inch size, the longest values the schema
+allows inside their frames (``pdftotext -bbox``), small and reproducible."""
 
 from __future__ import annotations
 
@@ -16,18 +17,21 @@ from fontTools.ttLib import TTFont  # type: ignore[import-untyped, unused-ignore
 from PIL import Image
 from pypdf import PdfReader
 
-from common.qrimage import read_texts
+from common.qrimage import read_codes
 from credential import encode
 from issuer import fonts
 from issuer.pdf import (
+    PHOTO_BOX,
     QUERY_FOOTER,
     CertificateView,
     PdfError,
     render_batch_pdf,
     render_certificate_pdf,
 )
+from issuer.photos import PhotoRef
 from keys import Signer
 
+MM = 72 / 25.4  # points per millimetre
 VIEW = CertificateView(
     holder_name="张𠮷",
     id_type="居民身份证",
@@ -59,9 +63,9 @@ def pdftotext(path: Path, page: int = 1) -> str:
     return subprocess.run(args, check=True, capture_output=True).stdout.decode()
 
 
-def rasterise(path: Path, tmp_path: Path) -> Image.Image:
+def rasterise(path: Path, tmp_path: Path, dpi: int = 100) -> Image.Image:
     subprocess.run(
-        ["pdftoppm", "-r", "100", "-png", "-singlefile", str(path), str(tmp_path / "page")], check=True
+        ["pdftoppm", "-r", str(dpi), "-png", "-singlefile", str(path), str(tmp_path / "page")], check=True
     )
     return Image.open(tmp_path / "page.png")
 
@@ -75,23 +79,15 @@ def test_text_shows_every_printed_field(pdf_file: Path) -> None:
     assert "--" in text
 
 
-def test_qr_decodes_from_the_rasterised_page(pdf_file: Path, qr_text: str, tmp_path: Path) -> None:
-    page = rasterise(pdf_file, tmp_path)
-    assert page.size[0] == 827  # A4 at 100 dpi
-    assert read_texts(page) == [qr_text]
-
-
-def test_qr_is_at_least_35_mm_wide(pdf_file: Path) -> None:
-    reader = PdfReader(pdf_file)
-    widths = [img.image.width for img in reader.pages[0].images if img.image is not None]
-    assert widths, "no QR image embedded"
-    content = reader.pages[0].get_contents()
-    assert content is not None
-    # fpdf2 places an image with "w 0 0 h x y cm" in points: 35 mm = 99.2 pt.
-    placed = re.findall(
-        r"q ([\d.]+) 0 0 ([\d.]+) [\d.]+ [\d.]+ cm /I\d+ Do Q", content.get_data().decode("latin-1")
-    )
-    assert placed and all(float(w) == float(h) >= 35 / 25.4 * 72 for w, h in placed)
+def test_qr_is_vector_and_decodes_from_a_200_dpi_rendering(
+    pdf_file: Path, qr_text: str, tmp_path: Path
+) -> None:
+    assert pdfimages(pdf_file) == []  # drawn as rectangles, not an embedded picture
+    page = rasterise(pdf_file, tmp_path, dpi=200)
+    assert page.size[0] == 1654  # A4 at 200 dpi
+    [code] = read_codes(page)
+    assert code.text == qr_text
+    assert (code.right - code.left) / 200 * 25.4 >= 35  # at least 35 mm wide without its quiet zone
 
 
 def test_font_is_embedded_as_a_subset_and_the_file_is_small(pdf_file: Path) -> None:
@@ -106,23 +102,46 @@ def test_rendering_is_reproducible(qr_text: str) -> None:
     assert render_certificate_pdf(VIEW, qr_text) == render_certificate_pdf(VIEW, qr_text)
 
 
-def test_photo_is_placed_and_kept_small(qr_text: str, tmp_path: Path) -> None:
-    photo = tmp_path / "big.png"
-    Image.effect_noise((1200, 1600), 60).convert("RGB").save(photo)  # a huge, incompressible phone photo
+def test_photo_is_placed_at_one_inch_and_kept_small(qr_text: str, tmp_path: Path) -> None:
+    photo = tmp_path / "big.jpg"
+    Image.effect_noise((1200, 1600), 60).convert("RGB").save(photo, quality=80)  # a big, noisy phone photo
+    assert 1_000_000 < photo.stat().st_size <= 2 * 1024 * 1024
     path = tmp_path / "cert.pdf"
-    path.write_bytes(render_certificate_pdf(replace(VIEW, photo=photo), qr_text))
+    path.write_bytes(render_certificate_pdf(replace(VIEW, photo=PhotoRef.file(photo)), qr_text))
     assert path.stat().st_size < 300_000
-    assert len(PdfReader(path).pages[0].images) == 2  # photo and QR
+    [image] = pdfimages(path)
+    assert (image["width"], image["height"], image["enc"]) == ("354", "472", "jpeg")  # 3:4, within 354x496
+    content = PdfReader(path).pages[0].get_contents()
+    assert content is not None
+    x, y, w, h = (v * MM for v in PHOTO_BOX)
+    assert (PHOTO_BOX[2], PHOTO_BOX[3]) == (25, 35)  # 1 inch
+    number = rb"([\d.]+)"
+    clip = re.search(
+        rb"q %s %s %s %s re W n %s 0 0 %s [\d.]+ [\d.]+ cm /Photo Do" % ((number,) * 6), content.get_data()
+    )
+    assert clip is not None
+    assert [float(v) for v in clip.groups()[:4]] == pytest.approx([x, 841.89 - y - h, w, h], abs=0.01)
+    placed_w, placed_h = float(clip[5]), float(clip[6])
+    assert placed_w / placed_h == pytest.approx(354 / 472, rel=0.01)  # not distorted
+    assert placed_h == pytest.approx(h, abs=0.01) and placed_w >= w  # covers the frame; the clip crops
     text = pdftotext(path)
     assert "照片" not in text and "张𠮷" in text
+
+
+def pdfimages(path: Path) -> list[dict[str, str]]:
+    lines = subprocess.run(["pdfimages", "-list", str(path)], check=True, capture_output=True).stdout.decode()
+    rows = [line.split() for line in lines.splitlines()[2:]]
+    keys = ("page", "num", "type", "width", "height", "color", "comp", "bpc", "enc")
+    return [dict(zip(keys, row, strict=False)) for row in rows]
 
 
 def test_unreadable_photo_is_a_clear_error(qr_text: str, tmp_path: Path) -> None:
     photo = tmp_path / "p.jpg"
     photo.write_bytes(b"nope")
-    with pytest.raises(PdfError) as caught:
-        render_certificate_pdf(replace(VIEW, photo=photo), qr_text)
-    assert caught.value.code == "photo_unreadable"
+    for ref in (PhotoRef.file(photo), PhotoRef.file(tmp_path / "gone.jpg")):
+        with pytest.raises(PdfError) as caught:
+            render_certificate_pdf(replace(VIEW, photo=ref), qr_text)
+        assert caught.value.code == "photo_unreadable"
 
 
 def test_character_the_font_lacks_is_refused_not_printed_blank(qr_text: str) -> None:

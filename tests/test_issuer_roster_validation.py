@@ -11,7 +11,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from credential.directory import Scope
 from issuer.fonts import font_has_glyphs
@@ -137,16 +136,6 @@ def test_name_glyph_missing_with_the_real_font() -> None:
     assert (problem.column, problem.code) == ("姓名", "name_glyph_missing")
     assert "U+30000" in problem.message_zh
     assert validate_rows([row(holder_name="张𠮷")], font_check=font_has_glyphs) == []
-
-
-def test_photo_checks(tmp_path: Path) -> None:
-    Image.new("RGB", (30, 40), "white").save(tmp_path / "ok.jpg")
-    (tmp_path / "junk.jpg").write_bytes(b"not an image")
-    rows = [row(2, photo="ok.jpg"), row(3, level=4, photo="missing.jpg"), row(4, level=5, photo="junk.jpg")]
-    assert [(p.row, p.code) for p in validate_rows(rows, photo_base=tmp_path)] == [
-        (3, "photo_missing"),
-        (4, "photo_unreadable"),
-    ]
 
 
 def test_future_assessment_date() -> None:

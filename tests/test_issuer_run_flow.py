@@ -159,6 +159,9 @@ def test_dry_run_validates_and_submits_nothing(tmp_path: Path, capsys: pytest.Ca
         roster = write_roster(tmp_path / "roster.csv", roster_rows(2))
         out = tmp_path / "out"
         args = ["issue", str(roster), "--credentials", str(world.credentials), "--out", str(out), "--dry-run"]
+        assert main(args) == 2  # no photos, and photo-less certificates not chosen
+        assert "photo_required" in (out / "report.csv").read_text("utf-8-sig")
+        args.append("--without-photos")
         assert main(args) == 0
         assert "dry run" in capsys.readouterr().out
         assert main([*args, "--registry", "http://127.0.0.1:9"]) == 0

@@ -219,5 +219,6 @@ def issue_args(world: World, roster: Path, out: Path, *extra: str) -> list[str |
         out,
         "--workers",
         "1",
+        "--without-photos",  # the support rosters have no photo column (tests/test_issuer_photos.py has)
         *extra,
     ]

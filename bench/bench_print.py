@@ -1,0 +1,123 @@
+"""Certificate PDFs per second, one process: the template-and-stamp writer (``issuer.pdf``) against the
+fpdf2 page it replaced (``issuer/pdf.py`` at commit 2fe236c, loaded from git), on the same certificates,
+in one run. Each certificate as its own PDF (what ``render`` writes per certificate), with a 1-inch photo
+and the vector QR; plus the batch print file (all pages in one PDF) with the new writer.
+
+Run: .venv/bin/python bench/bench_print.py [--pages N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from _measure import result
+from credential_fixtures import typical_claims
+
+from credential import encode
+from issuer import fonts
+from issuer.pdf import CertificateView, printed_text, render_certificate_pdf, write_pdf
+from issuer.photos import PhotoRef
+from keys import Signer
+
+REPO = Path(__file__).resolve().parents[1]
+OLD_COMMIT = "2fe236c"  # main before issue 15's print work: fpdf2, one document per certificate
+NAMES = ("王建国", "李秀英", "张志强", "刘丽娟", "陈海涛", "杨晓明", "黄春燕", "赵伟", "吴静", "欧阳明月")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pages", type=int, default=300)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-print-") as tmp:
+        _bench(Path(tmp), args.pages)
+
+
+def _bench(tmp: Path, pages: int) -> None:
+    os.environ[fonts.CACHE_ENV] = str(tmp / "font-cache")
+    old = _old_module()
+    photos = [_photo(tmp / f"p{i}.jpg", i) for i in range(10)]
+    signer = Signer.generate()
+    items = []
+    for n in range(pages):
+        number = f"Y000011000001263{n:06d}"
+        name = NAMES[n % len(NAMES)]
+        qr = encode(typical_claims(certificate_number=number, holder_name=name, status_index=n), signer)
+        view = CertificateView(name, "居民身份证", "11010519491231002X", "6-31-01-03", "电工", "--", 3, number,
+                               "中国国家铁路集团有限公司", dt.date(2026, 11, 24),
+                               photo=PhotoRef.file(photos[n % len(photos)]))  # fmt: skip
+        items.append((view, qr))
+    face = fonts.batch_subset(printed_text(v, q) for v, q in items)
+    old_items = [(old.CertificateView(**{**v.__dict__, "photo": photos[i % len(photos)]}), q)
+                 for i, (v, q) in enumerate(items)]  # fmt: skip
+    old.render_certificate_pdf(*old_items[0], font=face)  # warm both (font parsing, template)
+    render_certificate_pdf(*items[0], font=face)
+    rounds = []
+    for _ in range(3):  # interleaved, best of three (shared machine: see _measure)
+        new_rate = _rate(lambda v, q: render_certificate_pdf(v, q, font=face), items)
+        old_rate = _rate(
+            lambda v, q: old.render_certificate_pdf(v, q, font=face), old_items[: max(20, pages // 10)]
+        )
+        rounds.append((new_rate, old_rate))
+    new_best, old_best = max(r[0] for r in rounds), max(r[1] for r in rounds)
+    start = time.perf_counter()
+    with (tmp / "batch.pdf").open("wb") as out:
+        write_pdf(out, items, font=face)
+    batch_rate = pages / (time.perf_counter() - start)
+    load = os.getloadavg()
+    print(f"{pages} certificates, 1 process; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    print(f"  per-certificate PDF, template + stamp   {new_best:8.0f} pages/s")
+    print(f"  per-certificate PDF, fpdf2 (old)        {old_best:8.0f} pages/s")
+    print(f"  batch print file, template + stamp      {batch_rate:8.0f} pages/s")
+    print(
+        f"  ratio new/old {new_best / old_best:.1f}x; size {(tmp / 'batch.pdf').stat().st_size / pages:,.0f} B/page"
+    )
+    result("print: per-certificate PDF pages/s, 1 process (new vs fpdf2)",
+           f"{new_best:,.0f}/s vs {old_best:,.0f}/s ({new_best / old_best:.1f}x)", ">= 300/s on 2 cores",
+           new_best * 2 >= 300)  # fmt: skip
+    result("print: batch print file pages/s, 1 process", f"{batch_rate:,.0f}/s", "—")
+
+
+def _rate(render: object, items: list[tuple[object, str]]) -> float:
+    assert callable(render)
+    start = time.perf_counter()
+    for view, qr in items:
+        render(view, qr)
+    return len(items) / (time.perf_counter() - start)
+
+
+def _old_module() -> types.ModuleType:
+    source = subprocess.run(["git", "-C", str(REPO), "show", f"{OLD_COMMIT}:issuer/pdf.py"],
+                            check=True, capture_output=True, text=True).stdout  # fmt: skip
+    module = types.ModuleType("old_pdf")
+    sys.modules["old_pdf"] = module
+    exec(compile(source, "old_pdf.py", "exec"), module.__dict__)  # noqa: S102 (our own file from git history)
+    return module
+
+
+def _photo(path: Path, seed: int) -> Path:
+    image = Image.new("RGB", (354, 496), (245, 245, 245))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((100, 70 + seed, 254, 280), fill=(225, 190, 160))
+    draw.rectangle((50, 300, 304, 496), fill=(30 + 10 * seed, 50, 110))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=88)
+    path.write_bytes(out.getvalue())
+    return path
+
+
+if __name__ == "__main__":
+    main()

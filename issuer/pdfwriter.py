@@ -1,0 +1,113 @@
+"""A minimal PDF 1.7 object writer that streams to a binary file: numbered objects, streams, the
+cross-reference table and the trailer.
+
+Why our own: a certificate page is one fixed template plus a dozen strings, a photo and a QR, and the batch
+print file has thousands of them. A general layout library (fpdf2) rebuilds and re-subsets everything per
+document, ~30 ms a page; writing the few object kinds we need directly costs a few milliseconds and lets the
+batch file be written page by page without holding it in memory. Only what the certificate uses is here.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zlib
+from dataclasses import dataclass
+from typing import BinaryIO, Final
+
+_HEADER: Final = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+_LEVEL: Final = 6
+_PLAIN: Final = re.compile(r"[ -'*-\[\]-~]*")  # printable ASCII without ( ) \\
+
+
+def pdf_string(text: str) -> bytes:
+    """A text string for the document information: plain ASCII as a literal (so a marker can be found in the
+    file's bytes, as ``render`` does), anything else as UTF-16BE with a byte order mark, in hex."""
+    if _PLAIN.fullmatch(text):
+        return b"(" + text.encode("ascii") + b")"
+    return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode("ascii") + b">"
+
+
+def number(value: float) -> bytes:
+    """A PDF number with at most three decimals and no exponent (``1.5``, ``-2``, ``0.123``)."""
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return b"0" if text in ("", "-0") else text.encode("ascii")
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """The first objects of a file, written once and copied to the start of every file that shares them
+    (the certificate template and its font): their bytes, their offsets and the next free number."""
+
+    data: bytes
+    offsets: tuple[tuple[int, int], ...]
+    next_number: int
+
+
+class PdfWriter:
+    """Objects written as they come; ``reserve`` hands out a number before its object is written, so pages
+    can name a font that is written last (the batch file's font holds the glyphs of every page)."""
+
+    def __init__(self, out: BinaryIO, *, header: bool = True) -> None:
+        self._out = out
+        self._offsets: dict[int, int] = {}
+        self._next = 1
+        self._position = 0
+        if header:
+            self._write(_HEADER)
+
+    @classmethod
+    def resume(cls, out: BinaryIO, prefix: Prefix) -> PdfWriter:
+        """A writer whose file starts with ``prefix`` (copied, not rebuilt)."""
+        writer = cls(out, header=False)
+        writer._write(prefix.data)
+        writer._offsets.update(prefix.offsets)
+        writer._next = prefix.next_number
+        return writer
+
+    def prefix(self) -> Prefix:
+        """Everything written so far, to ``resume`` other files from (the writer must be on a BytesIO)."""
+        if not isinstance(self._out, io.BytesIO):
+            raise TypeError("a prefix is taken from a writer on io.BytesIO")
+        return Prefix(self._out.getvalue(), tuple(sorted(self._offsets.items())), self._next)
+
+    def reserve(self) -> int:
+        """A fresh object number."""
+        num = self._next
+        self._next += 1
+        return num
+
+    def add(self, body: bytes, num: int | None = None) -> int:
+        """Write one object (``body`` is its PDF text); returns its number."""
+        num = self.reserve() if num is None else num
+        self._offsets[num] = self._position
+        self._write(b"%d 0 obj\n" % num + body + b"\nendobj\n")
+        return num
+
+    def add_stream(
+        self, data: bytes, entries: bytes = b"", num: int | None = None, *, compress: bool = True
+    ) -> int:
+        """Write one stream object, deflated unless ``compress`` is False (already compressed data)."""
+        if compress:
+            data = zlib.compress(data, _LEVEL)
+            entries += b" /Filter /FlateDecode"
+        head = b"<< /Length %d" % len(data) + entries + b" >>\nstream\n"
+        return self.add(head + data + b"\nendstream", num)
+
+    def finish(self, root: int, info: int) -> None:
+        """The cross-reference table and trailer; every reserved number must have been written."""
+        missing = [n for n in range(1, self._next) if n not in self._offsets]
+        if missing:
+            raise ValueError(f"objects reserved but never written: {missing}")
+        start = self._position
+        rows = [b"xref\n0 %d\n0000000000 65535 f \n" % self._next]
+        rows.extend(b"%010d 00000 n \n" % self._offsets[n] for n in range(1, self._next))
+        trailer = b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\n" % (self._next, root, info)
+        self._write(b"".join(rows) + trailer + b"startxref\n%d\n%%%%EOF\n" % start)
+
+    def _write(self, data: bytes) -> None:
+        self._out.write(data)
+        self._position += len(data)
+
+
+__all__ = ["PdfWriter", "Prefix", "number", "pdf_string"]

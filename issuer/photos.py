@@ -1,0 +1,234 @@
+"""Holders' photos: where they come from (a folder or a ZIP beside the roster), what is accepted, and the
+image that goes on the paper.
+
+Accepted (the reference style's 1-inch colour ID photo, 25 x 35 mm): JPEG or PNG, at least 295 x 413 px
+(1 inch at 300 dpi), at most 2 MiB, portrait (taller than wide, after the camera's EXIF rotation).
+
+Privacy: a photo is read to validate and to render, and then forgotten. It is never sent to the registry
+(``run._submitted_fields`` drops the column), never in the QR, and the journal keeps only its file name. The
+PDF is the one place it is kept, because the PDF is the holder's certificate.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Final
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from common.errors import SkillpassError
+
+MIN_SIZE: Final = (295, 413)
+MAX_BYTES: Final = 2 * 1024 * 1024
+FORMATS: Final = ("JPEG", "PNG")
+#: The print image: ~360 dpi over the 25 x 35 mm frame; a JPEG this small or smaller is embedded as it is.
+PRINT_SIZE: Final = (354, 496)
+_PASS_THROUGH_BYTES: Final = 256 * 1024
+_PASS_THROUGH_PIXELS: Final = (1200, 1680)
+_ROTATED: Final = frozenset({5, 6, 7, 8})
+_EXIF_ORIENTATION: Final = 0x0112
+
+
+class PhotoError(SkillpassError):
+    """A photo source that cannot be used at all (not a folder or a ZIP); per-row problems are ``problem``."""
+
+
+@dataclass(frozen=True)
+class PhotoSource:
+    """A folder or a ZIP file of photos, named by the roster's photo column (a relative path inside it)."""
+
+    path: Path
+
+    def read(self, name: str) -> bytes | None:
+        """The photo's bytes; None when there is no such file (or the name leaves the source)."""
+        member = _member(name)
+        if member is None:
+            return None
+        if self.path.is_dir():
+            return _read_file(self.path, member)
+        return _read_member(_zip(self.path, os.getpid()), member)
+
+    def size(self, name: str) -> int | None:
+        """The photo's size in bytes without reading it; None when there is no such file."""
+        member = _member(name)
+        if member is None:
+            return None
+        if self.path.is_dir():
+            try:
+                target = self.path.joinpath(*member.parts)
+                return target.stat().st_size if target.is_file() else None
+            except OSError:
+                return None
+        try:
+            return _zip(self.path, os.getpid()).getinfo(str(member)).file_size
+        except KeyError:
+            return None
+
+
+@dataclass(frozen=True)
+class PhotoRef:
+    """One holder's photo: its name inside a source (what the PDF renderer is handed, not the bytes, so a
+    batch of 10,000 never holds its photos in memory at once)."""
+
+    source: PhotoSource
+    name: str
+
+    @classmethod
+    def file(cls, path: Path) -> PhotoRef:
+        """A photo given as a plain file path."""
+        return cls(PhotoSource(path.parent), path.name)
+
+    def read(self) -> bytes:
+        """The photo's bytes; ``PhotoError`` when it has gone since validation."""
+        data = self.source.read(self.name)
+        if data is None:
+            raise PhotoError(
+                "photo_missing", f"找不到照片文件 {self.name}", f"photo file {self.name} not found"
+            )
+        return data
+
+
+def open_source(path: Path) -> PhotoSource:
+    """Check that ``path`` is a folder or a readable ZIP file (``--photos``)."""
+    if path.is_dir():
+        return PhotoSource(path)
+    if path.is_file() and zipfile.is_zipfile(path):
+        return PhotoSource(path)
+    raise PhotoError(
+        "photos_unreadable",
+        f"照片来源 {path} 不是文件夹或 ZIP 文件",
+        f"the photo source {path} is neither a folder nor a ZIP file",
+    )
+
+
+def problem(source: PhotoSource, name: str) -> tuple[str, dict[str, object]] | None:
+    """Why the photo named ``name`` cannot be printed, as (code, message parameters); None when it can."""
+    size = source.size(name)
+    if size is None:
+        return "photo_missing", {"path": name}
+    if size > MAX_BYTES:
+        return "photo_too_large", {"path": name, "size": f"{size / 1024 / 1024:.1f}"}
+    data = source.read(name)
+    if data is None:
+        return "photo_missing", {"path": name}
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format
+            if kind not in FORMATS:
+                return "photo_type", {"path": name, "kind": kind or "?"}
+            width, height = image.size
+            if _orientation(image) in _ROTATED:
+                width, height = height, width
+            _check_decodes(image)
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return "photo_unreadable", {"path": name}
+    if width < MIN_SIZE[0] or height < MIN_SIZE[1]:
+        return "photo_too_small", {"path": name, "width": width, "height": height}
+    if height <= width:
+        return "photo_not_portrait", {"path": name, "width": width, "height": height}
+    return None
+
+
+@dataclass(frozen=True)
+class PrintImage:
+    """A photo ready for the PDF: JPEG bytes (DCTDecode) with their pixel size and colour space."""
+
+    data: bytes
+    width: int
+    height: int
+    grey: bool
+
+
+def print_image(data: bytes) -> PrintImage:
+    """The photo as it goes on the paper: a small upright JPEG is embedded as it is; anything else is
+    turned upright, reduced to ``PRINT_SIZE`` and encoded as JPEG (a phone photo would bloat every PDF)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if _passes_through(image, len(data)):
+                return PrintImage(data, image.width, image.height, image.mode == "L")
+            image.draft("RGB", PRINT_SIZE)
+            upright = ImageOps.exif_transpose(image).convert("RGB")
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise PhotoError("photo_unreadable", "照片无法读取", "cannot read the photo") from e
+    upright.thumbnail(PRINT_SIZE)
+    out = io.BytesIO()
+    upright.save(out, format="JPEG", quality=88)
+    return PrintImage(out.getvalue(), upright.width, upright.height, grey=False)
+
+
+def _passes_through(image: Image.Image, size: int) -> bool:
+    return (
+        image.format == "JPEG"
+        and image.mode in ("RGB", "L")
+        and size <= _PASS_THROUGH_BYTES
+        and image.width <= _PASS_THROUGH_PIXELS[0]
+        and image.height <= _PASS_THROUGH_PIXELS[1]
+        and _orientation(image) in (0, 1)
+    )
+
+
+def _orientation(image: Image.Image) -> int:
+    return int(image.getexif().get(_EXIF_ORIENTATION, 1) or 1)
+
+
+def _check_decodes(image: Image.Image) -> None:
+    """Decode the picture cheaply (JPEG at 1/8 scale), so a truncated file is refused before signing."""
+    if image.format == "JPEG":
+        image.draft(image.mode, (image.width // 8, image.height // 8))
+    image.load()
+
+
+def _member(name: str) -> PurePosixPath | None:
+    path = PurePosixPath(name.replace("\\", "/"))
+    if not name or path.is_absolute() or any(part in ("..", "") for part in path.parts):
+        return None
+    return path
+
+
+def _read_file(folder: Path, member: PurePosixPath) -> bytes | None:
+    target = folder.joinpath(*member.parts)
+    try:
+        if not target.resolve().is_relative_to(folder.resolve()) or not target.is_file():
+            return None
+        if target.stat().st_size > MAX_BYTES:
+            return None
+        return target.read_bytes()
+    except OSError:
+        return None
+
+
+def _read_member(archive: zipfile.ZipFile, member: PurePosixPath) -> bytes | None:
+    try:
+        info = archive.getinfo(str(member))
+        if info.file_size > MAX_BYTES:
+            return None
+        with archive.open(info) as handle:
+            return handle.read(MAX_BYTES + 1)[:MAX_BYTES]
+    except (KeyError, OSError, zipfile.BadZipFile, NotImplementedError, RuntimeError):
+        return None
+
+
+@functools.cache
+def _zip(path: Path, pid: int) -> zipfile.ZipFile:
+    """One open archive per process (``pid`` in the key: a forked worker opens its own)."""
+    del pid
+    return zipfile.ZipFile(path)
+
+
+__all__ = [
+    "FORMATS",
+    "MAX_BYTES",
+    "MIN_SIZE",
+    "PhotoError",
+    "PhotoRef",
+    "PhotoSource",
+    "PrintImage",
+    "open_source",
+    "print_image",
+    "problem",
+]
