@@ -4,6 +4,7 @@ for the pure-Python ``qrcode``; see docs/decisions.md)."""
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from typing import cast
@@ -30,15 +31,36 @@ def render_image(text: str, *, scale: int = 8) -> Image.Image:
 
 
 def render_png(text: str, *, scale: int = 8) -> bytes:
-    """The QR code as PNG bytes."""
+    """The QR code as PNG bytes: one bit per pixel, half the size and half the time of 8-bit grey."""
+    modules = render_image(text, scale=1).convert("1")
+    image = modules.resize((modules.width * scale, modules.height * scale), Image.Resampling.NEAREST)
     out = io.BytesIO()
-    render_image(text, scale=scale).save(out, format="PNG", optimize=False)
+    image.save(out, format="PNG", optimize=False)
     return out.getvalue()
 
 
 def render_svg(text: str) -> str:
-    """The QR code as an SVG document (scalable, for print layouts)."""
-    return str(_barcode(text).to_svg(add_quiet_zones=True))
+    """The QR code as an SVG document (scalable, for print layouts): one path of unit-high rectangles, one per
+    horizontal run of dark modules, inside a white quiet zone (written here: zxing's own SVG costs more than
+    encoding the code)."""
+    rows = qr_matrix(text)
+    size = len(rows) + 2 * _QUIET_ZONE_MODULES
+    runs = []
+    for r, row in enumerate(rows):
+        start = row.find(1)
+        while start != -1:
+            end = row.find(0, start)
+            end = len(row) if end == -1 else end
+            runs.append(
+                f"M{start + _QUIET_ZONE_MODULES} {r + _QUIET_ZONE_MODULES}h{end - start}v1h-{end - start}z"
+            )
+            start = row.find(1, end)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 {size} {size}" '
+        f'shape-rendering="crispEdges"><rect width="{size}" height="{size}" fill="#fff"/>'
+        f'<path fill="#000" d="{"".join(runs)}"/></svg>\n'
+    )
 
 
 def qr_matrix(text: str) -> list[bytes]:
@@ -88,7 +110,9 @@ def _read_code(result: zxingcpp.Barcode) -> ReadCode:
     return ReadCode(result.text, min(xs), min(ys), max(xs), max(ys))
 
 
+@functools.lru_cache(maxsize=16)
 def _barcode(text: str) -> zxingcpp.Barcode:
+    """The encoded symbol; cached, since one certificate's PNG, SVG and PDF all draw the same text."""
     try:
         return zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=ERROR_CORRECTION)
     except (ValueError, RuntimeError) as e:

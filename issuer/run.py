@@ -21,6 +21,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
@@ -32,7 +33,7 @@ from credential import CertificateClaims, encode
 from credential.directory import KeyEntry, Scope
 from issuer import journal as jn
 from issuer.client import RegistryClient, RegistryError, RegistryUnavailableError, parse_scopes
-from issuer.fonts import FontError, font_has_glyphs
+from issuer.fonts import FontError, FontFace, batch_subset, font_has_glyphs
 from issuer.journal import Decision, Journal, JournalRow
 from issuer.manifest import (
     CSV_NAME,
@@ -45,7 +46,7 @@ from issuer.manifest import (
     ManifestEntry,
     write_manifest,
 )
-from issuer.pdf import CertificateView, PdfError
+from issuer.pdf import CertificateView, PdfError, printed_text
 from issuer.photos import PhotoError, PhotoRef, PhotoSource, open_source
 from issuer.progress import Progress
 from issuer.render import RenderedPaths, RenderError, RenderItem, render_outputs, write_batch_pdf
@@ -394,28 +395,43 @@ class _Run:
     # 4. Rendering ----------------------------------------------------------------------------
 
     def _render(self, journal: Journal) -> None:
-        todo = [r for r in journal.rows() if r.qr is not None and r.files is None]
+        """Each certificate's files on the process pool while this process writes the batch print file
+        beside them (both from one batch font subset), so the print file adds no time of its own."""
+        rows = [r for r in journal.rows() if r.qr is not None]
+        todo = [r for r in rows if r.files is None]
         out = self.request.out_dir
+        items = {r.row: self._item(r) for r in rows}
+        wants_batch = journal.meta("batch_pdf") is None and bool(rows)
+        if not todo and not wants_batch:
+            return
         try:
-            if todo:
-                with Progress("出图 render", total=len(todo), unit="certificates") as progress:
-                    rendered = render_outputs(
-                        [self._item(r) for r in todo],
-                        out / CERTIFICATES_DIR,
-                        workers=self.request.workers,
-                        progress=progress,
-                    )
-                journal.record_files(
-                    (row.row, _relative_files(paths, out)) for row, paths in zip(todo, rendered, strict=True)
+            face = batch_subset(printed_text(i.view, i.qr_text) for i in items.values())
+            with ThreadPoolExecutor(max_workers=1) as background:
+                batch = (
+                    background.submit(write_batch_pdf, list(items.values()), out / BATCH_PDF, font=face)
+                    if wants_batch
+                    else None
                 )
-                crash_point("rendered")
-            if journal.meta("batch_pdf") is None:
-                done = [self._item(r) for r in journal.rows() if r.qr is not None]
-                if done:
-                    write_batch_pdf(done, out / BATCH_PDF)
+                if todo:
+                    self._render_files(journal, [items[r.row] for r in todo], todo, face)
+                if batch is not None:
+                    batch.result()
                     journal.set_meta("batch_pdf", BATCH_PDF)
         except (RenderError, PdfError, FontError, PhotoError) as e:
             raise IssueError(e.code, e.message_zh, e.message_en) from e
+
+    def _render_files(
+        self, journal: Journal, items: list[RenderItem], todo: list[JournalRow], face: FontFace
+    ) -> None:
+        out = self.request.out_dir
+        with Progress("出图 render", total=len(todo), unit="certificates") as progress:
+            rendered = render_outputs(
+                items, out / CERTIFICATES_DIR, workers=self.request.workers, progress=progress, font=face
+            )
+        journal.record_files(
+            (row.row, _relative_files(paths, out)) for row, paths in zip(todo, rendered, strict=True)
+        )
+        crash_point("rendered")
 
     def _item(self, row: JournalRow) -> RenderItem:
         document = certificate_document(row, self.code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from credential_fixtures import typical_claims
 from PIL import Image
@@ -30,6 +31,28 @@ def test_quiet_zone_is_white() -> None:
 def test_svg_is_a_document_with_modules() -> None:
     svg = qrimage.render_svg("SP1:ABC")
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "<path" in svg
+
+
+def test_svg_and_vector_matrix_draw_exactly_the_modules_of_the_png() -> None:
+    text = encode(typical_claims(), Signer.generate())
+    pixels = qrimage.render_image(text, scale=1)  # quiet zone of 4 modules included
+    size = pixels.width
+    svg = qrimage.render_svg(text)
+    assert f'viewBox="0 0 {size} {size}"' in svg
+    drawn = Image.new("L", (size, size), 255)
+    for x, y, w in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\d+z", svg):
+        drawn.paste(0, (int(x), int(y), int(x) + int(w), int(y) + 1))
+    assert drawn.tobytes() == pixels.tobytes()
+    matrix = qrimage.qr_matrix(text)
+    inner = pixels.crop((4, 4, size - 4, size - 4)).tobytes()
+    assert b"".join(matrix) == inner.translate(bytes.maketrans(b"\x00\xff", b"\x01\x00"))
+
+
+def test_png_is_one_bit_and_reads_back() -> None:
+    text = encode(typical_claims(), Signer.generate())
+    image = Image.open(io.BytesIO(qrimage.render_png(text, scale=5)))
+    assert image.mode == "1" and image.width == qrimage.render_image(text, scale=5).width
+    assert qrimage.read_texts(image) == [text]
 
 
 def test_error_correction_q_version_grows_with_text() -> None:
