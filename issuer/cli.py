@@ -112,6 +112,13 @@ def _add_issue(subparsers: Any) -> None:
         help="本机构签发不印照片的证书（须明确选择）/ the institution issues certificates without photos "
         "(an explicit choice; otherwise every row needs a photo)",
     )
+    issue.add_argument(
+        "--seal",
+        type=Path,
+        metavar="PNG",
+        help="机构公章图片（带透明背景的 PNG），印在发证日期上 / the institution's seal (PNG with "
+        "transparency), printed over the issue date",
+    )
     issue.add_argument("--workers", type=int, help="rendering processes (default: one per core)")
     issue.add_argument("--publish-chunk", type=int, default=500, help=argparse.SUPPRESS)
     _add_registry_options(issue)
@@ -150,6 +157,7 @@ def _issue(args: argparse.Namespace) -> int:
         today=_today(),
         photos=args.photos,
         require_photos=not args.without_photos,
+        seal=args.seal,
     )
     with _client(args, credentials) as client:
         return run_issue(request, client, read_passphrase, Console())

@@ -30,6 +30,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Final
 
 from common.errors import SkillpassError
@@ -39,6 +40,7 @@ from issuer.layout import LayoutError, fit
 from issuer.pdffont import GlyphUse, PrintFont, print_font
 from issuer.pdfwriter import PdfWriter, Prefix, number, pdf_string
 from issuer.photos import PhotoError, PhotoRef, PrintImage, print_image
+from issuer.seal import SealError, load_seal
 from schemas.vocabulary import LEVEL_NAMES
 
 QUERY_FOOTER: Final = "证书查询 http://jndj.osta.org.cn　机构查询 http://pjjg.osta.org.cn"
@@ -65,6 +67,9 @@ _BLACK: Final = b"0 g"
 _GREY: Final = b"0.35 g"
 _LIGHT: Final = b"0.55 g"
 _RED: Final = b"0.588 0.118 0.118 rg"
+#: The seal: 40 mm across (its longer side), centred over the issue date's value, drawn after the text.
+SEAL_SIZE: Final = 40.0
+SEAL_CENTRE: Final = (VALUE_X + 38.0, LINES_Y + 8 * LINE_STEP + 4.8)  # the date stays legible
 _URL_FORM: Final = re.compile(r"HTTPS://([A-Z0-9.-]+(?::\d+)?)/#", re.I)
 
 
@@ -87,6 +92,7 @@ class CertificateView:
     institution_name: str
     issue_date: dt.date
     photo: PhotoRef | None = None
+    seal: Path | None = None
 
     @property
     def level_text(self) -> str:
@@ -194,6 +200,7 @@ class _Document:
         self.font_num = self.writer.reserve()
         self.pages_num = self.writer.reserve()
         self.kids: list[int] = []
+        self.seals: dict[Path, tuple[int, int, int]] = {}
         self.keywords = keywords
         self.created = created
 
@@ -201,11 +208,16 @@ class _Document:
         _check_glyphs(view)
         photo = None if view.photo is None else _photo(view.photo)
         stamp = _stamp(self.font, view, qr_text, self.use, photo)
+        seal = None if view.seal is None else self._seal(view.seal)
+        if seal is not None:
+            stamp += _seal_ops(*seal[1:])
         content = [self.prefix.template, self.writer.add_stream(stamp)]
-        xobjects = b""
+        images = []
         if photo is not None:
-            image = self.writer.add_stream(*_image_object(photo), compress=False)
-            xobjects = b" /XObject << /Photo %d 0 R >>" % image
+            images.append(b"/Photo %d 0 R" % self.writer.add_stream(*_image_object(photo), compress=False))
+        if seal is not None:
+            images.append(b"/Seal %d 0 R" % seal[0])
+        xobjects = b" /XObject << " + b" ".join(images) + b" >>" if images else b""
         self.kids.append(
             self.writer.add(
                 b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595.28 841.89] /Contents [%d 0 R %d 0 R]"
@@ -215,6 +227,28 @@ class _Document:
                 + b" >> >>"
             )
         )
+
+    def _seal(self, path: Path) -> tuple[int, int, int]:
+        """The seal's image object (written once per document) and its pixel size."""
+        if path not in self.seals:
+            try:
+                seal = load_seal(path)
+            except SealError as e:
+                raise PdfError(e.code, e.message_zh, e.message_en) from e
+            size = b" /Type /XObject /Subtype /Image /Width %d /Height %d /BitsPerComponent 8" % (
+                seal.width,
+                seal.height,
+            )
+            mask = self.writer.add_stream(
+                seal.alpha, size + b" /ColorSpace /DeviceGray /Filter /FlateDecode", compress=False
+            )
+            image = self.writer.add_stream(
+                seal.rgb,
+                size + b" /ColorSpace /DeviceRGB /SMask %d 0 R /Filter /FlateDecode" % mask,
+                compress=False,
+            )
+            self.seals[path] = (image, seal.width, seal.height)
+        return self.seals[path]
 
     def close(self) -> int:
         w = self.writer
@@ -396,6 +430,18 @@ def _photo_ops(c: _Canvas, photo: PrintImage | None) -> None:
            number(iw * _K), number(ih * _K), number(ix * _K), number((PAGE_H - iy - ih) * _K))
     )  # fmt: skip
     c.rect(x, y, w, h, 0.3)
+
+
+def _seal_ops(width: int, height: int) -> bytes:
+    scale = SEAL_SIZE / max(width, height)
+    w, h = width * scale, height * scale
+    x, y = SEAL_CENTRE[0] - w / 2, SEAL_CENTRE[1] - h / 2
+    return b"\nq %s 0 0 %s %s %s cm /Seal Do Q" % (
+        number(w * _K),
+        number(h * _K),
+        number(x * _K),
+        number((PAGE_H - y - h) * _K),
+    )
 
 
 def _qr_ops(qr_text: str) -> bytes:

@@ -167,17 +167,20 @@ def write_batch_pdf(items: Sequence[RenderItem], path: Path, *, font: FontFace |
 
 
 def fingerprint(item: RenderItem) -> str:
-    """SHA-256 over everything a PDF shows (fields, QR text, photo bytes) and the layout version."""
+    """SHA-256 over everything a PDF shows (fields, QR text, photo and seal bytes) and the layout version."""
     h = hashlib.sha256(f"skillpass-pdf|{RENDER_VERSION}|".encode())
     fields = asdict(item.view)
     fields["issue_date"] = item.view.issue_date.isoformat()
     photo = item.view.photo
     fields["photo"] = "" if photo is None else photo.name
+    fields["seal"] = str(item.view.seal or "")
     for key in sorted(fields):
         h.update(f"{key}={fields[key]}\x00".encode())
     h.update(item.qr_text.encode("utf-8"))
     if photo is not None:
         h.update(photo.source.read(photo.name) or b"missing")
+    if item.view.seal is not None:
+        h.update(_read(item.view.seal) or b"missing")
     return h.hexdigest()
 
 

@@ -53,6 +53,7 @@ from issuer.render import RenderedPaths, RenderError, RenderItem, render_outputs
 from issuer.report import format_report, write_report_csv
 from issuer.roster import RosterError, RosterRow, read_roster
 from issuer.roster_validation import validate_rows
+from issuer.seal import SealError, check_seal
 from keys import KeyMaterialError, Signer, read_private_key
 from keys.recipes import b64url_decode
 from schemas.rules import certificate_number_issues
@@ -127,6 +128,7 @@ class IssueRequest:
     today: date | None = None
     photos: Path | None = None
     require_photos: bool = False
+    seal: Path | None = None
 
 
 def photo_source(request: IssueRequest) -> PhotoSource:
@@ -206,6 +208,11 @@ class _Run:
         self.roster_sha256 = hashlib.sha256(self.roster_bytes).hexdigest()
         self.batch_id = request.batch_id or ""  # chosen in run(), from the journal when resuming
         self.photos = photo_source(request)
+        if request.seal is not None:
+            try:
+                check_seal(request.seal)
+            except SealError as e:
+                raise IssueError(e.code, e.message_zh, e.message_en) from e
 
     def run(self) -> Exit:
         if self.request.dry_run:
@@ -448,6 +455,7 @@ class _Run:
             institution_name=str(document.get("institution_name", "")),
             issue_date=date.fromisoformat(document["issue_date"]),
             photo=None if photo is None else PhotoRef(self.photos, str(photo)),
+            seal=self.request.seal,
         )
         return RenderItem(view, row.qr or "")
 

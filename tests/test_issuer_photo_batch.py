@@ -1,6 +1,7 @@
-"""A 1,000-row issuance with photos from a ZIP, through the real ``skillpass issue`` against a registry on
-loopback: every certificate's PDF holds its photo (``pdfimages -list``) and its QR reads back from a
-rendering of the page; the batch print file has one certificate per page, each with its photo."""
+"""A 1,000-row issuance with photos from a ZIP and the institution's seal, through the real ``skillpass
+issue`` against a registry on loopback: every certificate's PDF holds its photo and the seal (``pdfimages
+-list``) and its QR reads back from a rendering of the page; the batch print file has one certificate per page,
+each with its photo."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 from test_issuer_run_support import HEADERS, PASSPHRASE, registry_world, roster_rows, write_roster
+from test_issuer_seal import seal_png
 
 from common.qrimage import read_texts
 from issuer.manifest import read_manifest_json
@@ -60,7 +62,7 @@ def test_a_thousand_certificates_with_photos(tmp_path: Path) -> None:
                 z.writestr(f"photos/{n:04d}.jpg", portrait(n % 8))
         out = tmp_path / "out"
         args = ["issue", str(roster), "--credentials", str(world.credentials), "--key", str(world.key),
-                "--out", str(out), "--photos", str(archive)]  # fmt: skip
+                "--out", str(out), "--photos", str(archive), "--seal", str(seal_png(tmp_path / "seal.png"))]  # fmt: skip
         assert main(args) == 4
         [batch] = world.batches()
         world.approve_all(batch["batch_id"])
@@ -73,13 +75,16 @@ def test_a_thousand_certificates_with_photos(tmp_path: Path) -> None:
         with ThreadPoolExecutor(max_workers=2) as pool:
             listed = list(pool.map(images, pdfs))
             read = list(pool.map(qr_of, pdfs))
-        photo_only = [len(found) == 1 and found[0][8] == "jpeg" for found in listed]  # the QR is vector
-        assert photo_only == [True] * ROWS
+        kinds = [[(image[2], image[8]) for image in found] for found in listed]  # the QR is vector
+        assert kinds == [[("image", "jpeg"), ("image", "image"), ("smask", "image")]] * ROWS  # photo, seal
         assert read == [[text] for text in texts]
 
         batch_pdf = out / "batch.pdf"
         assert len(PdfReader(batch_pdf).pages) == ROWS
-        assert [int(image[0]) for image in images(batch_pdf)] == list(range(1, ROWS + 1))  # one photo a page
+        batch_images = images(batch_pdf)
+        photos = [int(image[0]) for image in batch_images if image[8] == "jpeg"]
+        assert photos == list(range(1, ROWS + 1))  # one photo a page
+        assert len({image[10] for image in batch_images if image[8] != "jpeg"}) == 1  # one seal, shared
         assert batch_pdf.stat().st_size < ROWS * 60_000  # photos and fonts shared sensibly, not per page
 
 
@@ -93,4 +98,8 @@ def test_issuance_refuses_rows_without_photos_unless_chosen(tmp_path: Path) -> N
         assert "photo_required" in (out / "report.csv").read_text("utf-8-sig")
         assert world.batches() == []
         assert main([*args, "--photos", str(tmp_path / "nowhere.zip")]) == 2
+        opaque = tmp_path / "seal.png"
+        Image.new("RGB", (300, 300), "red").save(opaque)
+        assert main([*args, "--without-photos", "--seal", str(opaque)]) == 2  # a seal needs transparency
+        assert world.batches() == []
         assert main([*args, "--without-photos"]) == 4
