@@ -26,6 +26,7 @@ from issuer.fonts import FontError, font_has_glyphs
 from issuer.journal import FILENAME as JOURNAL
 from issuer.journal import Journal, make_private_dir
 from issuer.manifest import JSON_NAME
+from issuer.photos import PhotoSource
 from issuer.roster import RosterError, read_roster
 from issuer.roster_validation import RowProblem, validate_rows
 from issuer.run import BATCH_PDF, IssueError
@@ -98,7 +99,7 @@ class Workspace:
         try:
             rows = list(read_roster(path))
             problems = validate_rows(
-                rows, scopes=scopes, font_check=font_has_glyphs, photo_base=path.parent, today=today
+                rows, scopes=scopes, font_check=font_has_glyphs, photos=PhotoSource(path.parent), today=today
             )
         except (RosterError, FontError) as e:
             raise IssueError(e.code, e.message_zh, e.message_en) from e
