@@ -20,15 +20,19 @@ def add_commands(subparsers: Any) -> None:
     credential = subparsers.add_parser("credential", help="证书二维码编码与解码 / QR credential wire format")
     commands = credential.add_subparsers(dest="credential_command", metavar="SUBCOMMAND", required=True)
     enc = commands.add_parser("encode", help="签名并输出二维码文本 / sign and print the QR text")
-    enc.add_argument("--key", type=Path, required=True, help="encrypted private key file")
-    enc.add_argument("--data", type=Path, required=True, help="certificate JSON")
-    enc.add_argument("--png", type=Path, help="also write the QR code as PNG")
-    enc.add_argument("--svg", type=Path, help="also write the QR code as SVG")
+    enc.add_argument("--key", type=Path, required=True, help="加密的私钥文件 / encrypted private key file")
+    enc.add_argument("--data", type=Path, required=True, help="证书内容 JSON / certificate JSON")
+    enc.add_argument("--png", type=Path, help="另存二维码 PNG / also write the QR code as PNG")
+    enc.add_argument("--svg", type=Path, help="另存二维码 SVG / also write the QR code as SVG")
     enc.set_defaults(handler=_encode)
     dec = commands.add_parser("decode", help="解析二维码文本 / print the claims of QR text")
-    dec.add_argument("text", help="the QR text (SP1:...)")
-    dec.add_argument("--public-key", type=Path, help="JWK file: also check the signature with this key")
-    dec.add_argument("--json", action="store_true", help="print JSON")
+    dec.add_argument("text", help="二维码文本 / the QR text")
+    dec.add_argument(
+        "--public-key",
+        type=Path,
+        help="公钥 JWK 文件：同时核对签名 / JWK file: also check the signature with this key",
+    )
+    dec.add_argument("--json", action="store_true", help="以 JSON 输出 / print JSON")
     dec.set_defaults(handler=_decode)
 
 

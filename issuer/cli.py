@@ -42,7 +42,7 @@ def add_commands(subparsers: Any) -> None:
     _add_issue(subparsers)
     for action, (help_text, _) in _STATUS_ACTIONS.items():
         parser = subparsers.add_parser(action, help=help_text)
-        parser.add_argument("certificate_number", metavar="CERTNO")
+        parser.add_argument("certificate_number", metavar="CERTNO", help="证书编号 / certificate number")
         parser.add_argument(
             "--reason",
             required=True,
@@ -72,8 +72,10 @@ def add_rotate_command(keys_subparsers: Any, name: str = "rotate") -> None:
         description="新密钥文件使用与旧密钥相同的口令加密。已签发的证书继续有效。/ The new key file is "
         "encrypted with the same passphrase as the old one. Certificates signed before keep verifying.",
     )
-    rotate.add_argument("--key", type=Path, required=True, help="current (old) key file")
-    rotate.add_argument("--out", type=Path, required=True, help="new key file (mode 0600)")
+    rotate.add_argument("--key", type=Path, required=True, help="当前（旧）私钥文件 / current (old) key file")
+    rotate.add_argument(
+        "--out", type=Path, required=True, help="新私钥文件（权限 0600） / new key file (mode 0600)"
+    )
     _add_registry_options(rotate)
     rotate.set_defaults(handler=_rotate)
 
@@ -87,17 +89,34 @@ def _add_issue(subparsers: Any) -> None:
         "command again at any time to carry on. Exit codes: 0 all published, 1 some rows not published, "
         "2 fix the input (nothing submitted), 3 registry problem, 4 waiting for review.",
     )
-    issue.add_argument("roster", type=Path, metavar="ROSTER", help="XLSX, CSV or JSON roster")
-    issue.add_argument("--key", type=Path, help="institution private key file (not needed with --dry-run)")
-    issue.add_argument("--out", type=Path, required=True, help="output directory (one per batch)")
+    issue.add_argument(
+        "roster", type=Path, metavar="ROSTER", help="名册：XLSX、CSV 或 JSON / XLSX, CSV or JSON roster"
+    )
+    issue.add_argument(
+        "--key",
+        type=Path,
+        help="机构私钥文件（--dry-run 时不需要） / institution private key file (not needed with --dry-run)",
+    )
+    issue.add_argument(
+        "--out", type=Path, required=True, help="输出目录（每批一个） / output directory (one per batch)"
+    )
     issue.add_argument(
         "--batch-id",
-        help="batch id 批次号 (default: random, kept in the output directory's journal for resuming)",
+        help="批次号（默认随机，记在输出目录的日志中以便续签）/ batch id (default: random, kept in the output directory's journal for resuming)",
     )
-    issue.add_argument("--wait", action="store_true", help="wait for the review instead of exiting")
-    issue.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits (default 3600)")
+    issue.add_argument(
+        "--wait", action="store_true", help="等待审核完成再退出 / wait for the review instead of exiting"
+    )
+    issue.add_argument(
+        "--timeout",
+        type=float,
+        default=3600.0,
+        help="--wait 最长等待秒数（默认 3600） / seconds --wait waits (default 3600)",
+    )
     issue.add_argument("--poll-interval", type=float, default=5.0, help=argparse.SUPPRESS)
-    issue.add_argument("--dry-run", action="store_true", help="only validate; submit nothing")
+    issue.add_argument(
+        "--dry-run", action="store_true", help="只校验，不提交 / only validate; submit nothing"
+    )
     issue.add_argument(
         "--photos",
         type=Path,
@@ -119,15 +138,27 @@ def _add_issue(subparsers: Any) -> None:
         help="机构公章图片（带透明背景的 PNG），印在发证日期上 / the institution's seal (PNG with "
         "transparency), printed over the issue date",
     )
-    issue.add_argument("--workers", type=int, help="rendering processes (default: one per core)")
+    issue.add_argument(
+        "--workers",
+        type=int,
+        help="生成 PDF 的进程数（默认每核一个） / rendering processes (default: one per core)",
+    )
     issue.add_argument("--publish-chunk", type=int, default=500, help=argparse.SUPPRESS)
     _add_registry_options(issue)
     issue.set_defaults(handler=_issue)
 
 
 def _add_registry_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--credentials", type=Path, required=True, help="credentials file (JSON, 0600)")
-    parser.add_argument("--registry", help="registry URL (default: the one in the credentials file)")
+    parser.add_argument(
+        "--credentials",
+        type=Path,
+        required=True,
+        help="机构凭据文件（JSON，权限 0600） / credentials file (JSON, 0600)",
+    )
+    parser.add_argument(
+        "--registry",
+        help="登记中心地址（默认取凭据文件中的） / registry URL (default: the one in the credentials file)",
+    )
 
 
 # Handlers -------------------------------------------------------------------------------------

@@ -19,10 +19,15 @@ def add_commands(subparsers: Any) -> Any:
     generate = commands.add_parser(
         "generate", help="生成加密的私钥文件 / create an encrypted private key file"
     )
-    generate.add_argument("--out", type=Path, required=True, help="new key file (created with mode 0600)")
+    generate.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="新私钥文件（权限 0600） / new key file (created with mode 0600)",
+    )
     generate.set_defaults(handler=_generate)
     export = commands.add_parser("export-public", help="输出公钥 JWK / print the public key as a JWK")
-    export.add_argument("keyfile", type=Path)
+    export.add_argument("keyfile", type=Path, help="加密的私钥文件 / encrypted private key file")
     export.set_defaults(handler=_export_public)
     return commands
 

@@ -47,8 +47,13 @@ TRUSTED_PROXIES_ENV = "SKILLPASS_TRUSTED_PROXIES"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, required=True, help="registry data directory 数据目录")
-    parser.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data directory)")
+    parser.add_argument(
+        "--data-dir", type=Path, required=True, help="登记中心数据目录 / registry data directory"
+    )
+    parser.add_argument(
+        "--database-url",
+        help="数据库 SQLAlchemy URL（默认：数据目录中的 SQLite） / SQLAlchemy URL (default: SQLite in the data directory)",
+    )
 
 
 def add_commands(subparsers: Any) -> None:
@@ -56,91 +61,146 @@ def add_commands(subparsers: Any) -> None:
     registry = subparsers.add_parser("registry", help="全国联网查询系统（登记中心）/ the national registry")
     commands = registry.add_subparsers(dest="registry_command", metavar="COMMAND", required=True)
 
-    init = commands.add_parser("init", help="create database, registry key, HMAC secret, admin token")
+    init = commands.add_parser(
+        "init",
+        help="初始化数据库、登记中心密钥、HMAC 密钥和管理令牌 / create database, registry key, HMAC secret, admin token",
+    )
     _common(init)
-    init.add_argument("--public-url", help="URL verifiers reach this registry at")
+    init.add_argument(
+        "--public-url", help="核验方访问本登记中心的地址 / URL verifiers reach this registry at"
+    )
     init.set_defaults(handler=_init)
 
-    serve = commands.add_parser("serve", help="run the registry HTTP service")
+    serve = commands.add_parser("serve", help="运行登记中心 HTTP 服务 / run the registry HTTP service")
     _common(serve)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8700)
-    serve.add_argument("--public-url", help="URL verifiers reach this registry at")
+    serve.add_argument("--host", default="127.0.0.1", help="监听地址 / address to listen on")
+    serve.add_argument("--port", type=int, default=8700, help="端口 / port")
+    serve.add_argument(
+        "--public-url", help="核验方访问本登记中心的地址 / URL verifiers reach this registry at"
+    )
     serve.add_argument(
         "--trusted-proxy",
         action="append",
         default=[],
         metavar="ADDRESS_OR_CIDR",
-        help="a reverse proxy whose X-Forwarded-For names the client 可信反向代理 (repeatable; "
-        f"also ${TRUSTED_PROXIES_ENV}, comma-separated); by default the TCP peer is the client",
+        help="可信反向代理（可重复；也可用环境变量，逗号分隔），默认以 TCP 对端为客户端 / a reverse proxy whose "
+        f"X-Forwarded-For names the client (repeatable; also ${TRUSTED_PROXIES_ENV}, comma-separated); by default "
+        "the TCP peer is the client",
     )
     serve.add_argument(
-        "--query-burst", type=int, help="public queries per client before the limit (default 30)"
+        "--query-burst",
+        type=int,
+        help="每个客户端限流前可连续查询次数（默认 30）/ public queries per client before the limit (default 30)",
     )
-    serve.add_argument("--query-rate", type=float, help="public queries per second per client (default 2)")
+    serve.add_argument(
+        "--query-rate",
+        type=float,
+        help="每个客户端每秒查询次数（默认 2）/ public queries per second per client (default 2)",
+    )
     serve.set_defaults(handler=_serve)
 
-    admin = commands.add_parser("admin", help="directory and token administration 目录与令牌管理")
+    admin = commands.add_parser("admin", help="目录与令牌管理 / directory and token administration")
     actions = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
-    create = actions.add_parser("create-institution", help="file an institution from a JSON record")
+    create = actions.add_parser(
+        "create-institution", help="按 JSON 记录备案评价机构 / file an institution from a JSON record"
+    )
     _common(create)
-    create.add_argument("record", type=Path, help="institution JSON (schemas/institution.schema.json)")
+    create.add_argument(
+        "record",
+        type=Path,
+        help="机构 JSON（schemas/institution.schema.json） / institution JSON (schemas/institution.schema.json)",
+    )
     create.set_defaults(handler=_create_institution)
-    scope = actions.add_parser("add-scope", help="add a scope entry from a JSON file")
+    scope = actions.add_parser(
+        "add-scope", help="按 JSON 文件增加评价范围 / add a scope entry from a JSON file"
+    )
     _common(scope)
-    scope.add_argument("--institution", required=True)
-    scope.add_argument("scope", type=Path)
+    scope.add_argument("--institution", required=True, help="机构代码 / institution code")
+    scope.add_argument("scope", type=Path, help="评价范围 JSON 文件 / scope JSON file")
     scope.set_defaults(handler=_add_scope)
-    status = actions.add_parser("set-status", help="append an institution status change")
+    status = actions.add_parser("set-status", help="追加机构状态变更 / append an institution status change")
     _common(status)
-    status.add_argument("--institution", required=True)
-    status.add_argument("--status", required=True, choices=("active", "suspended", "removed"))
-    status.add_argument("--effective", type=date.fromisoformat, help="YYYY-MM-DD (default today)")
-    status.add_argument("--reason", required=True)
+    status.add_argument("--institution", required=True, help="机构代码 / institution code")
+    status.add_argument(
+        "--status", required=True, choices=("active", "suspended", "removed"), help="新状态 / new status"
+    )
+    status.add_argument(
+        "--effective",
+        type=date.fromisoformat,
+        help="生效日期 YYYY-MM-DD（默认今天） / YYYY-MM-DD (default today)",
+    )
+    status.add_argument("--reason", required=True, help="原因 / reason")
     status.set_defaults(handler=_set_status)
-    token = actions.add_parser("create-token", help="create an API token (printed once)")
+    token = actions.add_parser(
+        "create-token", help="创建 API 令牌（只显示一次） / create an API token (printed once)"
+    )
     _common(token)
-    token.add_argument("--role", required=True, choices=ROLES)
-    token.add_argument("--institution", help="institution code (role institution)")
-    token.add_argument("--public-url", help="registry URL written into --out")
+    token.add_argument("--role", required=True, choices=ROLES, help="角色 / role")
     token.add_argument(
-        "--out", type=Path, help="write the issuer credentials file (0600) instead of printing"
+        "--institution", help="机构代码（角色为 institution 时） / institution code (role institution)"
+    )
+    token.add_argument("--public-url", help="写入 --out 的登记中心地址 / registry URL written into --out")
+    token.add_argument(
+        "--out",
+        type=Path,
+        help="写成机构凭据文件（权限 0600），不打印 / write the issuer credentials file (0600) instead of printing",
     )
     token.set_defaults(handler=_create_token)
     employer = actions.add_parser(
-        "create-employer", help="file an employer account with a daily lookup quota 开设用人单位查询账户"
+        "create-employer",
+        help="开设用人单位查询账户（每日额度）/ file an employer account with a daily lookup quota",
     )
     _common(employer)
-    employer.add_argument("--name", required=True, help="the employer's name 单位名称")
-    employer.add_argument("--uscc", required=True, help="unified social credit code 统一社会信用代码")
-    employer.add_argument("--daily-quota", type=int, required=True, help="lookups per day 每日查询额度")
-    employer.add_argument("--public-url", help="registry URL written into --out")
-    employer.add_argument("--out", type=Path, required=True, help="the employer's credentials file (0600)")
+    employer.add_argument("--name", required=True, help="单位名称 / the employer's name")
+    employer.add_argument("--uscc", required=True, help="统一社会信用代码 / unified social credit code")
+    employer.add_argument("--daily-quota", type=int, required=True, help="每日查询额度 / lookups per day")
+    employer.add_argument("--public-url", help="写入 --out 的登记中心地址 / registry URL written into --out")
+    employer.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="用人单位凭据文件（权限 0600）/ the employer's credentials file (0600)",
+    )
     employer.set_defaults(handler=_create_employer)
-    revoke = actions.add_parser("revoke-token", help="revoke an API token by its id 吊销令牌")
+    revoke = actions.add_parser("revoke-token", help="按编号吊销 API 令牌 / revoke an API token by its id")
     _common(revoke)
-    revoke.add_argument("--id", required=True, help="the token's id (12 hex digits, given at creation)")
-    revoke.add_argument("--reason", required=True)
+    revoke.add_argument(
+        "--id",
+        required=True,
+        help="令牌编号（创建时给出的 12 位十六进制数） / the token's id (12 hex digits, given at creation)",
+    )
+    revoke.add_argument("--reason", required=True, help="原因 / reason")
     revoke.set_defaults(handler=_revoke_token)
 
     user = actions.add_parser(
-        "create-user", help="create a personal console account (password on standard input) 创建控制台账号"
+        "create-user",
+        help="创建个人控制台账号（密码从标准输入读）/ create a personal console account (password on standard input)",
     )
     _common(user)
-    user.add_argument("--username", required=True, help="2-64 of a-z 0-9 . _ -")
-    user.add_argument("--role", required=True, choices=STAFF_ROLES)
+    user.add_argument(
+        "--username",
+        required=True,
+        help="用户名：2–64 个 a-z 0-9 . _ - 字符 / username: 2-64 of a-z 0-9 . _ -",
+    )
+    user.add_argument("--role", required=True, choices=STAFF_ROLES, help="角色 / role")
     user.set_defaults(handler=_create_user)
 
     add_review_commands(commands, _common)
 
-    audit = commands.add_parser("audit", help="audit log")
+    audit = commands.add_parser("audit", help="审计日志 / audit log")
     audit_actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    verify = audit_actions.add_parser("verify", help="check a copy of the audit log offline")
+    verify = audit_actions.add_parser(
+        "verify", help="离线核对审计日志副本 / check a copy of the audit log offline"
+    )
     source = verify.add_mutually_exclusive_group(required=True)
-    source.add_argument("--registry", help="download the log from this registry URL")
-    source.add_argument("--log", type=Path, help="a log copy saved earlier")
-    verify.add_argument("--registry-key", type=Path, help="the registry's pinned public JWK file")
-    verify.add_argument("--save", type=Path, help="save the downloaded copy here")
+    source.add_argument("--registry", help="从此登记中心下载日志 / download the log from this registry URL")
+    source.add_argument("--log", type=Path, help="先前保存的日志副本 / a log copy saved earlier")
+    verify.add_argument(
+        "--registry-key",
+        type=Path,
+        help="登记中心公钥 JWK 文件（固定信任） / the registry's pinned public JWK file",
+    )
+    verify.add_argument("--save", type=Path, help="下载的副本保存到此处 / save the downloaded copy here")
     verify.set_defaults(handler=_audit_verify)
 
 

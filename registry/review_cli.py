@@ -34,30 +34,45 @@ from registry.tokens import ADMIN, Principal
 
 def add_commands(registry_commands: Any, common: Any) -> None:
     """Register ``skillpass registry review ...`` under the registry's subcommands."""
-    review = registry_commands.add_parser("review", help="review submitted batches 结果审核")
+    review = registry_commands.add_parser("review", help="结果审核 / review submitted batches")
     actions = review.add_subparsers(dest="review_command", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="batches awaiting review 待审核批次")
+    listing = actions.add_parser("list", help="待审核批次 / batches awaiting review")
     common(listing)
-    listing.add_argument("--all", action="store_true", help="every batch, not only those in review")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument(
+        "--all", action="store_true", help="全部批次，不只待审核的 / every batch, not only those in review"
+    )
+    listing.add_argument("--json", action="store_true", help="以 JSON 输出 / print JSON")
     listing.set_defaults(handler=_list)
-    show = actions.add_parser("show", help="one batch's rows with their checks 批次明细")
+    show = actions.add_parser("show", help="批次明细及校验结果 / one batch's rows with their checks")
     common(show)
     _batch_args(show)
-    show.add_argument("--json", action="store_true")
+    show.add_argument("--json", action="store_true", help="以 JSON 输出 / print JSON")
     show.set_defaults(handler=_show)
     decide = actions.add_parser(
-        "decide", help="approve or reject rows as a console user (password on stdin) 审核决定"
+        "decide",
+        help="以控制台账号审核通过或不通过（密码从标准输入读）/ approve or reject rows as a console user (password on stdin)",
     )
     common(decide)
     _batch_args(decide)
-    decide.add_argument("--username", required=True, help="your console account (admin or reviewer)")
+    decide.add_argument(
+        "--username",
+        required=True,
+        help="你的控制台账号（admin 或 reviewer）/ your console account (admin or reviewer)",
+    )
     what = decide.add_mutually_exclusive_group(required=True)
-    what.add_argument("--approve-all", action="store_true", help="approve every pending row that passes")
-    what.add_argument("--approve", type=_rows, help="row numbers to approve, e.g. 1,2,5")
-    what.add_argument("--reject", type=_rows, help="row numbers to reject (needs --reason)")
-    decide.add_argument("--reason", default="", help="the reason for a rejection 不通过原因")
-    decide.add_argument("--json", action="store_true")
+    what.add_argument(
+        "--approve-all",
+        action="store_true",
+        help="通过所有校验合格的待审核行 / approve every pending row that passes",
+    )
+    what.add_argument(
+        "--approve", type=_rows, help="要通过的行号，如 1,2,5 / row numbers to approve, e.g. 1,2,5"
+    )
+    what.add_argument(
+        "--reject", type=_rows, help="不通过的行号（需 --reason）/ row numbers to reject (needs --reason)"
+    )
+    decide.add_argument("--reason", default="", help="不通过原因 / the reason for a rejection")
+    decide.add_argument("--json", action="store_true", help="以 JSON 输出 / print JSON")
     decide.set_defaults(handler=_decide)
 
 
@@ -72,8 +87,11 @@ def _rows(text: str) -> list[int]:
 
 
 def _batch_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("batch_id", help="the institution's batch id 批次号")
-    parser.add_argument("--institution", help="institution code, when several use that batch id")
+    parser.add_argument("batch_id", help="机构的批次号 / the institution's batch id")
+    parser.add_argument(
+        "--institution",
+        help="机构代码（多个机构用同一批次号时）/ institution code, when several use that batch id",
+    )
 
 
 def read_password() -> str:

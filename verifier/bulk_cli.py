@@ -104,7 +104,7 @@ def add_receipt_command(subparsers: Any) -> None:
         help="离线检查核验回执是否完整 / check a verification receipt offline",
         epilog="退出码 exit codes: 0 完整 intact · 1 不完整 not intact · 2 用法错误 usage error",
     )
-    verify.add_argument("receipt_file", metavar="RECEIPT_FILE")
+    verify.add_argument("receipt_file", metavar="RECEIPT_FILE", help="核验回执文件 / the receipt file")
     key = verify.add_mutually_exclusive_group(required=True)
     key.add_argument(
         "--verifier-key", metavar="JWK_FILE", type=Path, help="核验服务公钥 / the verifier's public JWK"
@@ -112,7 +112,11 @@ def add_receipt_command(subparsers: Any) -> None:
     key.add_argument(
         "--verifier-url", metavar="URL", help="从核验服务获取公钥 / fetch it from GET URL/api/v1/verifier-key"
     )
-    verify.add_argument("--json", action="store_true", help="print what the receipt attests as JSON")
+    verify.add_argument(
+        "--json",
+        action="store_true",
+        help="以 JSON 输出回执所证明的内容 / print what the receipt attests as JSON",
+    )
     verify.set_defaults(handler=_verify_receipt)
 
 

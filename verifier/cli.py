@@ -89,7 +89,7 @@ def add_commands(subparsers: Any) -> None:
         "targets",
         nargs="+",
         metavar="TEXT_OR_FILE",
-        help="QR text, or files: PNG/JPEG/WebP pictures, PDFs (every page), .txt, ZIPs of them, CSV/XLSX with a "
+        help="二维码文本或文件（图片、PDF 每页、.txt、ZIP、含二维码文本列的 CSV/XLSX）/ QR text, or files: PNG/JPEG/WebP pictures, PDFs (every page), .txt, ZIPs of them, CSV/XLSX with a "
         "column of QR texts",
     )
     verify.add_argument(
@@ -99,18 +99,27 @@ def add_commands(subparsers: Any) -> None:
         help="批量核验报告 / write the bulk report (XLSX or CSV)",
     )
     where = verify.add_mutually_exclusive_group()
-    where.add_argument("--registry", metavar="URL", help="verify online against this registry")
-    where.add_argument("--offline", action="store_true", help="only the local trust data (the default)")
+    where.add_argument(
+        "--registry", metavar="URL", help="联网核验所用的登记中心地址 / verify online against this registry"
+    )
+    where.add_argument(
+        "--offline",
+        action="store_true",
+        help="只用本地目录数据（默认） / only the local trust data (the default)",
+    )
     _add_trust_options(verify)
-    verify.add_argument("--json", action="store_true", help="print the verdict as JSON")
-    verify.add_argument("--name", help="holder's name, to confirm the holder")
-    verify.add_argument("--id-number", help="holder's full ID number, to confirm the holder")
+    verify.add_argument("--json", action="store_true", help="以 JSON 输出结论 / print the verdict as JSON")
+    verify.add_argument("--name", help="持证人姓名，用于核对持证人 / holder's name, to confirm the holder")
+    verify.add_argument(
+        "--id-number",
+        help="持证人完整证件号码，用于核对持证人 / holder's full ID number, to confirm the holder",
+    )
     verify.set_defaults(handler=_verify)
 
     verifier = subparsers.add_parser("verifier", help="核验服务与目录数据 / verifier service and trust data")
     commands = verifier.add_subparsers(dest="verifier_command", metavar="SUBCOMMAND", required=True)
     sync = commands.add_parser("sync", help="同步目录数据供离线核验 / fetch trust data for offline use")
-    sync.add_argument("--registry", metavar="URL", required=True)
+    sync.add_argument("--registry", metavar="URL", required=True, help="登记中心地址 / registry URL")
     _add_trust_options(sync)
     sync.set_defaults(handler=_sync)
     status = commands.add_parser("status", help="本机目录数据状态 / show the local trust data")
@@ -119,9 +128,13 @@ def add_commands(subparsers: Any) -> None:
     add_receipt_command(subparsers)
     add_lookup_command(subparsers)
     serve = commands.add_parser("serve", help="启动核验网页与接口 / run the verifier web page and API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8701)
-    serve.add_argument("--registry", metavar="URL", help="sync trust data from and verify online against it")
+    serve.add_argument("--host", default="127.0.0.1", help="监听地址 / address to listen on")
+    serve.add_argument("--port", type=int, default=8701, help="端口 / port")
+    serve.add_argument(
+        "--registry",
+        metavar="URL",
+        help="从此登记中心同步目录数据并联网核验 / sync trust data from and verify online against it",
+    )
     serve.add_argument(
         "--receipt-key",
         metavar="KEY_FILE",
@@ -134,13 +147,13 @@ def add_commands(subparsers: Any) -> None:
 
 
 def _add_trust_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cache-dir", type=Path, help="trust data cache (default $SKILLPASS_VERIFIER_CACHE "
-                        "or ~/.cache/skillpass/verifier)")  # fmt: skip
+    parser.add_argument("--cache-dir", type=Path, help="目录数据缓存目录 / trust data cache "
+                        "(default $SKILLPASS_VERIFIER_CACHE or ~/.cache/skillpass/verifier)")  # fmt: skip
     parser.add_argument(
         "--registry-key",
         metavar="JWK_FILE_OR_SHA256",
-        help="pin the registry's key: a JWK file, or the hex SHA-256 of the raw key (default: the key pinned "
-        "at the last sync)",
+        help="固定信任的登记中心公钥：JWK 文件或公钥的 SHA-256 / pin the registry's key: a JWK file, or the "
+        "hex SHA-256 of the raw key (default: the key pinned at the last sync)",
     )
 
 

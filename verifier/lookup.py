@@ -58,15 +58,22 @@ def add_lookup_command(subparsers: Any) -> None:
         epilog="退出码 exit codes: 0 全部有效 all valid · 2 用法错误 usage error · 3 登记系统不可用或拒绝 "
         "registry unreachable or refused · 8 有未查到、撤销或暂停的 some not found, revoked or suspended",
     )
-    lookup.add_argument("list", type=Path, metavar="LIST.csv|LIST.xlsx", help="columns 证书编号 and 姓名")
+    lookup.add_argument(
+        "list",
+        type=Path,
+        metavar="LIST.csv|LIST.xlsx",
+        help="含“证书编号”和“姓名”两列的名单 / a list with the columns 证书编号 and 姓名",
+    )
     lookup.add_argument(
         "--credentials",
         type=Path,
         required=True,
-        help="employer credentials file (registry admin create-employer)",
+        help="用人单位凭据文件 / employer credentials file (registry admin create-employer)",
     )
-    lookup.add_argument("--report", type=Path, metavar="OUT.xlsx|OUT.csv", help="write the report")
-    lookup.add_argument("--json", action="store_true", help="print the results as JSON")
+    lookup.add_argument(
+        "--report", type=Path, metavar="OUT.xlsx|OUT.csv", help="写出核验报告 / write the report"
+    )
+    lookup.add_argument("--json", action="store_true", help="以 JSON 输出结果 / print the results as JSON")
     lookup.set_defaults(handler=_lookup)
 
 

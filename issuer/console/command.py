@@ -31,24 +31,34 @@ def add_command(issuer_commands: Any) -> None:
         "--credentials",
         type=Path,
         default=Path("credentials.json"),
-        help="credentials file (default ./credentials.json)",
+        help="机构凭据文件（默认 ./credentials.json）/ credentials file (default ./credentials.json)",
     )
     console.add_argument(
         "--key",
         type=Path,
         default=Path("institution.key"),
-        help="institution key file (default ./institution.key)",
+        help="机构私钥文件（默认 ./institution.key）/ institution key file (default ./institution.key)",
     )
-    console.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     console.add_argument(
-        "--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)"
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"端口（默认 {DEFAULT_PORT}）/ port (default {DEFAULT_PORT})",
+    )
+    console.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="监听的本机地址（默认 127.0.0.1）/ loopback address to listen on (default 127.0.0.1)",
     )
     console.add_argument(
         "--work-dir",
         type=Path,
-        help="where rosters and issued files go (default: console/ beside the credentials)",
+        help="名册与签发文件的存放目录（默认凭据文件旁的 console/）/ where rosters and issued files go (default: console/ beside the credentials)",
     )
-    console.add_argument("--registry", help="registry URL (default: the one in the credentials file)")
+    console.add_argument(
+        "--registry",
+        help="登记中心地址（默认取凭据文件中的） / registry URL (default: the one in the credentials file)",
+    )
     console.set_defaults(handler=_serve)
 
 
