@@ -1,4 +1,12 @@
-"""Base45 (RFC 9285): the encoding that lets binary data use the QR alphanumeric mode."""
+"""Base45 (RFC 9285) and its URL-fragment-safe sibling: encodings that let binary data use the QR
+alphanumeric mode.
+
+Base45 maps each big-endian byte pair to three digits of radix 45, a final odd byte to two. The
+plain form uses it as RFC 9285 has it. Two of its characters, space and ``%``, cannot stand in a
+URL fragment, so the URL form uses the same scheme with radix 43 over the other 43 characters
+(``BASE43_ALPHABET``): 43³ = 79,507 and 43² = 1,849 still hold a pair and a byte, so the text is
+exactly as long (docs/spec.md §3).
+"""
 
 from __future__ import annotations
 
@@ -7,71 +15,95 @@ import sys
 from functools import cache
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+BASE43_ALPHABET = ALPHABET.replace(" ", "").replace("%", "")
+_INVALID = 0xFF
 
 
 class Base45Error(ValueError):
-    """Text that is not canonical base45."""
+    """Text that is not canonical base45 (or base43)."""
 
 
-def b45encode(data: bytes) -> str:
-    """Encode bytes: each big-endian pair to three characters, a final odd byte to two.
+class TripletCodec:
+    """Byte pairs ⇄ three digits of radix ``len(alphabet)``, least significant first (RFC 9285)."""
 
-    Pairs are looked up in a table of all 65,536 triplets (built on first use), so issuing
-    thousands of certificates does not loop in Python per character.
-    """
-    whole = len(data) - len(data) % 2
-    pairs = array.array("H", data[:whole])
-    if sys.byteorder == "little":
-        pairs.byteswap()
-    text = "".join(map(_triplets().__getitem__, pairs))
-    if whole < len(data):
-        high, low = divmod(data[-1], 45)
-        text += ALPHABET[low] + ALPHABET[high]
-    return text
+    def __init__(self, alphabet: str) -> None:
+        self.alphabet = alphabet
+        self.radix = radix = len(alphabet)
+        # All 65,536 triplets, so issuing thousands of certificates never loops per character.
+        self._triplets = [
+            alphabet[n % radix] + alphabet[n // radix % radix] + alphabet[n // (radix * radix)]
+            for n in range(65536)
+        ]
+        self._digits = bytes(alphabet.index(chr(b)) if chr(b) in alphabet else _INVALID for b in range(256))
+
+    def encode(self, data: bytes) -> str:
+        """Each big-endian pair to three characters, a final odd byte to two."""
+        whole = len(data) - len(data) % 2
+        pairs = array.array("H", data[:whole])
+        if sys.byteorder == "little":
+            pairs.byteswap()
+        text = "".join(map(self._triplets.__getitem__, pairs))
+        if whole < len(data):
+            high, low = divmod(data[-1], self.radix)
+            text += self.alphabet[low] + self.alphabet[high]
+        return text
+
+    def decode(self, text: str) -> bytes:
+        """Decode strictly: unknown characters, a dangling character and values over range are errors.
+
+        Every step runs in C: the characters become digit values by ``bytes.translate``, the three
+        digits of all triplets are placed in 3-byte lanes of three big integers, and one
+        ``a + r·b + r²·c`` computes every triplet's value at once. A lane whose top byte is not
+        zero held a value over 65535 (such as base45's ``GGW``). This is several times faster than
+        a loop or a lookup table, and it is the verifier's hot path.
+        """
+        try:
+            values = text.encode("ascii").translate(self._digits)
+        except UnicodeEncodeError as e:
+            raise Base45Error("a character is outside the alphabet") from e
+        if _INVALID in values:
+            raise Base45Error("a character is outside the alphabet")
+        if len(values) % 3 == 1:
+            raise Base45Error("dangling single character")
+        whole = len(values) - len(values) % 3
+        count = whole // 3
+        lanes = []
+        for position in range(3):
+            lane = bytearray(3 * count)
+            lane[2::3] = values[position:whole:3]
+            lanes.append(int.from_bytes(lane, "big"))
+        radix = self.radix
+        packed = (lanes[0] + radix * lanes[1] + radix * radix * lanes[2]).to_bytes(3 * count, "big")
+        if packed[0::3].count(0) != count:
+            raise Base45Error("a triplet's value exceeds 65535")
+        out = bytearray(2 * count)
+        out[0::2] = packed[1::3]
+        out[1::2] = packed[2::3]
+        if whole < len(values):
+            last = values[whole] + radix * values[whole + 1]
+            if last > 0xFF:
+                raise Base45Error("a final pair's value exceeds 255")
+            out.append(last)
+        return bytes(out)
 
 
 @cache
-def _triplets() -> list[str]:
-    return [ALPHABET[n % 45] + ALPHABET[n // 45 % 45] + ALPHABET[n // 2025] for n in range(65536)]
+def base45() -> TripletCodec:
+    """The plain form's alphabet, RFC 9285 (tables built on first use)."""
+    return TripletCodec(ALPHABET)
+
+
+@cache
+def base43() -> TripletCodec:
+    """The URL form's fragment-safe alphabet."""
+    return TripletCodec(BASE43_ALPHABET)
+
+
+def b45encode(data: bytes) -> str:
+    """Base45-encode bytes."""
+    return base45().encode(data)
 
 
 def b45decode(text: str) -> bytes:
-    """Decode strictly: unknown characters, a dangling character and values over range are errors.
-
-    Every step runs in C: the characters become digit values by ``bytes.translate``, the three
-    digits of all triplets are placed in 3-byte lanes of three big integers, and one
-    ``a + 45·b + 2025·c`` computes every triplet's value at once. A lane whose top byte is not
-    zero held a value over 65535 (such as ``GGW``). This is several times faster than a loop or
-    a lookup table, and it is the verifier's hot path.
-    """
-    try:
-        values = text.encode("ascii").translate(_DIGITS)
-    except UnicodeEncodeError as e:
-        raise Base45Error("a character is outside the base45 alphabet") from e
-    if _INVALID in values:
-        raise Base45Error("a character is outside the base45 alphabet")
-    if len(values) % 3 == 1:
-        raise Base45Error("dangling single character")
-    whole = len(values) - len(values) % 3
-    count = whole // 3
-    lanes = []
-    for position in range(3):
-        lane = bytearray(3 * count)
-        lane[2::3] = values[position:whole:3]
-        lanes.append(int.from_bytes(lane, "big"))
-    packed = (lanes[0] + 45 * lanes[1] + 2025 * lanes[2]).to_bytes(3 * count, "big")
-    if packed[0::3].count(0) != count:
-        raise Base45Error("a triplet's value exceeds 65535")
-    out = bytearray(2 * count)
-    out[0::2] = packed[1::3]
-    out[1::2] = packed[2::3]
-    if whole < len(values):
-        last = values[whole] + 45 * values[whole + 1]
-        if last > 0xFF:
-            raise Base45Error("a final pair's value exceeds 255")
-        out.append(last)
-    return bytes(out)
-
-
-_INVALID = 0xFF
-_DIGITS = bytes(ALPHABET.index(chr(b)) if chr(b) in ALPHABET else _INVALID for b in range(256))
+    """Strictly decode base45."""
+    return base45().decode(text)

@@ -1,16 +1,23 @@
 """The certificate's claims and their compact CWT form.
 
-Only what a verifier needs travels in the QR: the full identity number never does (its length
-and last characters do, for holder confirmation), the occupation's name comes from the
-institution's filed scope in the signed directory, and the institution's name from the
-directory too. Decoding is strict: an unknown key or a value of the wrong type is rejected.
+Only what a verifier needs and cannot derive travels in the QR: the full identity number never
+does (its length and last characters do, for holder confirmation), the occupation's name comes
+from the institution's filed scope in the signed directory, and the institution's name from the
+directory too. Of the 22-character certificate number only the serial travels: the institution
+code (13 characters) follows from the signing key's directory entry, the two-digit year from the
+issue date and the level digit from the level claim. Until the signer is known, a decoded
+number begins with ``UNKNOWN_INSTITUTION`` — never a code of a real institution, so a number
+nobody completed fails every comparison (fail closed). ``with_institution`` completes it.
+
+Decoding is strict (docs/spec.md §5): an unknown key, a key or value of the wrong type (CBOR
+``true`` is not the integer 1) or a value out of range is rejected.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
@@ -21,7 +28,11 @@ from schemas import vocabulary
 _EPOCH = date(1970, 1, 1)
 _MAX_DAYS = (date(9999, 12, 31) - _EPOCH).days
 _OCCUPATION_RE = re.compile(r"^([1-8])-(\d{2})-(\d{2})-(\d{2})$")
-_CERTNO_RE = re.compile(r"^[YS]\d{21}$")
+_INSTITUTION_CODE_RE = re.compile(r"^[YS][0-9]{12}$")  # ASCII digits only: ``\d`` is Unicode
+_CERTNO_RE = re.compile(r"^[YS][0-9]{21}$")
+_SERIAL_MAX = 999_999
+#: What a decoded certificate number begins with until ``with_institution`` names the signer.
+UNKNOWN_INSTITUTION = "?" * 13
 _SUFFIX_RE = re.compile(r"^[0-9A-Z()\-]{1,4}$")
 _CERTIFICATE_KEYS = frozenset(int(key) for key in CertificateKey)
 
@@ -81,7 +92,7 @@ class CertificateClaims:
     def to_cwt(self) -> dict[int, Any]:
         """The CWT claims map with integer keys."""
         body: dict[int, Any] = {
-            CertificateKey.NUMBER: self.certificate_number,
+            CertificateKey.SERIAL: self.serial,
             CertificateKey.OCCUPATION: int(self.occupation_code.replace("-", "")),
             CertificateKey.LEVEL: self.level,
             CertificateKey.HOLDER_NAME: self.holder_name,
@@ -92,7 +103,39 @@ class CertificateClaims:
         }
         if self.work_type != NO_WORK_TYPE:
             body[CertificateKey.WORK_TYPE] = self.work_type
-        return {Claim.CERTIFICATE: {int(k): v for k, v in body.items()}}
+        # Keys in ascending order: the deterministic encoding (RFC 8949 §4.2.1) decoders insist on.
+        return {Claim.CERTIFICATE: {int(k): body[k] for k in sorted(body)}}
+
+    @property
+    def serial(self) -> int:
+        """The certificate number's serial: the only part of the number that travels.
+
+        Raises ``ValueError`` when the number does not agree with the level and the issue year:
+        such a certificate would decode to another number than the one printed.
+        """
+        number = self.certificate_number
+        if not (_CERTNO_RE.fullmatch(number) or number.startswith(UNKNOWN_INSTITUTION)):
+            raise ValueError(f"not a certificate number: {number!r}")
+        if number[13:16] != f"{self.issue_date.year % 100:02d}{self.level}":
+            raise ValueError(f"{number} disagrees with the issue year or the level")
+        serial = int(number[16:])
+        if not (number[16:].isascii() and number[16:].isdigit() and 1 <= serial <= _SERIAL_MAX):
+            raise ValueError(f"{number} has no serial")
+        return serial
+
+    @property
+    def institution_known(self) -> bool:
+        """Whether the certificate number is complete (``with_institution`` was applied)."""
+        return not self.certificate_number.startswith(UNKNOWN_INSTITUTION)
+
+    def with_institution(self, institution_code: str) -> CertificateClaims:
+        """The claims with the certificate number rebuilt for the signer's 13-character code.
+
+        A code of any other form leaves the number incomplete, which no check accepts.
+        """
+        if not _INSTITUTION_CODE_RE.fullmatch(institution_code):
+            return self
+        return replace(self, certificate_number=institution_code + self.certificate_number[13:])
 
     @classmethod
     def from_cwt(cls, claims: object) -> CertificateClaims:
@@ -102,27 +145,36 @@ class CertificateClaims:
         body = claims[Claim.CERTIFICATE]
         if not isinstance(body, dict) or not _CERTIFICATE_KEYS.issuperset(body):
             raise CredentialError("claims_invalid", "unknown keys in the certificate claim")
+        if not all(type(key) is int for key in body):  # True == 1 and hashes alike in Python
+            raise CredentialError("claims_invalid", "certificate claim keys must be integers")
         length, suffix = _pair(body, CertificateKey.ID_MASKED, int, str)
         status_list, status_index = _pair(body, CertificateKey.STATUS, int, int)
-        if not (0 < length <= vocabulary.OTHER_ID_MAX and len(suffix) <= length and _SUFFIX_RE.match(suffix)):
+        if not (
+            0 < length <= vocabulary.OTHER_ID_MAX and len(suffix) <= length and _SUFFIX_RE.fullmatch(suffix)
+        ):
             raise CredentialError("claims_invalid", "masked identity number")
         if not (status_list >= 0 and 0 <= status_index <= vocabulary.STATUS_INDEX_MAX):
             raise CredentialError("claims_invalid", "status reference out of range")
         work_type = body.get(CertificateKey.WORK_TYPE)
+        if work_type == NO_WORK_TYPE:  # "no work type" is written by leaving the key out, only
+            raise CredentialError("claims_invalid", "work type '--' is written by omission")
+        level = _integer(body, CertificateKey.LEVEL, 1, 5)
+        issue_date = _EPOCH + timedelta(days=_integer(body, CertificateKey.ISSUE_DATE, 0, _MAX_DAYS))
+        serial = _integer(body, CertificateKey.SERIAL, 1, _SERIAL_MAX)
         return _assemble(
             cls,
-            certificate_number=_text(body, CertificateKey.NUMBER, 22, _CERTNO_RE),
+            certificate_number=f"{UNKNOWN_INSTITUTION}{issue_date.year % 100:02d}{level}{serial:06d}",
             holder_name=_text(body, CertificateKey.HOLDER_NAME, vocabulary.HOLDER_NAME_MAX),
             id_type=vocabulary.ID_TYPES[
                 _integer(body, CertificateKey.ID_TYPE, 1, len(vocabulary.ID_TYPES)) - 1
             ],
             id_masked=_assemble(MaskedId, length=length, suffix=suffix),
             occupation_code=_occupation_code(_integer(body, CertificateKey.OCCUPATION, 1_000_000, 8_999_999)),
-            level=_integer(body, CertificateKey.LEVEL, 1, 5),
+            level=level,
             work_type=NO_WORK_TYPE
             if work_type is None
             else _text(body, CertificateKey.WORK_TYPE, vocabulary.WORK_TYPE_MAX),
-            issue_date=_EPOCH + timedelta(days=_integer(body, CertificateKey.ISSUE_DATE, 0, _MAX_DAYS)),
+            issue_date=issue_date,
             status_list=status_list,
             status_index=status_index,
         )
@@ -169,9 +221,7 @@ def _integer(body: Mapping[int, Any], key: CertificateKey, low: int, high: int) 
     return value
 
 
-def _text(
-    body: Mapping[int, Any], key: CertificateKey, max_length: int, pattern: re.Pattern[str] | None = None
-) -> str:
+def _text(body: Mapping[int, Any], key: CertificateKey, max_length: int) -> str:
     value = body.get(key)
     if (
         not isinstance(value, str)
@@ -180,8 +230,6 @@ def _text(
         or not value.isprintable()  # no control or bidi-override characters reach a screen
     ):
         raise CredentialError("claims_invalid", f"{key.name.lower()} must be printable text within limits")
-    if pattern is not None and not pattern.match(value):
-        raise CredentialError("claims_invalid", f"{key.name.lower()} has the wrong form")
     return value
 
 

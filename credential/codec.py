@@ -13,7 +13,7 @@ from credential import cose
 from credential.claims import CertificateClaims
 from credential.constants import DEFAULT_LIMITS, Limits
 from credential.errors import CredentialError
-from credential.qr_text import from_qr_text, to_qr_text
+from credential.qr_text import read_qr_text, to_qr_text, to_url_text
 from keys import PublicKey, Signer
 
 
@@ -37,6 +37,8 @@ class ParsedCredential:
     claims: CertificateClaims
     compressed: bool
     cose_bytes: bytes  # as signed and published: the registry's record holds their SHA-256
+    form: str = "plain"  # or "url": which printed form the text was
+    verifier_host: str | None = None  # the host a URL form names (lower case, with any port)
 
     @property
     def kid(self) -> bytes:
@@ -44,10 +46,22 @@ class ParsedCredential:
         return self.sign1.kid
 
 
-def encode(claims: CertificateClaims, signer: Signer) -> str:
-    """Sign the claims as a CWT in COSE_Sign1 and return the QR text."""
-    payload = cbor2.dumps(claims.to_cwt())
-    return to_qr_text(cose.sign1(payload, signer))
+def encode(claims: CertificateClaims, signer: Signer, *, verifier_url: str | None = None) -> str:
+    """Sign the claims as a CWT in COSE_Sign1 and return the QR text: the plain form, or the URL
+    form for the verifier at ``verifier_url`` (``ValueError`` if that is not ``https://host``)."""
+    signed = cose.sign1(cbor2.dumps(claims.to_cwt()), signer)
+    return to_qr_text(signed) if verifier_url is None else to_url_text(signed, verifier_url)
+
+
+def url_form(text: str, verifier_url: str) -> str:
+    """The URL form of a credential's QR text of either form (the same signed bytes): what a
+    certificate prints so that a phone camera or WeChat opens the verifier page."""
+    return to_url_text(read_qr_text(text, DEFAULT_LIMITS).data, verifier_url)
+
+
+def plain_form(text: str) -> str:
+    """The plain form of a credential's QR text of either form."""
+    return to_qr_text(read_qr_text(text, DEFAULT_LIMITS).data)
 
 
 def decode(text: str, limits: Limits = DEFAULT_LIMITS) -> ParsedCredential:
@@ -59,13 +73,21 @@ def decode(text: str, limits: Limits = DEFAULT_LIMITS) -> ParsedCredential:
     bounded) bounds its item count, and the strict claims parser refuses every shape but the
     certificate's (floats included).
     """
-    data, compressed = from_qr_text(text, limits)
+    payload = read_qr_text(text, limits)
+    data = payload.data
     if len(data) > limits.max_decompressed:
         raise CredentialError("zlib_too_large", "the credential is larger than any valid one")
     message = cose.decode_sign1(data, limits)
     cose.require_eddsa_with_kid(message)
+    if len(message.protected) != 2:  # exactly alg and kid: a credential has no other header
+        raise CredentialError(
+            "cose_protected_header", "a credential's protected header holds alg and kid only"
+        )
     raw_claims = _strict_cbor(message.payload, limits)
-    return ParsedCredential(message, CertificateClaims.from_cwt(raw_claims), compressed, data)
+    claims = CertificateClaims.from_cwt(raw_claims)
+    if cbor2.dumps(raw_claims, canonical=True) != message.payload:
+        raise CredentialError("cbor_not_canonical", "the claims are not deterministically encoded")
+    return ParsedCredential(message, claims, payload.compressed, data, payload.form, payload.verifier_host)
 
 
 def _strict_cbor(payload: bytes, limits: Limits) -> object:

@@ -51,7 +51,7 @@ class Claim(IntEnum):
 class CertificateKey(IntEnum):
     """Keys inside the certificate claim map; small integers keep the QR small."""
 
-    NUMBER = 1  # 22-character certificate number (text)
+    SERIAL = 1  # the certificate number's 6-digit serial, as an integer 1..999999 (see ``claims``)
     OCCUPATION = 2  # occupation code d-dd-dd-dd as the integer of its 7 digits
     LEVEL = 3  # 1..5
     HOLDER_NAME = 4  # text
@@ -66,7 +66,8 @@ NO_WORK_TYPE = "--"
 ID_VISIBLE_SUFFIX = 4
 
 # --- QR text ----------------------------------------------------------------------------------
-QR_PREFIX = "SP1:"  # skillpass credential, version 1; QR alphanumeric characters only
+QR_PREFIX = "SP2:"  # plain form: skillpass credential, wire version 2, then base45
+FRAGMENT_PREFIX = "SP2."  # URL form, after "#": wire version 2, then the fragment-safe base43
 ZLIB_FIRST_BYTE = 0x78  # zlib header CMF for deflate with a 32K window; COSE_Sign1 starts 0xD2
 
 

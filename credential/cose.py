@@ -93,6 +93,8 @@ def decode_sign1(data: bytes, limits: Limits) -> Sign1:
         raise CredentialError("cbor_invalid", str(e)) from e
     if not isinstance(item, cbor2.CBORTag) or item.tag != TAG_COSE_SIGN1:
         raise CredentialError("cose_not_sign1")
+    if cbor2.dumps(item, canonical=True) != data:  # one content, one byte form (spec §4)
+        raise CredentialError("cbor_not_canonical", "the COSE_Sign1 is not deterministically encoded")
     body = item.value
     if not isinstance(body, list | tuple) or len(body) != 4:
         raise CredentialError("cose_shape", "expected an array of four")
@@ -106,7 +108,10 @@ def decode_sign1(data: bytes, limits: Limits) -> Sign1:
 
 
 def require_eddsa_with_kid(message: Sign1) -> None:
-    """skillpass's header policy; the algorithm is never taken from the unprotected header."""
+    """skillpass's header policy; the algorithm is never taken from the unprotected header, and the
+    unprotected header is empty: anything there is unsigned, so it would make the bytes malleable."""
+    if any(type(label) is not int for label in message.protected):  # CBOR true is not label 1
+        raise CredentialError("cose_protected_header", "header labels must be integers")
     crit = message.protected.get(Header.CRIT)
     if crit is not None and (
         not isinstance(crit, list | tuple)
@@ -119,6 +124,8 @@ def require_eddsa_with_kid(message: Sign1) -> None:
         raise CredentialError("cose_algorithm")
     if Header.KID in message.unprotected or len(message.kid) != KID_LENGTH:
         raise CredentialError("cose_kid")
+    if message.unprotected:
+        raise CredentialError("cose_unprotected_header")
     if len(message.signature) != SIGNATURE_LENGTH:
         raise CredentialError("cose_signature_length")
 
@@ -135,6 +142,7 @@ _CANONICAL_HEAD = bytes.fromhex("d2844da201270448")
 _CANONICAL_HEADER_PREFIX = bytes.fromhex("a201270448")
 _EMPTY_MAP = 0xA0
 _SIGNATURE_HEAD = bytes.fromhex("5840")
+_SHORTEST_FOR_INFO = {24: 24, 25: 256}
 
 
 def _decode_canonical_sign1(data: bytes) -> Sign1 | None:
@@ -158,12 +166,14 @@ def _decode_canonical_sign1(data: bytes) -> Sign1 | None:
         length, pos = int.from_bytes(data[pos + 1 : pos + 3], "big"), pos + 3
     else:
         return None
+    if length < _SHORTEST_FOR_INFO.get(info, 0):  # a longer length field than needed: not canonical
+        return None
     payload = data[pos : pos + length]
     pos += length
     if len(payload) != length or data[pos : pos + 2] != _SIGNATURE_HEAD or len(data) != pos + 66:
         return None
     protected_bytes = data[3:16]
-    protected = {Header.ALG: -8, Header.KID: data[8:16]}
+    protected = {int(Header.ALG): -8, int(Header.KID): data[8:16]}
     return Sign1(protected_bytes, protected, {}, payload, data[pos + 2 :])
 
 
@@ -177,4 +187,6 @@ def _protected_map(protected_bytes: bytes, limits: Limits) -> Mapping[Any, Any]:
         raise CredentialError("cose_protected_header", str(e)) from e
     if not isinstance(header, dict):
         raise CredentialError("cose_protected_header")
+    if cbor2.dumps(header, canonical=True) != protected_bytes:
+        raise CredentialError("cbor_not_canonical", "the protected header is not deterministically encoded")
     return header

@@ -17,7 +17,7 @@ from typing import Any
 
 from credential.errors import CredentialError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: verifier_hosts (wire format 2)
 ACTIVE, SUSPENDED, REMOVED = "active", "suspended", "removed"
 INSTITUTION_STATUSES = (ACTIVE, SUSPENDED, REMOVED)
 
@@ -112,6 +112,11 @@ class Directory:
     expires_at: int
     institutions: tuple[Institution, ...]
     status_list_base: str = ""
+    verifier_hosts: tuple[str, ...] = ()  # official verifier hosts, host[:port] in lower case
+
+    def is_official_verifier(self, host: str) -> bool:
+        """Whether a URL-form credential's host is one the registry lists as official."""
+        return host.lower() in self.verifier_hosts
 
     def find_key(self, kid: bytes) -> tuple[Institution, KeyEntry] | None:
         """The institution and key entry listed under a key id (verifiers index this themselves)."""
@@ -126,6 +131,7 @@ class Directory:
             "exp": self.expires_at,
             "status_list_base": self.status_list_base,
             "institutions": [_institution_out(i) for i in self.institutions],
+            "verifier_hosts": list(self.verifier_hosts),
         }
 
     @classmethod
@@ -140,6 +146,7 @@ class Directory:
                 expires_at=_int(payload["exp"]),
                 status_list_base=str(payload["status_list_base"]),
                 institutions=tuple(_institution_in(i) for i in payload["institutions"]),
+                verifier_hosts=tuple(_host(h) for h in _list(payload["verifier_hosts"])),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise CredentialError("cbor_invalid", f"directory snapshot: {e}") from e
@@ -226,6 +233,18 @@ def _institution_in(raw: Mapping[str, Any]) -> Institution:
         scopes=scopes,
         keys=keys,
     )
+
+
+def _list(value: object) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    return value
+
+
+def _host(value: object) -> str:
+    if not isinstance(value, str) or not value or value != value.lower() or not value.isascii():
+        raise ValueError("a verifier host is host[:port] in lower case")
+    return value
 
 
 def _iso(day: date | None) -> str | None:

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,14 @@ def add_commands(subparsers: Any) -> None:
         "--query-rate",
         type=float,
         help="每个客户端每秒查询次数（默认 2）/ public queries per second per client (default 2)",
+    )
+    serve.add_argument(
+        "--verifier-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="官方核验网站主机名（可重复），写入签名目录 / an official verifier host[:port] (repeatable),"
+        " listed in the signed directory; verifiers warn about URL-form QR codes naming any other",
     )
     serve.set_defaults(handler=_serve)
 
@@ -242,7 +251,7 @@ def _serve(args: argparse.Namespace) -> int:
     # No proxy_headers: uvicorn would believe the client-written end of X-Forwarded-For; the registry
     # decides who the client is itself (registry.clients), from the proxies named here only.
     uvicorn.run(
-        create_app(settings),
+        create_app(replace(settings, verifier_hosts=tuple(h.strip().lower() for h in args.verifier_host))),
         host=args.host,
         port=args.port,
         log_level="info",

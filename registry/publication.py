@@ -14,9 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from credential import CredentialError, decode, verify
-from credential.constants import DEFAULT_LIMITS
 from credential.directory import Institution
-from credential.qr_text import from_qr_text
 from keys import PublicKey
 from registry.audit import Digests, append_event
 from registry.batches import APPROVED, PUBLISHED, expected_claims
@@ -75,10 +73,10 @@ def _from_credential_error(row: int, e: CredentialError) -> Outcome:
 def check_credential(qr: str, row: Any, institution: Institution) -> tuple[bytes, Outcome | None]:
     """The credential's COSE bytes, and a rejection if any check fails (None when acceptable)."""
     try:
-        parsed = decode(qr)
-        cose_bytes = from_qr_text(qr, DEFAULT_LIMITS)[0]
+        parsed = decode(qr)  # strict: only canonical bytes pass, so only canonical bytes are stored
     except CredentialError as e:
         return b"", _from_credential_error(row.row_no, e)
+    cose_bytes = parsed.cose_bytes  # the same for the plain and the URL form of one credential
     key = next((k for k in institution.keys if k.kid == parsed.kid), None)
     if key is None:
         return cose_bytes, _rejected(row.row_no, "key_unknown")
@@ -91,10 +89,9 @@ def check_credential(qr: str, row: Any, institution: Institution) -> tuple[bytes
     if row.state not in (APPROVED, PUBLISHED):
         return cose_bytes, _rejected(row.row_no, "row_not_approved")
     expected = expected_claims(row)
-    if parsed.claims != expected:
-        differing = [
-            f.name for f in fields(expected) if getattr(expected, f.name) != getattr(parsed.claims, f.name)
-        ]
+    claims = parsed.claims.with_institution(institution.code)  # the number, rebuilt for the signer
+    if claims != expected:
+        differing = [f.name for f in fields(expected) if getattr(expected, f.name) != getattr(claims, f.name)]
         return cose_bytes, _rejected(row.row_no, "claims_mismatch", ", ".join(differing))
     return cose_bytes, None
 

@@ -27,6 +27,9 @@ class Settings:
     public_url: str = "http://127.0.0.1:8700"
     clock: Clock = field(default=system_clock)
     directory_validity: int = 24 * 3600
+    # The official verifier hosts (``host[:port]``, lower case) the signed directory lists: the
+    # URL form of a credential names one, and verifiers warn about any other (docs/spec.md §3.2).
+    verifier_hosts: tuple[str, ...] = ()
     status_list_ttl: int = 300
     status_list_validity: int = 24 * 3600
     status_list_size: int = 2**20

@@ -55,6 +55,7 @@ class TrustList:
                 expires_at=now.unix + self._settings.directory_validity,
                 institutions=institutions,
                 status_list_base=f"{self._settings.base_url}/api/v1/status-lists/",
+                verifier_hosts=self._settings.verifier_hosts,
             )
             data = sign_document(directory.to_payload(), self._settings.signer, TYP_DIRECTORY)
             etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'

@@ -28,6 +28,9 @@ def example(name: str) -> dict[str, Any]:
     return data
 
 
+TYPICAL_INSTITUTION = "Y000011000001"  # the typical example's institution code, first 13 of its number
+
+
 def typical_claims(**changes: Any) -> CertificateClaims:
     """The typical example's claims, optionally with fields changed."""
     fields: dict[str, Any] = {

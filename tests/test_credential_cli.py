@@ -108,3 +108,37 @@ def test_help_lists_commands() -> None:
     )
     assert result.returncode == 0
     assert "keys" in result.stdout and "credential" in result.stdout
+
+
+def test_encode_url_form_prints_and_draws_the_verifier_address(key_file: Path, tmp_path: Path) -> None:
+    png = tmp_path / "url.png"
+    data = str(EXAMPLES / "certificate-typical.json")
+    encoded = run(
+        "credential", "encode", "--key", str(key_file), "--data", data,
+        "--form", "url", "--verifier-url", "https://verify.example.cn", "--png", str(png),
+    )  # fmt: skip
+    assert encoded.returncode == 0, encoded.stderr
+    url = encoded.stdout.strip()
+    assert url.startswith("HTTPS://VERIFY.EXAMPLE.CN/#SP2.")
+    assert qrimage.read_texts(Image.open(png)) == [url]
+    decoded = run("credential", "decode", url, "--json")
+    assert decoded.returncode == 0, decoded.stderr
+    assert json.loads(decoded.stdout)["claims"]["holder_name"] == "张三丰"
+
+
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [
+        (["--form", "url"], "verifier_url_required"),
+        (["--verifier-url", "https://verify.example.cn"], "verifier_url_required"),
+        (["--form", "url", "--verifier-url", "http://verify.example.cn"], "verifier_url_invalid"),
+        (["--form", "url", "--verifier-url", "https://verify.example.cn/path"], "verifier_url_invalid"),
+    ],
+)
+def test_encode_url_form_refuses_a_missing_or_bad_verifier_url(
+    key_file: Path, extra: list[str], code: str
+) -> None:
+    data = str(EXAMPLES / "certificate-typical.json")
+    result = run("credential", "encode", "--key", str(key_file), "--data", data, *extra)
+    assert result.returncode != 0
+    assert code in result.stderr and "Traceback" not in result.stderr

@@ -11,8 +11,8 @@ import cbor2
 import pytest
 from credential_fixtures import typical_claims
 
-from credential import REJECTIONS, CredentialError, decode, encode, verify
-from credential.base45 import b45decode, b45encode
+from credential import FRAGMENT_PREFIX, REJECTIONS, CredentialError, decode, encode, verify
+from credential.base45 import b45decode, b45encode, base43
 from credential.constants import DEFAULT_LIMITS, QR_PREFIX, TAG_COSE_SIGN1, CertificateKey, Claim, Header
 from credential.cose import sig_structure
 from keys import Signer
@@ -43,17 +43,28 @@ def _sign1(
     return _text(cbor2.dumps(cbor2.CBORTag(tag, [protected_bytes, unprotected or {}, payload, signature])))
 
 
-def _claims_payload(mutate: Callable[[dict[int, Any]], None]) -> str:
+def _claims_payload(mutate: Callable[[dict[int, Any]], None], *, canonical: bool = True) -> str:
+    """Claims changed by ``mutate``, keys in ascending order unless ``canonical`` is False."""
     body = typical_claims().to_cwt()
     mutate(body[Claim.CERTIFICATE])
-    return _sign1(payload=cbor2.dumps(body))
+    inner = body[Claim.CERTIFICATE]
+    order = sorted(inner, key=repr) if canonical else sorted(inner, reverse=True)
+    return _sign1(payload=cbor2.dumps({Claim.CERTIFICATE: {k: inner[k] for k in order}}))
+
+
+def _url_payload() -> str:
+    return base43().encode(b45decode(GOOD[len(QR_PREFIX) :]))
 
 
 CASES: dict[str, Callable[[], str]] = {
     "qr_empty": lambda: "",
     "qr_too_long": lambda: QR_PREFIX + "A" * 5000,
     "prefix_missing": lambda: "HC1:" + GOOD[len(QR_PREFIX) :],
-    "prefix_version": lambda: "SP2:" + GOOD[len(QR_PREFIX) :],
+    "prefix_version": lambda: "SP1:" + GOOD[len(QR_PREFIX) :],
+    "url_invalid": lambda: "HTTPS://VERIFY_X.CN/#" + FRAGMENT_PREFIX + _url_payload(),
+    "base43_invalid": lambda: "HTTPS://VERIFY.EXAMPLE.CN/#" + FRAGMENT_PREFIX + "AB%",
+    "cbor_not_canonical": lambda: _claims_payload(lambda body: None, canonical=False),
+    "cose_unprotected_header": lambda: _sign1(unprotected={99: 1}),
     "base45_invalid": lambda: QR_PREFIX + "GGW",
     "zlib_invalid": lambda: _text(b"\x78\x9c\x00\x01garbage"),
     "zlib_too_large": lambda: _text(zlib.compress(b"\x00" * 1_000_000, 9)),
@@ -131,7 +142,23 @@ ATTACKS: dict[str, Callable[[], str]] = {
     "empty_crit": lambda: _sign1(protected={Header.ALG: -8, Header.CRIT: [], Header.KID: SIGNER.kid}),
     "unknown_claim_key": lambda: _claims_payload(lambda body: body.update({99: "x"})),
     "level_as_text": lambda: _claims_payload(lambda body: body.update({CertificateKey.LEVEL: "3"})),
-    "missing_certificate_number": lambda: _claims_payload(lambda body: body.pop(CertificateKey.NUMBER)),
+    "missing_serial": lambda: _claims_payload(lambda body: body.pop(CertificateKey.SERIAL)),
+    "serial_zero": lambda: _claims_payload(lambda body: body.update({CertificateKey.SERIAL: 0})),
+    "serial_beyond_six_digits": lambda: _claims_payload(
+        lambda body: body.update({CertificateKey.SERIAL: 10**6})
+    ),
+    "certificate_number_as_text": lambda: _claims_payload(
+        lambda body: body.update({CertificateKey.SERIAL: "Y000011000001263000001"})
+    ),
+    "explicit_no_work_type": lambda: _claims_payload(
+        lambda body: body.update({CertificateKey.WORK_TYPE: "--"})
+    ),
+    "http_url_form_for_a_public_host": lambda: (
+        "HTTP://VERIFY.EXAMPLE.CN/#" + FRAGMENT_PREFIX + _url_payload()
+    ),
+    "url_form_with_a_path": lambda: "HTTPS://VERIFY.EXAMPLE.CN/X/#" + FRAGMENT_PREFIX + _url_payload(),
+    "url_form_with_the_plain_prefix": lambda: "HTTPS://VERIFY.EXAMPLE.CN/#" + GOOD,
+    "url_form_with_a_base45_space": lambda: "HTTPS://VERIFY.EXAMPLE.CN/#" + FRAGMENT_PREFIX + "A B",
     "status_index_out_of_range": lambda: _claims_payload(
         lambda body: body.update({CertificateKey.STATUS: [0, 2**20]})
     ),
@@ -144,7 +171,7 @@ ATTACKS: dict[str, Callable[[], str]] = {
     "indefinite_length_array": lambda: _text(b"\xd2\x9f\xff"),
     "deep_nesting_bomb": lambda: _text(b"\x81" * 5000 + b"\x00"),
     "huge_declared_array": lambda: _text(b"\xd2\x9b\x00\x00\x00\x00\xff\xff\xff\xff"),
-    "lowercase_base45": lambda: GOOD.lower().replace("sp1:", QR_PREFIX),
+    "lowercase_base45": lambda: GOOD.lower().replace("sp2:", QR_PREFIX),
     "alg_as_a_list": lambda: _sign1(protected={Header.ALG: [-8], Header.KID: SIGNER.kid}),
     "alg_as_a_map": lambda: _sign1(protected={Header.ALG: {1: -8}, Header.KID: SIGNER.kid}),
     "crit_label_as_a_list": lambda: _sign1(
@@ -187,4 +214,9 @@ def test_every_changed_payload_byte_fails() -> None:
         text = _sign1(protected=protected, payload=bytes(tampered), signature=parsed.sign1.signature)
         with pytest.raises(CredentialError) as caught:
             verify(decode(text), SIGNER.public_key)
-        assert caught.value.code in {"signature_invalid", "claims_invalid", "cbor_trailing"}
+        assert caught.value.code in {
+            "signature_invalid",
+            "claims_invalid",
+            "cbor_trailing",
+            "cbor_not_canonical",
+        }

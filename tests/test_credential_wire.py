@@ -9,14 +9,14 @@ from datetime import date
 
 import cbor2
 import pytest
-from credential_fixtures import example, typical_claims
+from credential_fixtures import TYPICAL_INSTITUTION, example, typical_claims
 from pycose.headers import KID, Algorithm
 from pycose.keys import OKPKey
 from pycose.keys.curves import Ed25519
 from pycose.messages import Sign1Message
 
 from common import qrimage
-from credential import CertificateClaims, CredentialError, decode, encode, verify
+from credential import CertificateClaims, CredentialError, decode, encode, plain_form, url_form, verify
 from credential.base45 import b45encode
 from credential.constants import DEFAULT_LIMITS, QR_PREFIX, CertificateKey, Claim
 from credential.qr_text import from_qr_text, to_qr_text
@@ -33,18 +33,80 @@ def test_encode_decode_verify_round_trip(signer: Signer) -> None:
     text = encode(claims, signer)
     assert text.startswith(QR_PREFIX)
     parsed = decode(text)
-    assert parsed.claims == claims
+    assert not parsed.claims.institution_known
+    assert parsed.claims.certificate_number == "?????????????263000001"
+    assert parsed.claims.with_institution(TYPICAL_INSTITUTION) == claims
     assert parsed.kid == signer.kid
+    assert (parsed.form, parsed.verifier_host) == ("plain", None)
     verify(parsed, signer.public_key)
 
 
+def test_url_form_round_trip_carries_the_same_bytes(signer: Signer) -> None:
+    claims = typical_claims()
+    url = encode(claims, signer, verifier_url="https://Verify.Example.cn/")
+    assert url.startswith("HTTPS://VERIFY.EXAMPLE.CN/#SP2.")
+    assert " " not in url and "%" not in url
+    parsed = decode(url)
+    assert (parsed.form, parsed.verifier_host) == ("url", "verify.example.cn")
+    assert parsed.claims.with_institution(TYPICAL_INSTITUTION) == claims
+    verify(parsed, signer.public_key)
+    plain = plain_form(url)
+    assert decode(plain).cose_bytes == parsed.cose_bytes
+    assert url_form(plain, "https://verify.example.cn") == url
+    lowered = url.lower()[: len("https://verify.example.cn/#")] + url[len("HTTPS://VERIFY.EXAMPLE.CN/#") :]
+    assert decode(lowered).cose_bytes == parsed.cose_bytes  # a camera may lower scheme and host
+
+
+@pytest.mark.parametrize(
+    "verifier_url",
+    [
+        "http://verify.example.cn",
+        "https://verify.example.cn/check",
+        "https://",
+        "ftp://x.cn",
+        "https://a_b.cn",
+    ],
+)
+def test_url_form_needs_an_https_origin_without_path(signer: Signer, verifier_url: str) -> None:
+    with pytest.raises(ValueError):
+        encode(typical_claims(), signer, verifier_url=verifier_url)
+
+
+def test_url_form_allows_plain_http_only_on_this_machine(signer: Signer) -> None:
+    url = encode(typical_claims(), signer, verifier_url="http://127.0.0.1:8701")
+    assert url.startswith("HTTP://127.0.0.1:8701/#SP2.")
+    assert decode(url).verifier_host == "127.0.0.1:8701"
+    forged = "HTTP://VERIFY.EXAMPLE.CN/" + url[len("HTTP://127.0.0.1:8701/") :]
+    with pytest.raises(CredentialError) as caught:
+        decode(forged)
+    assert caught.value.code == "url_invalid"
+
+
+def test_certificate_number_is_rebuilt_only_from_an_ascii_institution_code(signer: Signer) -> None:
+    parsed = decode(encode(typical_claims(), signer)).claims
+    for code in ("Y０００011000001", "Y00001100000", "X000011000001", "Y000011000001\n"):
+        assert not parsed.with_institution(code).institution_known
+    assert parsed.with_institution(TYPICAL_INSTITUTION).certificate_number == "Y000011000001263000001"
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["Y000011000001253000001", "Y000011000001264000001", "Y000011000001263000000", "Y00001100000126３000001"],
+)
+def test_a_number_that_disagrees_with_year_or_level_cannot_be_encoded(signer: Signer, number: str) -> None:
+    with pytest.raises(ValueError):
+        encode(typical_claims(certificate_number=number), signer)
+
+
 def test_examples_round_trip_and_fit_the_qr_budget(signer: Signer) -> None:
-    typical = encode(CertificateClaims.from_certificate(example("typical")), signer)
-    longest = encode(CertificateClaims.from_certificate(example("longest")), signer)
-    assert decode(typical).claims == CertificateClaims.from_certificate(example("typical"))
-    assert decode(longest).claims == CertificateClaims.from_certificate(example("longest"))
-    assert qrimage.qr_version(typical) <= 11
-    assert qrimage.qr_version(longest) <= 16
+    for name, plain_max, url_max in (("typical", 10, 11), ("longest", 14, 15)):
+        claims = CertificateClaims.from_certificate(example(name))
+        plain = encode(claims, signer)
+        url = url_form(plain, "https://verify.skillpass.cn")
+        for text in (plain, url):
+            assert decode(text).claims.with_institution(example(name)["institution_code"]) == claims
+        assert qrimage.qr_version(plain) <= plain_max
+        assert qrimage.qr_version(url) <= url_max
 
 
 def test_full_id_number_never_travels(signer: Signer) -> None:
@@ -95,7 +157,9 @@ def test_pycose_verifies_what_we_sign(signer: Signer) -> None:
 
 
 def test_we_verify_what_pycose_signs(signer: Signer) -> None:
-    payload = cbor2.dumps(typical_claims(issue_date=date(2027, 1, 2)).to_cwt())
+    payload = cbor2.dumps(
+        typical_claims(issue_date=date(2027, 1, 2), certificate_number="Y000011000001273000001").to_cwt()
+    )
     message = Sign1Message(phdr={Algorithm: -8, KID: signer.kid}, payload=payload)
     message.key = _pycose_key(signer)
     cose = message.encode(tag=True)
@@ -114,7 +178,7 @@ def test_compressed_credential_is_detected_by_zlib_header(signer: Signer) -> Non
 
 def test_decoded_claims_are_complete_equal_and_hashable_like_constructed_ones(signer: Signer) -> None:
     claims = typical_claims(work_type="维修电工")
-    decoded = decode(encode(claims, signer)).claims
+    decoded = decode(encode(claims, signer)).claims.with_institution(TYPICAL_INSTITUTION)
     assert decoded == claims and hash(decoded) == hash(claims)
     assert set(vars(decoded)) == {f.name for f in dataclasses.fields(CertificateClaims)}
     assert vars(decoded.id_masked) == vars(claims.id_masked)

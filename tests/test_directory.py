@@ -95,4 +95,18 @@ def test_signed_snapshot_round_trip_and_type_confusion() -> None:
 
 def test_malformed_payload_is_rejected() -> None:
     with pytest.raises(CredentialError):
-        Directory.from_payload({"v": 1, "seq": "7"})
+        Directory.from_payload({"v": 2, "seq": "7"})
+
+
+def test_official_verifier_hosts_travel_signed_and_compare_case_blind() -> None:
+    registry = Signer.generate()
+    directory = Directory(7, 1000, 2000, (), "http://r/", ("verify.example.cn", "127.0.0.1:8701"))
+    signed = sign_document(directory.to_payload(), registry, TYP_DIRECTORY)
+    opened = Directory.from_payload(open_document(signed, registry.public_key, TYP_DIRECTORY))
+    assert opened.verifier_hosts == ("verify.example.cn", "127.0.0.1:8701")
+    assert opened.is_official_verifier("VERIFY.EXAMPLE.CN")
+    assert not opened.is_official_verifier("verify.examp1e.cn")
+    for bad in (["Verify.Example.cn"], [""], [7], "verify.example.cn"):
+        payload = {**directory.to_payload(), "verifier_hosts": bad}
+        with pytest.raises(CredentialError):
+            Directory.from_payload(payload)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import re
 
+import qrcode
+import qrcode.util
 from credential_fixtures import typical_claims
 from PIL import Image
 
@@ -21,7 +23,7 @@ def test_png_reads_back_to_the_same_text() -> None:
 
 
 def test_quiet_zone_is_white() -> None:
-    image = qrimage.render_image("SP1:ABC", scale=4)
+    image = qrimage.render_image("SP2:ABC", scale=4)
     width, _ = image.size
     border = [image.getpixel((x, y)) for x in range(width) for y in range(16)]
     assert set(border) == {255}
@@ -29,7 +31,7 @@ def test_quiet_zone_is_white() -> None:
 
 
 def test_svg_is_a_document_with_modules() -> None:
-    svg = qrimage.render_svg("SP1:ABC")
+    svg = qrimage.render_svg("SP2:ABC")
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "<path" in svg
 
 
@@ -56,8 +58,32 @@ def test_png_is_one_bit_and_reads_back() -> None:
 
 
 def test_error_correction_q_version_grows_with_text() -> None:
-    assert qrimage.qr_version("SP1:" + "A" * 100) < qrimage.qr_version("SP1:" + "A" * 400)
+    assert qrimage.qr_version("SP2:" + "A" * 100) < qrimage.qr_version("SP2:" + "A" * 400)
 
 
 def test_a_picture_without_a_code_reads_nothing() -> None:
     assert qrimage.read_texts(Image.new("L", (200, 200), 255)) == []
+
+
+def _qrcode_version(segments: list[tuple[str, int]]) -> int:
+    """The version the ``qrcode`` package (test extra) needs for exactly these segments at level Q."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_Q)
+    for text, mode in segments:
+        code.add_data(qrcode.util.QRData(text.encode("ascii"), mode=mode, check_data=False), optimize=0)
+    code.make(fit=True)
+    return int(code.version)
+
+
+def test_url_form_is_written_in_mixed_segments() -> None:
+    """zxing-cpp picks the segments itself: its symbol is as small as alphanumeric ``HTTPS://HOST/``,
+    byte ``#``, alphanumeric payload built by hand with ``qrcode``, and smaller than one byte segment."""
+    url = encode(typical_claims(), Signer.generate(), verifier_url="https://verify.skillpass.cn")
+    head, payload = url.split("#")
+    mixed = [
+        (head, qrcode.util.MODE_ALPHA_NUM),
+        ("#", qrcode.util.MODE_8BIT_BYTE),
+        (payload, qrcode.util.MODE_ALPHA_NUM),
+    ]
+    assert qrimage.qr_version(url) == _qrcode_version(mixed)
+    assert qrimage.qr_version(url) < _qrcode_version([(url, qrcode.util.MODE_8BIT_BYTE)])
+    assert qrimage.read_texts(Image.open(io.BytesIO(qrimage.render_png(url)))) == [url]

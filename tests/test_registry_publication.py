@@ -7,9 +7,13 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import cbor2
 from test_registry_support import Api, roster_row, running_registry, sign_row
 
+from credential import QR_PREFIX, decode, url_form
+from credential.base45 import b45encode
 from credential.constants import DEFAULT_LIMITS
+from credential.cose import sig_structure
 from credential.qr_text import from_qr_text
 from keys import Signer, to_jwk
 
@@ -78,7 +82,11 @@ def test_publication_rejects_each_kind_of_bad_credential(database_url: str, tmp_
             "certificate_number": report["rows"][1]["certificate"]["certificate_number"],
         }
         for field, value in altered.items():
-            assert code_for(sign_row(approved, id1, OWN_KEY, **{field: value})) == "claims_mismatch", field
+            changes = {field: value}
+            if field == "level":  # the number's level digit must agree, or the claims cannot be encoded
+                number = approved["certificate"]["certificate_number"]
+                changes["certificate_number"] = f"{number[:15]}{value}{number[16:]}"
+            assert code_for(sign_row(approved, id1, OWN_KEY, **changes)) == "claims_mismatch", field
         good = sign_row(approved, id1, OWN_KEY)
         tampered = good[:-6] + ("A" if good[-6] != "A" else "B") + good[-5:]
         assert code_for(tampered) in {
@@ -89,6 +97,9 @@ def test_publication_rejects_each_kind_of_bad_credential(database_url: str, tmp_
             "cose_shape",
         }
         assert code_for("not a credential") == "prefix_missing"
+        # Strict parsing (issue 11.9): the same claims in a non-canonical byte form, correctly
+        # signed, are refused, so only canonical bytes are ever stored.
+        assert code_for(_non_canonical(good)) == "cbor_not_canonical"
         assert code_for(
             sign_row(rejected_row | {"certificate": approved["certificate"]}, id1, OWN_KEY), row=3
         ) == ("row_not_approved")
@@ -99,6 +110,11 @@ def test_publication_rejects_each_kind_of_bad_credential(database_url: str, tmp_
         assert nothing_public.status_code == 404
         assert _publish(api, 1, good) == {"row": 1, "state": "published"}
         assert _publish(api, 1, good) == {"row": 1, "state": "published"}
+        # The URL form carries the same bytes: the same publication, not another one.
+        assert _publish(api, 1, url_form(good, "https://verify.example.cn")) == {
+            "row": 1,
+            "state": "published",
+        }
         again = sign_row(approved, id1, OWN_KEY)  # Ed25519 is deterministic: re-signing gives the same bytes
         assert again == good
         second_key = Signer.generate()
@@ -122,3 +138,14 @@ def test_publication_rejects_each_kind_of_bad_credential(database_url: str, tmp_
             assert (hidden.status_code, hidden.json()["code"]) == (404, "not_found"), params
         missing = api.call("GET", f"/api/v1/certificates/{number[:-1]}9/record", params={"sha256": digest})
         assert missing.json() == hidden.json()
+
+
+def _non_canonical(qr: str) -> str:
+    """The credential re-signed with its level written as a one-byte integer (0x18 0x03 for 3)."""
+    parsed = decode(qr)
+    payload = parsed.sign1.payload
+    assert payload.count(b"\x03\x03") == 1  # key 3 (level), value 3
+    bloated = payload.replace(b"\x03\x03", b"\x03\x18\x03")
+    signature = OWN_KEY.sign(sig_structure(parsed.sign1.protected_bytes, bloated))
+    cose = cbor2.dumps(cbor2.CBORTag(18, [parsed.sign1.protected_bytes, {}, bloated, signature]))
+    return QR_PREFIX + b45encode(cose)

@@ -130,7 +130,8 @@ def test_to_json_has_the_documented_keys(world: World) -> None:
     body = verify(world.qr(), world.trust(), NOW).to_json()
     assert set(body) == {"outcome", "outcome_label", "valid", "result", "code", "message_zh", "message_en",
                          "checks", "credential", "institution", "trust_as_of", "trust_age_seconds", "mode",
-                         "holder_confirmation", "notes", "status", "verified_at", "trust_version"}  # fmt: skip
+                         "holder_confirmation", "notes", "status", "verified_at", "trust_version",
+                         "verifier_host"}  # fmt: skip
     assert body["outcome_label"] == {"zh": "有效", "en": "Valid", "symbol": "✓"}
     assert (body["verified_at"], body["trust_version"]) == (NOW, world.trust().directory.sequence)
     assert set(body["checks"][0]) == {"code", "outcome", "failure_code", "message_zh", "message_en"}
@@ -157,7 +158,7 @@ def test_fast_verdict_construction_equals_the_dataclass_constructor(world: World
         ("HC1:NCFOXN", "prefix_missing", "unrecognized"),  # someone else's QR: not a finding of forgery
         ("https://example.org/menu", "prefix_missing", "unrecognized"),
         ("SP9:ABC", "prefix_version", "unrecognized"),
-        ("SP1:A", "base45_invalid", "invalid"),  # ours, but damaged or altered
+        ("SP2:A", "base45_invalid", "invalid"),  # ours, but damaged or altered
     ],
 )
 def test_format_failures_without_trust_too(world: World, text: str, code: str, outcome: str) -> None:
@@ -354,20 +355,24 @@ def test_work_type_in_scope_is_valid(world: World) -> None:
 # --- (7) certificate number ------------------------------------------------------------------
 
 
+def test_certificate_number_is_rebuilt_from_the_signer_and_the_claims(world: World) -> None:
+    """Only the serial travels: whatever prefix the issuer had in mind, the number is the signer's."""
+    verdict = verify(world.qr(certificate_number="S000065999999263000001"), world.trust(), NOW)
+    assert verdict.valid and verdict.credential is not None
+    assert verdict.credential["certificate_number"] == f"{CODE}263000001"
+
+
 @pytest.mark.parametrize(
-    ("number", "detail"),
+    "number",
     [
-        ("Y000011000001264000001", "level"),  # level digit 4, claims say 3
-        ("Y000011000001253000001", "year"),  # year 25, issued 2026
-        ("Y000011000002263000001", "institution"),  # another site's prefix
-        ("S000011000001263000001", "institution"),
-        ("Y000011000001263000000", "serial"),
+        "Y000011000001264000001",  # level digit 4, claims say 3
+        "Y000011000001253000001",  # year 25, issued 2026
+        "Y000011000001263000000",  # no serial
     ],
 )
-def test_certificate_number_inconsistent(world: World, number: str, detail: str) -> None:
-    verdict = verify(world.qr(certificate_number=number), world.trust(), NOW)
-    assert _failed(verdict) == ("invalid", "certno_mismatch", "certificate_number")
-    assert detail in verdict.checks[6].message_en
+def test_a_number_that_disagrees_with_the_claims_cannot_be_signed(world: World, number: str) -> None:
+    with pytest.raises(ValueError):
+        world.qr(certificate_number=number)
 
 
 # --- (8) status ------------------------------------------------------------------------------

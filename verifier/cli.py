@@ -295,6 +295,9 @@ def _render(verdict: Verdict) -> str:
     lines = [f"{headline(verdict.outcome)} [{verdict.outcome}{code}]", f"  {verdict.message_zh}",
              f"  {verdict.message_en}"]  # fmt: skip
     lines += [f"注意 note: {note['message_zh']} / {note['message_en']}" for note in verdict.notes]
+    host = verdict.verifier_host
+    if host is not None and not host["official"]:
+        lines.append(f"警告 warning [{host['code']}]: {host['message_zh']} / {host['message_en']}")
     if verdict.institution:
         lines.append(f"发证机构 institution: {verdict.institution['name']} ({verdict.institution['code']})")
     if verdict.credential:

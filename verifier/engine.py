@@ -124,6 +124,11 @@ class TrustData:
                 if public_key.kid == entry.kid:
                     self._keys[entry.kid] = _SigningKey(institution, entry, public_key)
 
+    def institution_code(self, kid: bytes) -> str | None:
+        """The code of the institution whose directory entry holds the key ``kid``, if any."""
+        signing_key = self._keys.get(kid)
+        return None if signing_key is None else signing_key.institution.code
+
     def window_verdict(
         self, signing_key: _SigningKey, claims: CertificateClaims
     ) -> tuple[int, Failure] | None:
@@ -230,6 +235,7 @@ def verify(
         unknown = Failure("key_unknown" if directory_fresh else "trust_expired")
         return run.stop(_KEY_KNOWN, unknown, claims, None, confirmation)
     institution = signing_key.institution
+    claims = claims.with_institution(institution.code)  # the number's derived parts (spec §5.2)
 
     # (3) signature
     sign1 = parsed.sign1

@@ -156,6 +156,7 @@ class VerdictModel(BaseModel):
     status: dict[str, Any] | None = None
     verified_at: int | None = None
     trust_version: int | None = None
+    verifier_host: dict[str, Any] | None = None
     decoded_from: Literal["image"] | None = None
     codes: list[dict[str, Any]] | None = None
 

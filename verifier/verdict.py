@@ -146,6 +146,7 @@ class Verdict:
     status: dict[str, Any] | None = None  # check (8)'s finding: value, source, as_of, date, reason
     verified_at: int | None = None  # the reference time of the verification (unix seconds)
     trust_version: int | None = None  # the directory snapshot's sequence number
+    verifier_host: dict[str, Any] | None = None  # URL form: the host it names, and any warning
 
     @property
     def failed_check(self) -> Check | None:
@@ -173,6 +174,7 @@ class Verdict:
             "status": self.status,
             "verified_at": self.verified_at,
             "trust_version": self.trust_version,
+            "verifier_host": self.verifier_host,
         }
 
 

@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +25,7 @@ from credential import CredentialError, ParsedCredential, decode
 from verifier import engine
 from verifier.engine import TrustData
 from verifier.errors import RegistryUnavailableError
+from verifier.hosts import host_finding
 from verifier.trust import TrustStore, VerifierConfig
 from verifier.verdict import HolderInput, RegistryRecord, Verdict, with_note
 
@@ -57,26 +58,32 @@ class Verifier:
     def verify_text(
         self, qr_text: str, *, holder: HolderInput | None = None, online: bool | None = None
     ) -> Verdict:
-        """The verdict for one QR text; ``online=None`` means online when a registry is configured."""
+        """The verdict for one QR text of either form; ``online=None`` means online when a registry
+        is configured. A URL form also says whether the host it names is an official verifier."""
         step = self._begin(qr_text, holder, online)
         if isinstance(step, Verdict):
-            return step
+            return self._with_host(step, qr_text)
         try:
             record = _record(self._request("GET", step.record_url))
         except RegistryUnavailableError:
-            return step.offline("registry_unreachable")
+            return self._with_host(step.offline("registry_unreachable"), qr_text)
         holder_match: bool | None = None
         if holder is not None:
             try:
                 holder_match = _match(self._request("POST", step.holder_url, json=step.holder_body))
             except RegistryUnavailableError:
-                return step.online(record, None, "holder_offline")
-        return step.online(record, holder_match)
+                return self._with_host(step.online(record, None, "holder_offline"), qr_text)
+        return self._with_host(step.online(record, holder_match), qr_text)
 
     async def verify_text_async(
         self, qr_text: str, *, holder: HolderInput | None = None, online: bool | None = None
     ) -> Verdict:
         """``verify_text`` for an event loop: the record and the holder are asked for at once."""
+        return self._with_host(await self._verdict_async(qr_text, holder, online), qr_text)
+
+    async def _verdict_async(
+        self, qr_text: str, holder: HolderInput | None, online: bool | None
+    ) -> Verdict:
         step = self._begin(qr_text, holder, online)
         if isinstance(step, Verdict):
             return step
@@ -100,6 +107,12 @@ class Verifier:
         except RegistryUnavailableError:
             return step.online(record, None, "holder_offline")
 
+    def _with_host(self, verdict: Verdict, qr_text: str) -> Verdict:
+        """A URL form's verdict says whether the host it names is an official verifier host."""
+        trust = self.store.current()
+        finding = host_finding(qr_text.strip(), None if trust is None else trust.directory)
+        return verdict if finding is None else replace(verdict, verifier_host=finding)
+
     def _begin(self, qr_text: str, holder: HolderInput | None, online: bool | None) -> Verdict | _OnlineStep:
         """The verdict when no registry is asked; otherwise what the online steps need."""
         now = int(self._clock())
@@ -113,7 +126,10 @@ class Verifier:
         if parsed is None or self.config.base_url is None:  # malformed: the offline verdict says why
             verdict = engine.verify(text, trust, now, holder=holder, clock_skew=skew)
             return verdict if parsed is None else with_note(verdict, "registry_unreachable")
-        number = quote(parsed.claims.certificate_number)
+        signer = None if trust is None else trust.institution_code(parsed.kid)
+        if signer is None:  # no number to ask about: the verdict stops at the key, before the record
+            return engine.verify(text, trust, now, online=True, holder=holder, clock_skew=skew)
+        number = quote(parsed.claims.with_institution(signer).certificate_number)
         base = f"{self.config.base_url}/api/v1/certificates/{number}"
         return _OnlineStep(
             text=text,

@@ -6,6 +6,7 @@
 (() => {
   const SCAN_INTERVAL_MS = 400;
   const FRAME_MAX_SIDE = 1280;
+  const FRAGMENT_PREFIX = "#SP2.";
 
   const STRINGS = {
     zh: {
@@ -23,7 +24,7 @@
       uploadLabel: "选择证书图片（PNG、JPEG、WebP）或 PDF",
       pasteHeading: "粘贴二维码内容",
       pasteLabel: "二维码文本",
-      pastePlaceholder: "以 SP1: 开头的二维码文本",
+      pastePlaceholder: "以 SP2: 开头的二维码文本，或核验网址",
       pasteSubmit: "核验",
       pasteEmpty: "请先粘贴二维码内容。",
       holderHeading: "核对持证人（可选）",
@@ -120,7 +121,7 @@
       uploadLabel: "Choose a certificate picture (PNG, JPEG, WebP) or PDF",
       pasteHeading: "Paste the QR text",
       pasteLabel: "QR text",
-      pastePlaceholder: "QR text starting with SP1:",
+      pastePlaceholder: "QR text starting with SP2:, or the verifier URL",
       pasteSubmit: "Verify",
       pasteEmpty: "Paste the QR text first.",
       holderHeading: "Confirm the holder (optional)",
@@ -457,6 +458,10 @@
     const note = el("verdict-note");
     note.hidden = notes.length === 0;
     note.textContent = notes.map((item) => pick(item, "message")).join(" ");
+    const host = verdict.verifier_host;
+    const hostWarning = el("host-warning");
+    hostWarning.hidden = !host || host.official;
+    hostWarning.textContent = host && !host.official ? pick(host, "message") : "";
     const namesCheck = !["valid", "unrecognized"].includes(verdict.outcome);
     renderFailedCheck(namesCheck ? failed : null, verdict.outcome);
     renderCodes(verdict.codes || []);
@@ -995,6 +1000,14 @@
     runVerification(() => verifyText(text));
   }
 
+  // A URL-form QR opens this page as https://host/#SP2.…: the credential is in the fragment, which
+  // the browser never sends to any server. The whole address goes to the service, so it can say
+  // whether this host is an official verifier.
+  function credentialFromAddress() {
+    if (!window.location.hash.startsWith(FRAGMENT_PREFIX)) return null;
+    return `${window.location.origin}/${window.location.hash}`;
+  }
+
   function init() {
     state.lang = initialLanguage();
     el("lang-switch").addEventListener("click", switchLanguage);
@@ -1028,6 +1041,8 @@
     });
     applyLanguage();
     loadTrust();
+    const fromAddress = credentialFromAddress();
+    if (fromAddress) runVerification(() => verifyText(fromAddress));
     document.body.dataset.ready = "true";
   }
 
