@@ -214,7 +214,7 @@ def test_a_success_that_is_not_json_is_a_malformed_answer(stub: tuple[str, dict[
 def test_publish_returns_one_result_per_credential(stub: tuple[str, dict[str, int]]) -> None:
     url, _ = stub
     with _client(url) as client:
-        results = client.publish("b1", [(1, "SP1:A"), (2, "SP1:B")])
+        results = client.publish("b1", [(1, "SP2:A"), (2, "SP2:B")])
     assert results == [{"row": 1, "state": "published"}, {"row": 2, "state": "published"}]
 
 

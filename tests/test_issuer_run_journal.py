@@ -56,17 +56,17 @@ def test_another_batch_in_the_same_directory_is_refused(tmp_path: Path, batch_id
 
 def test_a_recorded_qr_text_is_final(tmp_path: Path) -> None:
     with _started(tmp_path) as journal:
-        journal.record_signed([(1, "SP1:AAA")])
-        journal.record_signed([(1, "SP1:AAA")])
+        journal.record_signed([(1, "SP2:AAA")])
+        journal.record_signed([(1, "SP2:AAA")])
         with pytest.raises(JournalError) as raised:
-            journal.record_signed([(1, "SP1:BBB")])
+            journal.record_signed([(1, "SP2:BBB")])
         assert raised.value.code == "journal_signature_changed"
-        assert journal.rows()[0].qr == "SP1:AAA"
+        assert journal.rows()[0].qr == "SP2:AAA"
 
 
 def test_signing_an_unknown_row_is_refused(tmp_path: Path) -> None:
     with _started(tmp_path) as journal, pytest.raises(JournalError) as raised:
-        journal.record_signed([(9, "SP1:AAA")])
+        journal.record_signed([(9, "SP2:AAA")])
     assert raised.value.code == "journal_unknown_row"
 
 
@@ -90,7 +90,7 @@ def test_final_states_are_not_reopened_by_later_decisions(tmp_path: Path) -> Non
                 Decision(2, jn.REJECTED, code="review_rejected", reason="照片不清晰"),
             ]
         )
-        journal.record_signed([(1, "SP1:AAA")])
+        journal.record_signed([(1, "SP2:AAA")])
         journal.record_published([1])
         journal.record_decisions([Decision(1, jn.APPROVED), Decision(2, jn.APPROVED)])
         assert [(r.state, r.reason) for r in journal.rows()] == [
@@ -131,9 +131,9 @@ def test_sigkill_inside_a_transaction_leaves_the_state_before_it(tmp_path: Path)
         from pathlib import Path
         from issuer.journal import Journal
         journal = Journal.open(Path({str(tmp_path)!r}))
-        journal.record_signed([(1, "SP1:COMMITTED")])
+        journal.record_signed([(1, "SP2:COMMITTED")])
         def rows():
-            yield (2, "SP1:TORN")
+            yield (2, "SP2:TORN")
             os.kill(os.getpid(), signal.SIGKILL)
         journal.record_signed(rows())
         """
@@ -141,7 +141,7 @@ def test_sigkill_inside_a_transaction_leaves_the_state_before_it(tmp_path: Path)
     done = subprocess.run([sys.executable, "-c", script], env=os.environ.copy(), check=False)
     assert done.returncode == -9
     with Journal.open(tmp_path) as journal:
-        assert [r.qr for r in journal.rows()] == ["SP1:COMMITTED", None]
+        assert [r.qr for r in journal.rows()] == ["SP2:COMMITTED", None]
 
 
 def test_a_new_output_directory_and_the_journal_are_owner_only(tmp_path: Path) -> None:

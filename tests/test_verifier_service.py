@@ -108,7 +108,8 @@ def test_tampered_credential_fails_the_signature(client: httpx.Client, world: Wo
     ("qr", "failure_code", "outcome"),
     [
         ("hello world", "prefix_missing", "unrecognized"),
-        ("SP1:%%%%", "base45_invalid", "invalid"),
+        ("SP2:%%%%", "base45_invalid", "invalid"),
+        ("SP1:ABC", "prefix_version", "unrecognized"),
         ("", "qr_empty", "unrecognized"),
     ],
 )
@@ -216,9 +217,9 @@ def _error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     [
         ({}, "/body/qr"),
         ({"qr": 5}, "/body/qr"),
-        ({"qr": "SP1:", "extra": 1}, "/body/extra"),
-        ({"qr": "SP1:", "holder": {"name": "张三"}}, "/body/holder/id_number"),
-        ({"qr": "SP1:", "online": "maybe"}, "/body/online"),
+        ({"qr": "SP2:", "extra": 1}, "/body/extra"),
+        ({"qr": "SP2:", "holder": {"name": "张三"}}, "/body/holder/id_number"),
+        ({"qr": "SP2:", "online": "maybe"}, "/body/online"),
         ([1, 2], "/body"),
     ],
 )

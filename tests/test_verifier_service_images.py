@@ -18,7 +18,7 @@ from common.qrimage import read_texts, render_image
 from verifier.images import ImageError, ImageKind, ImageLimits, Position, decode_upload, read_codes, sniff
 from verifier.pdf_pages import PdfLimits
 
-TEXT = "SP1:" + "6BFOXN*TS0BI$ZD.P9" * 8  # any QR text will do for the reader; the engine is not involved
+TEXT = "SP2:" + "6BFOXN*TS0BI$ZD.P9" * 8  # any QR text will do for the reader; the engine is not involved
 
 
 def _encoded(image: Image.Image, fmt: str = "PNG", **options: object) -> bytes:
