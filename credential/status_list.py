@@ -57,11 +57,11 @@ KEY_URI = "uri"
 ALLOWED_BITS = (1, 2, 4, 8)
 DEFAULT_MAX_ENTRIES = 2**24
 
-# Level 6 (zlib's default), not 9. Measured on a 2^20-entry, 2-bit list (256 KiB) with a fraction
-# of entries set at random: level 9 takes 70 ms at 1 %, 215 ms at 3 % and 305 ms at 10 %, over the
-# 200 ms re-signing budget; level 8 still takes 155 ms at 10 %. Level 6 stays under 45 ms at any
-# density, for output at most a quarter larger (20 KB instead of 16.6 KB at 1 %). Any level decodes.
-ZLIB_LEVEL = 6
+# Level 9, the highest, as draft-ietf-oauth-status-list asks of ``lst`` (§4.1: "the highest
+# compression level"). Measured on a 2^20-entry, 2-bit list (256 KiB) with entries set at random:
+# 70 ms at 1 % (re-signing budget 200 ms), 215 ms at 3 %, 305 ms at 10 %; revocations run far below
+# 1 % of a list, and the smallest list is what every verifier downloads. Any level decodes.
+ZLIB_LEVEL = 9
 
 _MESSAGES: dict[str, tuple[str, str]] = {
     "status_list_bits": ("状态位宽必须是 1、2、4 或 8", "bits must be 1, 2, 4 or 8"),

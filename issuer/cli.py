@@ -18,6 +18,7 @@ from typing import Any
 
 from common.calendar import registry_day
 from common.cli_support import read_passphrase
+from credential import verifier_origin
 from issuer.client import (
     RegistryClient,
     RegistryError,
@@ -144,6 +145,12 @@ def _add_issue(subparsers: Any) -> None:
         help="生成 PDF 的进程数（默认每核一个） / rendering processes (default: one per core)",
     )
     issue.add_argument("--publish-chunk", type=int, default=500, help=argparse.SUPPRESS)
+    issue.add_argument(
+        "--verifier-url",
+        metavar="URL",
+        help="官方核验网址（如 https://verify.example.cn）：证书二维码印为网址形式，微信或手机相机扫码即可核验"
+        " / the official verifier (https://host): certificates print the URL-form QR any phone camera opens",
+    )
     _add_registry_options(issue)
     issue.set_defaults(handler=_issue)
 
@@ -171,8 +178,12 @@ def _issue(args: argparse.Namespace) -> int:
             raise IssueError(
                 "key_missing", "请用 --key 指定机构私钥文件", "pass the institution key file with --key"
             )
+        if args.verifier_url is not None:
+            verifier_origin(args.verifier_url)
     except IssueError as e:
         return _fail(e)
+    except ValueError as e:
+        return _fail(IssueError("verifier_url_invalid", f"核验网址无效：{e}", f"invalid verifier URL: {e}"))
     request = IssueRequest(
         roster=args.roster,
         out_dir=args.out,
@@ -189,6 +200,7 @@ def _issue(args: argparse.Namespace) -> int:
         photos=args.photos,
         require_photos=not args.without_photos,
         seal=args.seal,
+        verifier_url=args.verifier_url,
     )
     with _client(args, credentials) as client:
         return run_issue(request, client, read_passphrase, Console())

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from common.errors import SkillpassError
-from credential import CertificateClaims, encode
+from credential import CertificateClaims, encode, url_form
 from credential.directory import KeyEntry, Scope
 from issuer import journal as jn
 from issuer.client import RegistryClient, RegistryError, RegistryUnavailableError, parse_scopes
@@ -129,6 +129,9 @@ class IssueRequest:
     photos: Path | None = None
     require_photos: bool = False
     seal: Path | None = None
+    # Where the certificates' QR codes send a phone camera: ``https://host`` of the official verifier.
+    # With it, the QR text, PNG, SVG and PDF carry the URL form; without it, the plain form.
+    verifier_url: str | None = None
 
 
 def photo_source(request: IssueRequest) -> PhotoSource:
@@ -457,7 +460,10 @@ class _Run:
             photo=None if photo is None else PhotoRef(self.photos, str(photo)),
             seal=self.request.seal,
         )
-        return RenderItem(view, row.qr or "")
+        qr = row.qr or ""
+        if qr and self.request.verifier_url is not None:
+            qr = url_form(qr, self.request.verifier_url)  # the same signed bytes, opened by any camera
+        return RenderItem(view, qr)
 
     # 5. Publication --------------------------------------------------------------------------
 

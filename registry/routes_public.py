@@ -25,8 +25,17 @@ COSE_TYPE = "application/cose"
 STATUS_LIST_TYPE = "application/statuslist+cwt"
 
 
+#: Public trust data may be fetched by a verifier page on any origin (spec §7): a simple GET with
+#: no credentials, so no preflight is needed and none is answered.
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
+
+
+def _public(response: Response) -> None:
+    response.headers.update(CORS_HEADERS)
+
+
 def _signed(request: Request, data: bytes, etag: str, media_type: str, max_age: int) -> Response:
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", **CORS_HEADERS}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return Response(data, media_type=media_type, headers=headers)
@@ -44,8 +53,9 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/api/v1/registry-key")
-def registry_key(reg: RegistryDep) -> dict[str, Any]:
+def registry_key(reg: RegistryDep, response: Response) -> dict[str, Any]:
     """The registry's public JWK, which verifiers pin."""
+    _public(response)
     return to_jwk(reg.settings.signer.public_key, use="sig", alg="EdDSA")
 
 
@@ -57,19 +67,18 @@ def trust_list(reg: RegistryDep, request: Request) -> Response:
 
 
 @router.get("/api/v1/keys")
-def keys(reg: RegistryDep) -> dict[str, Any]:
+def keys(reg: RegistryDep, response: Response) -> dict[str, Any]:
     """JWK Set of every institution key ever registered."""
+    _public(response)
     return reg.trust.jwks()
 
 
 @router.get("/api/v1/status-lists")
-def status_lists(reg: RegistryDep) -> dict[str, Any]:
-    """Aggregation: the URI of every status list."""
-    return {
-        "status_lists": [
-            {"id": i, "uri": reg.settings.status_list_uri(i)} for i in reg.status_tokens.list_ids()
-        ]
-    }
+def status_lists(reg: RegistryDep, response: Response) -> dict[str, Any]:
+    """Status List Aggregation (draft-ietf-oauth-status-list §9.3): ``{"status_lists": [uri, …]}``,
+    the URI of every Status List Token, as JSON."""
+    _public(response)
+    return {"status_lists": [reg.settings.status_list_uri(i) for i in reg.status_tokens.list_ids()]}
 
 
 @router.get("/api/v1/status-lists/{list_id}", response_class=Response)

@@ -9,12 +9,16 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from harness.servers import free_port, serve_app
+from PIL import Image
 from playwright.sync_api import Page, expect
 
+from common import qrimage
+from credential import url_form
 from registry.setup import init_registry
 from skillpass.demo.run import DEMO_PASSPHRASE
 from verifier.service import create_app
@@ -132,3 +136,53 @@ def test_an_interrupted_seeding_starts_again(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "starting again" in result.stdout
     assert json.loads((data_dir / "seeded.json").read_text())["valid"]
+
+
+def test_every_sample_url_form_opens_its_verdict_in_the_browser(
+    demo_dir: Path, samples: dict[str, list[str]], page: Page
+) -> None:
+    """Each sample's PNG, read by zxing-cpp, is a URL; opened in Chromium as a phone camera would open
+    it, the verifier page takes the credential from the address and shows the expected verdict."""
+    urls: dict[str, tuple[str, str]] = {}
+    for expected, number in _cases(samples):
+        [text] = qrimage.read_texts(Image.open(demo_dir / "samples" / f"{number}.png"))
+        assert text.startswith("HTTP://127.0.0.1:") and "/#SP2." in text
+        assert (demo_dir / "samples" / f"{number}.txt").read_text().strip() == text
+        urls[number] = (expected, text)
+    port = urlsplit(next(iter(urls.values()))[1]).port
+    assert port is not None
+    verifier = Verifier(VerifierConfig(cache_dir=demo_dir / "verifier-cache"))
+    with serve_app(create_app(verifier), port=port):
+        for number, (expected, url) in urls.items():
+            page.goto("about:blank")  # a new document each time, not a jump within one
+            page.goto(url)
+            verdict = page.get_by_test_id("verdict")
+            expect(verdict).to_have_attribute("data-code", EXPECTED_CODE[expected], timeout=15000)
+            expect(verdict).to_contain_text(number)
+
+
+def test_a_url_form_naming_another_host_is_flagged_on_the_page_and_in_the_cli(
+    demo_dir: Path, samples: dict[str, list[str]], verifier_url: str, page: Page
+) -> None:
+    number = samples["valid"][0]
+    genuine = (demo_dir / "samples" / f"{number}.txt").read_text().strip()
+    look_alike = url_form(genuine, "https://verify.examp1e.cn")
+    page.goto(verifier_url + "/")
+    page.get_by_test_id("paste-input").fill(look_alike)
+    page.get_by_test_id("paste-submit").click()
+    expect(page.get_by_test_id("verdict")).to_have_attribute("data-code", "valid", timeout=15000)
+    warning = page.get_by_test_id("host-warning")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("verify.examp1e.cn")
+    cache = str(demo_dir / "verifier-cache")
+    result = subprocess.run(
+        [SKILLPASS, "verify", look_alike, "--offline", "--cache-dir", cache],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "verifier_host_foreign" in result.stdout and "verify.examp1e.cn" in result.stdout
+    as_json = subprocess.run(
+        [SKILLPASS, "verify", genuine, "--offline", "--cache-dir", cache, "--json"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert json.loads(as_json.stdout)["verifier_host"]["official"] is True

@@ -221,6 +221,7 @@ def test_signed_documents_pass_their_caching_headers_and_are_cached(proxied: Pro
         assert response.headers["etag"] == direct.headers["etag"]
         assert response.headers["cache-control"] == direct.headers["cache-control"]
         assert response.headers["content-type"] == direct.headers["content-type"]
+        assert response.headers["access-control-allow-origin"] == "*"  # CORS passes the proxy
     assert revalidated.status_code == 304
     cache = [_logged(_CACHE, line) for line in proxied.log_since(mark)]
     assert cache[:2] == ["MISS", "HIT"], cache

@@ -91,9 +91,9 @@ def test_status_changes_show_in_signed_status_list(database_url: str, tmp_path: 
         rows, ids = _publish_two(api)
         numbers = [r["certificate"]["certificate_number"] for r in rows]
         refs = [r["certificate"]["status"] for r in rows]
-        listing = api.ok("GET", "/api/v1/status-lists")["status_lists"]
-        assert listing == [{"id": 0, "uri": "http://127.0.0.1:8700/api/v1/status-lists/0"}]
-        before = api.call("GET", "/api/v1/status-lists/0")
+        aggregation = api.call("GET", "/api/v1/status-lists")
+        assert aggregation.json() == {"status_lists": ["http://127.0.0.1:8700/api/v1/status-lists/0"]}
+        before = api.call("GET", "/api/v1/status-lists/0", headers={"Accept": "application/statuslist+cwt"})
         assert before.headers["content-type"] == "application/statuslist+cwt"
         assert before.headers["cache-control"] == "public, max-age=300"
         assert (
@@ -174,3 +174,18 @@ def test_trust_list_and_keys_describe_the_directory(database_url: str, tmp_path:
                 "revoked": None,
             }
         ]
+
+
+def test_public_trust_endpoints_allow_any_origin_to_get_them(database_url: str, tmp_path: Path) -> None:
+    """A verifier page on another origin reads trust data straight from the registry (issue 10.5)."""
+    with running_registry(database_url, tmp_path) as api:
+        _publish_two(api)
+        origin = {"Origin": "https://verifier.example.org"}
+        for path in ("/api/v1/registry-key", "/api/v1/trust-list", "/api/v1/keys", "/api/v1/status-lists",
+                     "/api/v1/status-lists/0"):  # fmt: skip
+            response = api.call("GET", path, headers=origin)
+            assert response.status_code == 200, path
+            assert response.headers["access-control-allow-origin"] == "*", path
+            assert "etag" in response.headers["access-control-expose-headers"].lower(), path
+        private = api.call("GET", "/api/v1/institutions", headers=origin)  # not trust data
+        assert "access-control-allow-origin" not in private.headers

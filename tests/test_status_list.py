@@ -409,3 +409,15 @@ def test_building_claims_checks_them() -> None:
 )
 def test_malformed_status_claims_are_rejected(value: object) -> None:
     assert _code(parse_status_claim, value) == "status_claim_shape"
+
+
+def test_lst_is_compressed_at_the_highest_zlib_level() -> None:
+    """draft-ietf-oauth-status-list §4.1 asks for the highest compression level."""
+    import random
+    import zlib
+
+    status_list = StatusList(2**16, 2)
+    for index in random.Random(3).sample(range(2**16), 600):
+        status_list.set(index, 1)
+    assert status_list.compressed() == zlib.compress(status_list.to_bytes(), 9)
+    assert len(status_list.compressed()) < len(zlib.compress(status_list.to_bytes(), 6))

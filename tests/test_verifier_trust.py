@@ -104,7 +104,7 @@ class FakeRegistry:
 
         @app.get("/api/v1/status-lists")
         def status_lists() -> dict[str, Any]:
-            return {"status_lists": [{"id": 0, "uri": "http://registry.test/api/v1/status-lists/0"}]}
+            return {"status_lists": ["http://registry.test/api/v1/status-lists/0"]}  # the draft's aggregation
 
         @app.get("/api/v1/status-lists/{list_id}")
         def status_list(list_id: int) -> Response:

@@ -317,13 +317,19 @@ def _fetch(base: str, timeout: float) -> tuple[SignedTrust, list[int]]:
 
 
 def _list_ids(index: Any) -> list[int]:
+    """The list ids from the registry's Status List Aggregation: ``{"status_lists": [uri, …]}``,
+    each URI ending in ``/status-lists/<id>``."""
     try:
-        ids = [entry["id"] for entry in index["status_lists"]]
+        uris = list(index["status_lists"])
     except (KeyError, TypeError) as e:
-        raise TrustError("trust_invalid", "the status list index has the wrong shape") from e
-    if not all(type(i) is int and i >= 0 for i in ids):
-        raise TrustError("trust_invalid", "status list ids must be non-negative integers")
-    return ids
+        raise TrustError("trust_invalid", "the status list aggregation has the wrong shape") from e
+    matches = [_LIST_URI.search(uri) if isinstance(uri, str) else None for uri in uris]
+    if not all(matches):
+        raise TrustError("trust_invalid", "status list URIs must end in /status-lists/<id>")
+    return [int(match.group(1)) for match in matches if match is not None]
+
+
+_LIST_URI = re.compile(r"/status-lists/([0-9]{1,10})$")
 
 
 def _get_bytes(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from common.calendar import registry_day
 from common.cli_support import PASSPHRASE_ENV
+from credential import verifier_origin
 from keys import to_jwk
 from registry.app import create_app as create_registry_app
 from registry.setup import ADMIN_TOKEN_FILE, KEY_FILE, init_registry, open_registry
@@ -48,6 +49,7 @@ def run_demo(options: DemoOptions) -> int:
     data_dir = options.data_dir.resolve()
     passphrase = os.environ.get(PASSPHRASE_ENV, DEMO_PASSPHRASE)
     registry_url = f"http://{options.host}:{options.registry_port}"
+    verifier_host = f"{options.host}:{options.verifier_port}".lower()
     registry_dir = data_dir / "registry"
     if registry_dir.exists() and not (data_dir / SEEDED_FILE).exists():
         print(
@@ -57,11 +59,13 @@ def run_demo(options: DemoOptions) -> int:
             shutil.rmtree(partial, ignore_errors=True)
     if not (registry_dir / KEY_FILE).exists():
         init_registry(registry_dir, None, passphrase, public_url=registry_url)
-    settings = open_registry(registry_dir, passphrase, public_url=registry_url)
+    settings = open_registry(
+        registry_dir, passphrase, public_url=registry_url, verifier_hosts=(verifier_host,)
+    )
     registry = BackgroundServer(create_registry_app(settings), options.host, options.registry_port)
     registry.start()
     try:
-        result = _seeded(data_dir, registry_url, registry_dir, passphrase)
+        result = _seeded(data_dir, registry_url, registry_dir, passphrase, _verifier_url(verifier_host))
         (data_dir / "registry-public.jwk").write_text(json.dumps(to_jwk(settings.signer.public_key)) + "\n")
         verifier = Verifier(
             VerifierConfig(
@@ -82,7 +86,20 @@ def run_demo(options: DemoOptions) -> int:
     return 0
 
 
-def _seeded(data_dir: Path, registry_url: str, registry_dir: Path, passphrase: str) -> SeedResult:
+def _verifier_url(host: str) -> str | None:
+    """The demo verifier's address for URL-form QR codes; None (plain form) when the host is not
+    this machine, since a URL form names plain http only for a loopback host."""
+    url = f"http://{host}"
+    try:
+        verifier_origin(url)
+    except ValueError:
+        return None
+    return url
+
+
+def _seeded(
+    data_dir: Path, registry_url: str, registry_dir: Path, passphrase: str, verifier_url: str | None
+) -> SeedResult:
     marker = data_dir / SEEDED_FILE
     if marker.exists():
         print(f"复用已有演示数据 / reusing the demo data in {data_dir}")
@@ -90,7 +107,15 @@ def _seeded(data_dir: Path, registry_url: str, registry_dir: Path, passphrase: s
     print(f"正在生成演示数据 / seeding the demo in {data_dir} …", flush=True)
     admin_token = (registry_dir / ADMIN_TOKEN_FILE).read_text(encoding="utf-8").strip()
     work_dir = data_dir / "work"
-    result = seed(registry_url, admin_token, work_dir, passphrase, registry_day(time.time()), say=print)
+    result = seed(
+        registry_url,
+        admin_token,
+        work_dir,
+        passphrase,
+        registry_day(time.time()),
+        say=print,
+        verifier_url=verifier_url,
+    )
     copy_samples(work_dir, data_dir / "samples")
     marker.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
     return result

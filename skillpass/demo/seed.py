@@ -55,6 +55,7 @@ def seed(
     passphrase: str,
     today: date,
     say: Callable[[str], None],
+    verifier_url: str | None = None,
 ) -> SeedResult:
     """File the directory, issue the sample batches and return the certificate numbers."""
     with httpx.Client(base_url=registry_url, headers=_bearer(admin_token), timeout=30) as admin:
@@ -63,7 +64,9 @@ def seed(
         for pilot in pilots():
             credentials = _file_institution(admin, pilot, work_dir, passphrase, today)
             if pilot.index <= ISSUING_PILOTS:
-                issued |= _issue(registry_url, reviewer, pilot, credentials, work_dir, passphrase, today, say)
+                issued |= _issue(
+                    registry_url, reviewer, pilot, credentials, work_dir, passphrase, today, say, verifier_url
+                )
         say(f"已登记 {len(pilots())} 家评价机构 / {len(pilots())} institutions filed")
     numbers = list(issued)
     revoked, suspended = numbers[0], numbers[ROWS_PER_ROSTER + 1]
@@ -118,6 +121,7 @@ def _issue(
     passphrase: str,
     today: date,
     say: Callable[[str], None],
+    verifier_url: str | None = None,
 ) -> dict[str, str]:
     home = institution_dir(work_dir, pilot.code)
     roster = home / "roster.json"  # the schema's field names, so no column headers to repeat here
@@ -125,7 +129,7 @@ def _issue(
     token = json.loads(credentials.read_text(encoding="utf-8"))["token"]
     request = IssueRequest(
         roster=roster, out_dir=home / "issued", institution_code=pilot.code, key_path=home / "institution.key",
-        batch_id=f"demo-{pilot.code}", workers=1,
+        batch_id=f"demo-{pilot.code}", workers=1, verifier_url=verifier_url,
     )  # fmt: skip
     quiet = Console(out=io.StringIO(), err=io.StringIO())
     with RegistryClient(registry_url, token) as client:
