@@ -145,7 +145,7 @@ class CertificateClaims:
         body = claims[Claim.CERTIFICATE]
         if not isinstance(body, dict) or not _CERTIFICATE_KEYS.issuperset(body):
             raise CredentialError("claims_invalid", "unknown keys in the certificate claim")
-        if not all(type(key) is int for key in body):  # True == 1 and hashes alike in Python
+        if any(map(bool.__instancecheck__, body)):  # True == 1 and hashes alike in Python
             raise CredentialError("claims_invalid", "certificate claim keys must be integers")
         length, suffix = _pair(body, CertificateKey.ID_MASKED, int, str)
         status_list, status_index = _pair(body, CertificateKey.STATUS, int, int)

@@ -109,9 +109,8 @@ def decode_sign1(data: bytes, limits: Limits) -> Sign1:
 
 def require_eddsa_with_kid(message: Sign1) -> None:
     """skillpass's header policy; the algorithm is never taken from the unprotected header, and the
-    unprotected header is empty: anything there is unsigned, so it would make the bytes malleable."""
-    if any(type(label) is not int for label in message.protected):  # CBOR true is not label 1
-        raise CredentialError("cose_protected_header", "header labels must be integers")
+    unprotected header is empty: anything there is unsigned, so it would make the bytes malleable.
+    (Labels are integers: ``_protected_map`` refuses CBOR ``true`` for label 1.)"""
     crit = message.protected.get(Header.CRIT)
     if crit is not None and (
         not isinstance(crit, list | tuple)
@@ -142,7 +141,6 @@ _CANONICAL_HEAD = bytes.fromhex("d2844da201270448")
 _CANONICAL_HEADER_PREFIX = bytes.fromhex("a201270448")
 _EMPTY_MAP = 0xA0
 _SIGNATURE_HEAD = bytes.fromhex("5840")
-_SHORTEST_FOR_INFO = {24: 24, 25: 256}
 
 
 def _decode_canonical_sign1(data: bytes) -> Sign1 | None:
@@ -166,14 +164,14 @@ def _decode_canonical_sign1(data: bytes) -> Sign1 | None:
         length, pos = int.from_bytes(data[pos + 1 : pos + 3], "big"), pos + 3
     else:
         return None
-    if length < _SHORTEST_FOR_INFO.get(info, 0):  # a longer length field than needed: not canonical
+    if (info == 24 and length < 24) or (info == 25 and length < 256):  # a longer length field than needed
         return None
     payload = data[pos : pos + length]
     pos += length
     if len(payload) != length or data[pos : pos + 2] != _SIGNATURE_HEAD or len(data) != pos + 66:
         return None
     protected_bytes = data[3:16]
-    protected = {int(Header.ALG): -8, int(Header.KID): data[8:16]}
+    protected = {1: -8, 4: data[8:16]}  # plain int labels (alg, kid), as cbor2 would decode them
     return Sign1(protected_bytes, protected, {}, payload, data[pos + 2 :])
 
 
@@ -187,6 +185,8 @@ def _protected_map(protected_bytes: bytes, limits: Limits) -> Mapping[Any, Any]:
         raise CredentialError("cose_protected_header", str(e)) from e
     if not isinstance(header, dict):
         raise CredentialError("cose_protected_header")
+    if any(map(bool.__instancecheck__, header)) or not all(map(int.__instancecheck__, header)):
+        raise CredentialError("cose_protected_header", "header labels must be integers (true is not 1)")
     if cbor2.dumps(header, canonical=True) != protected_bytes:
         raise CredentialError("cbor_not_canonical", "the protected header is not deterministically encoded")
     return header

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from credential.base45 import Base45Error, base43, base45
 from credential.constants import FRAGMENT_PREFIX, QR_PREFIX, ZLIB_FIRST_BYTE, Limits
@@ -30,10 +29,10 @@ _HOST = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost"})
 
 
-@dataclass(frozen=True)
-class QrPayload:
+class QrPayload(NamedTuple):
     """What a QR text carries: the COSE bytes, whether they travelled compressed, the form, and
-    (URL form only) the verifier host it names, lower case with any port."""
+    (URL form only) the verifier host it names, lower case with any port. A tuple: built for every
+    credential a verifier sees, and a frozen dataclass costs a call per field."""
 
     data: bytes
     compressed: bool
