@@ -194,7 +194,8 @@ def _registry_app(world: World) -> Starlette:
         "trust-list": world.trust_list_bytes(),
         f"status-lists/{STATUS_LIST_ID}": world.status_list_token(),
     }
-    index = {"status_lists": [{"id": STATUS_LIST_ID, "uri": f"/api/v1/status-lists/{STATUS_LIST_ID}"}]}
+    # the draft's Status List Aggregation: the URI of every list
+    index = {"status_lists": [f"{REGISTRY_URL}/api/v1/status-lists/{STATUS_LIST_ID}"]}
 
     async def document(request: Request) -> Response:
         return Response(documents[request.path_params["name"]], headers={"cache-control": "max-age=3600"})

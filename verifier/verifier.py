@@ -81,9 +81,7 @@ class Verifier:
         """``verify_text`` for an event loop: the record and the holder are asked for at once."""
         return self._with_host(await self._verdict_async(qr_text, holder, online), qr_text)
 
-    async def _verdict_async(
-        self, qr_text: str, holder: HolderInput | None, online: bool | None
-    ) -> Verdict:
+    async def _verdict_async(self, qr_text: str, holder: HolderInput | None, online: bool | None) -> Verdict:
         step = self._begin(qr_text, holder, online)
         if isinstance(step, Verdict):
             return step

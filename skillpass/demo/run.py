@@ -60,7 +60,10 @@ def run_demo(options: DemoOptions) -> int:
     if not (registry_dir / KEY_FILE).exists():
         init_registry(registry_dir, None, passphrase, public_url=registry_url)
     settings = open_registry(
-        registry_dir, passphrase, public_url=registry_url, verifier_hosts=(verifier_host,)
+        registry_dir,
+        passphrase,
+        public_url=registry_url,
+        verifier_hosts=_official_hosts(data_dir, verifier_host),
     )
     registry = BackgroundServer(create_registry_app(settings), options.host, options.registry_port)
     registry.start()
@@ -84,6 +87,14 @@ def run_demo(options: DemoOptions) -> int:
     finally:
         registry.stop()
     return 0
+
+
+def _official_hosts(data_dir: Path, verifier_host: str) -> tuple[str, ...]:
+    """The verifier hosts the demo's directory lists: this run's, and the one the existing samples
+    were printed with (a demo run again on other ports must not turn its own samples foreign)."""
+    marker = data_dir / SEEDED_FILE
+    printed = json.loads(marker.read_text(encoding="utf-8")).get("verifier_host") if marker.exists() else None
+    return (verifier_host,) if printed in (None, verifier_host) else (verifier_host, printed)
 
 
 def _verifier_url(host: str) -> str | None:

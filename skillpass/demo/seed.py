@@ -38,6 +38,9 @@ class SeedResult:
     revoked: list[str]
     suspended: list[str]
     holders: dict[str, str]  # certificate number -> holder name, for the README's tour
+    # The verifier host the samples' URL-form QR codes name (None: they carry the plain form). A demo
+    # run again on other ports keeps listing it as official, so those printed samples stay trusted.
+    verifier_host: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -45,6 +48,7 @@ class SeedResult:
             "revoked": self.revoked,
             "suspended": self.suspended,
             "holders": self.holders,
+            "verifier_host": self.verifier_host,
         }
 
 
@@ -82,7 +86,10 @@ def seed(
         "under_investigation",
     )
     valid = [n for n in numbers if n not in (revoked, suspended)]
-    return SeedResult(valid=valid, revoked=[revoked], suspended=[suspended], holders=issued)
+    host = None if verifier_url is None else verifier_url.split("://", 1)[1]
+    return SeedResult(
+        valid=valid, revoked=[revoked], suspended=[suspended], holders=issued, verifier_host=host
+    )
 
 
 def institution_dir(work_dir: Path, code: str) -> Path:

@@ -1000,7 +1000,7 @@
     runVerification(() => verifyText(text));
   }
 
-  // A URL-form QR opens this page as https://host/#SP2.…: the credential is in the fragment, which
+  // A URL-form QR opens this page as HTTPS://HOST/#SP2.… (any case): the credential is in the fragment, which
   // the browser never sends to any server. The whole address goes to the service, so it can say
   // whether this host is an official verifier.
   function credentialFromAddress() {
