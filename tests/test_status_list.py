@@ -411,13 +411,20 @@ def test_malformed_status_claims_are_rejected(value: object) -> None:
     assert _code(parse_status_claim, value) == "status_claim_shape"
 
 
-def test_lst_is_compressed_at_the_highest_zlib_level() -> None:
-    """draft-ietf-oauth-status-list §4.1 asks for the highest compression level."""
+def test_lst_is_compressed_at_the_highest_zlib_level_with_the_run_length_strategy() -> None:
+    """draft-ietf-oauth-status-list §4.1 recommends the highest level; the run-length strategy keeps
+    the output within a tenth of the default strategy's on a sparse list, and smaller on a dense one
+    (the size the verifiers download), at a fraction of the re-signing time."""
     import random
     import zlib
 
-    status_list = StatusList(2**16, 2)
-    for index in random.Random(3).sample(range(2**16), 600):
-        status_list.set(index, 1)
-    assert status_list.compressed() == zlib.compress(status_list.to_bytes(), 9)
-    assert len(status_list.compressed()) < len(zlib.compress(status_list.to_bytes(), 6))
+    for size, share in ((2**16, 600), (2**16, 6_554)):
+        status_list = StatusList(size, 2)
+        for index in random.Random(3).sample(range(size), share):
+            status_list.set(index, 1)
+        raw = status_list.to_bytes()
+        deflater = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS, 9, zlib.Z_RLE)
+        assert status_list.compressed() == deflater.compress(raw) + deflater.flush()
+        assert zlib.decompress(status_list.compressed()) == raw
+        assert len(status_list.compressed()) < len(zlib.compress(raw, 6))
+        assert len(status_list.compressed()) <= 1.1 * len(zlib.compress(raw, 9))
