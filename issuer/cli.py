@@ -18,7 +18,6 @@ from typing import Any
 
 from common.calendar import registry_day
 from common.cli_support import read_passphrase
-from credential import verifier_origin
 from issuer.client import (
     RegistryClient,
     RegistryError,
@@ -28,6 +27,7 @@ from issuer.client import (
 from issuer.console.command import add_command as add_console_command
 from issuer.credentials import Credentials, load_credentials
 from issuer.run import Console, Exit, IssueError, IssueRequest, run_issue
+from issuer.verifier_url import configured_verifier_url, with_registry_default
 from keys import KeyMaterialError, Signer, read_private_key, to_jwk, write_private_key
 from schemas.vocabulary import STATUS_REASON_CATEGORIES
 
@@ -145,11 +145,19 @@ def _add_issue(subparsers: Any) -> None:
         help="生成 PDF 的进程数（默认每核一个） / rendering processes (default: one per core)",
     )
     issue.add_argument("--publish-chunk", type=int, default=500, help=argparse.SUPPRESS)
-    issue.add_argument(
+    form = issue.add_mutually_exclusive_group()
+    form.add_argument(
         "--verifier-url",
         metavar="URL",
-        help="官方核验网址（如 https://verify.example.cn）：证书二维码印为网址形式，微信或手机相机扫码即可核验"
-        " / the official verifier (https://host): certificates print the URL-form QR any phone camera opens",
+        help="官方核验网址（如 https://verify.example.cn；默认取 SKILLPASS_VERIFIER_URL，否则取登记系统目录中的第一个"
+        "官方核验网址）：证书二维码印为网址形式，微信或手机相机扫码即可核验 / the official verifier (https://host; "
+        "default: SKILLPASS_VERIFIER_URL, else the first official verifier host of the registry's signed "
+        "directory): certificates print the URL-form QR any phone camera opens",
+    )
+    form.add_argument(
+        "--plain-qr",
+        action="store_true",
+        help="二维码印为纯文本形式（SP2:…，仅供应用读取）/ print the plain form (SP2:…, for apps only)",
     )
     _add_registry_options(issue)
     issue.set_defaults(handler=_issue)
@@ -178,12 +186,9 @@ def _issue(args: argparse.Namespace) -> int:
             raise IssueError(
                 "key_missing", "请用 --key 指定机构私钥文件", "pass the institution key file with --key"
             )
-        if args.verifier_url is not None:
-            verifier_origin(args.verifier_url)
+        verifier_url = configured_verifier_url(args.verifier_url, plain=args.plain_qr)
     except IssueError as e:
         return _fail(e)
-    except ValueError as e:
-        return _fail(IssueError("verifier_url_invalid", f"核验网址无效：{e}", f"invalid verifier URL: {e}"))
     request = IssueRequest(
         roster=args.roster,
         out_dir=args.out,
@@ -200,9 +205,13 @@ def _issue(args: argparse.Namespace) -> int:
         photos=args.photos,
         require_photos=not args.without_photos,
         seal=args.seal,
-        verifier_url=args.verifier_url,
+        verifier_url=verifier_url,
     )
     with _client(args, credentials) as client:
+        try:
+            request = with_registry_default(request, client, plain=args.plain_qr)
+        except RegistryError as e:
+            return _fail(e)
         return run_issue(request, client, read_passphrase, Console())
 
 

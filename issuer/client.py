@@ -23,8 +23,11 @@ import httpx
 
 from common.errors import SkillpassError
 from credential.constants import DEFAULT_LIMITS
-from credential.directory import Scope
-from credential.qr_text import from_qr_text
+from credential.directory import Directory, Scope
+from credential.errors import CredentialError
+from credential.qr_text import LOOPBACK_HOSTS, from_qr_text
+from credential.signed_document import TYP_DIRECTORY, open_document
+from keys import KeyMaterialError, from_jwk
 
 API = "/api/v1"
 DEFAULT_TIMEOUT = 30.0
@@ -107,6 +110,23 @@ class RegistryClient:
     def scopes(self, code: str) -> list[Scope]:
         """The institution's filed scope entries, as the shared ``Scope`` model."""
         return parse_scopes(self.institution(code))
+
+    def official_verifier_url(self) -> str | None:
+        """Where a certificate's QR should send a phone camera: the first official verifier host of
+        the registry's signed directory (``https://host``; ``http`` only on this machine), or None
+        when it lists none. The snapshot is opened with the registry key fetched over the same
+        connection: the trust the issuer already gives this registry's scopes, and no more."""
+        try:
+            key = from_jwk(self._call("GET", f"{API}/registry-key"))
+            data = self._call("GET", f"{API}/trust-list", decode=_content)
+            assert isinstance(data, bytes)
+            hosts = Directory.from_payload(open_document(data, key, TYP_DIRECTORY)).verifier_hosts
+        except (CredentialError, KeyMaterialError) as e:
+            raise _malformed(f"trust-list ({e.code})") from e
+        if not hosts:
+            return None
+        scheme = "http" if hosts[0].rsplit(":", 1)[0] in LOOPBACK_HOSTS else "https"
+        return f"{scheme}://{hosts[0]}"
 
     def register_key(
         self, code: str, jwk: Mapping[str, Any], valid_from: date, valid_until: date | None = None
@@ -197,6 +217,7 @@ class RegistryClient:
         *,
         retry: bool = True,
         after_retry_conflict: Callable[[RegistryRejectedError], object] | None = None,
+        decode: Callable[[httpx.Response], object] | None = None,
     ) -> object:
         """One request, retried on connection errors and 5xx when ``retry``; the JSON answer or a
         typed error. A 409 to a repeated request goes to ``after_retry_conflict`` when given."""
@@ -212,7 +233,7 @@ class RegistryClient:
             else:
                 if response.status_code < 500:
                     try:
-                        return _answer(response)
+                        return (decode or _answer)(response)
                     except RegistryRejectedError as e:
                         if attempt > 0 and e.status == 409 and after_retry_conflict is not None:
                             return after_retry_conflict(e)
@@ -252,6 +273,11 @@ def _scope(entry: Mapping[str, Any]) -> Scope:
         valid_until=None if until is None else date.fromisoformat(str(until)),
         work_types=tuple(str(w) for w in entry.get("work_types", ("--",))),
     )
+
+
+def _content(response: httpx.Response) -> object:
+    """The body's bytes of a successful answer (a signed document); errors as ``_answer`` has them."""
+    return response.content if response.is_success else _answer(response)
 
 
 def _answer(response: httpx.Response) -> object:

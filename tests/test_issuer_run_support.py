@@ -13,7 +13,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -155,10 +155,14 @@ class World:
 
 
 @contextlib.contextmanager
-def registry_world(database_url: str, tmp_path: Path) -> Iterator[World]:
-    """Initialise a registry on ``database_url``, serve it on loopback and file the test institution."""
+def registry_world(
+    database_url: str, tmp_path: Path, verifier_hosts: tuple[str, ...] = ()
+) -> Iterator[World]:
+    """Initialise a registry on ``database_url`` (its directory listing ``verifier_hosts`` as the
+    official verifiers), serve it on loopback and file the test institution."""
     initialised = init_registry(tmp_path / "registry", database_url, PASSPHRASE)
-    with serve_app(create_app(initialised.settings)) as url, httpx.Client(base_url=url, timeout=30) as http:
+    settings = replace(initialised.settings, verifier_hosts=verifier_hosts)
+    with serve_app(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as http:
         world = World(
             url,
             http,
