@@ -41,7 +41,11 @@ def add_commands(subparsers: Any) -> None:
     dec.add_argument(
         "text", help="二维码文本，两种形式皆可 / the QR text, either form (SP2:... or https://host/#SP2....)"
     )
-    dec.add_argument("--public-key", type=Path, help="公钥 JWK 文件：同时核对签名 / JWK file: also check the signature with this key")
+    dec.add_argument(
+        "--public-key",
+        type=Path,
+        help="公钥 JWK 文件：同时核对签名 / JWK file: also check the signature with this key",
+    )
     dec.add_argument("--json", action="store_true", help="以 JSON 输出 / print JSON")
     dec.set_defaults(handler=_decode)
 

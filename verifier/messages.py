@@ -260,6 +260,8 @@ def unrecognized_summary(reason: Text | None) -> Text:
     if reason is None:
         return zh, en
     return f"{zh}（{reason[0]}）", f"{en} ({reason[1]})"
+
+
 #: The warning about a URL-form QR that names a host the signed directory does not list.
 VERIFIER_HOST_FOREIGN: Final[Text] = (
     "注意：此二维码指向的网站 {host} 不是官方核验网站，可能是仿冒网站；请以本页结果为准，勿信该网站的核验结果。",
