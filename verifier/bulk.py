@@ -47,8 +47,8 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "table_unreadable": ("表格文件无法读取", "a CSV or XLSX file cannot be read"),
     "table_without_qr": (
-        "表格中没有二维码文本列（列名“二维码”或“qr”，或以 SP1: 开头的内容）",
-        "a table has no column of QR texts (headed 二维码 or qr, or holding texts starting with SP1:)",
+        "表格中没有二维码文本列（列名“二维码”或“qr”，或以 SP2: 开头的内容或核验网址）",
+        "a table has no column of QR texts (headed 二维码 or qr, or holding texts starting with SP2: or a verifier URL)",
     ),
 }
 
