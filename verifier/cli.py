@@ -232,7 +232,7 @@ def _source(target: str) -> str | Path:
                           f"this is a folder, not a file: {target}")  # fmt: skip
     if path.is_file():
         return path
-    if not target.startswith(("SP", "http://", "https://")) and (
+    if not target.upper().startswith(("SP", "HTTP://", "HTTPS://")) and (  # the URL form is upper case
         os.sep in target or path.suffix.lower() in _FILE_SUFFIXES
     ):
         raise _UsageError("input_missing", f"找不到文件：{target}", f"no such file: {target}")
