@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import multiprocessing
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -99,7 +100,10 @@ def _render_parallel(
     chunks: list[list[RenderItem]], out_dir: Path, face: FontFace, workers: int, progress: Progress | None
 ) -> list[RenderedPaths]:
     done: dict[int, list[RenderedPaths]] = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # forkserver, not fork: the issuing process has threads (the batch print file, a console's server),
+    # and a child forked while one of them holds a lock waits on it forever.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {pool.submit(_render_chunk, chunk, out_dir, face): i for i, chunk in enumerate(chunks)}
         for future in as_completed(futures):
             i = futures[future]
