@@ -17,7 +17,7 @@ from credential.claims import MaskedId
 from credential.directory import Institution
 from registry import institutions as directory
 from registry.console import layout
-from registry.console.accounts import ADMIN, REVIEWER, SUPERVISOR
+from registry.console.accounts import ADMIN, STAFF_ROLES
 from registry.console.kit import (
     Action,
     NavItem,
@@ -41,7 +41,7 @@ from registry.templates.markup import Safe, fill, join
 from schemas.vocabulary import LEVEL_NAMES, LEVEL_NAMES_EN
 
 router = console_router()
-READERS: Final = (ADMIN, REVIEWER, SUPERVISOR)
+READERS: Final = STAFF_ROLES  # every staff role reads these pages
 FormText = Annotated[str, Form()]
 _LIST_LIMIT: Final = 500
 add_nav(NavItem("/console/institutions", "机构管理", "Institutions", READERS))

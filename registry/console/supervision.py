@@ -17,7 +17,7 @@ from sqlalchemy import Connection, func, select
 from registry import credit, supervision
 from registry import institutions as directory
 from registry.console import layout
-from registry.console.accounts import ADMIN, REVIEWER, SUPERVISOR
+from registry.console.accounts import ADMIN, STAFF_ROLES, SUPERVISOR
 from registry.console.kit import (
     Action,
     NavItem,
@@ -40,7 +40,7 @@ from registry.templates.markup import Safe, fill, join
 from registry.templates.text import TEXT
 
 router = console_router()
-READERS: Final = (ADMIN, REVIEWER, SUPERVISOR)
+READERS: Final = STAFF_ROLES  # every staff role reads these pages
 VISITORS: Final = (ADMIN, SUPERVISOR)
 FormText = Annotated[str, Form()]
 _BATCHES_LISTED: Final = 200
