@@ -151,7 +151,9 @@ def bench_approval(reg: Registry, size: int) -> None:
     ]
     body = {"batch_id": "bench", "institution_code": CODE, "rows": raw}
     start = time.perf_counter()
-    reg.db.write(lambda conn: batches.submit_batch(conn, body, ADMIN, reg.digests, now, 20_000))
+    with reg.db.read() as conn:  # as the route does: rows are checked outside the write lock
+        checked = batches.check_batch(conn, body, ADMIN, reg.digests, now, reg.settings.max_batch_rows)
+    reg.db.write(lambda conn: batches.store_batch(conn, checked, ADMIN, reg.digests, now))
     submitted = time.perf_counter() - start
 
     def review(conn: Any) -> None:
