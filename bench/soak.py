@@ -208,7 +208,7 @@ def _kinds(data: Path, registry: str, verifier: str) -> list[Kind]:
         return r.status_code < 500
 
     name = seeded["holders"][valid]
-    hostile_bodies = [b"{", b'{"qr": ' + b'"x' * 20_000 + b'"}', json.dumps({"qr": "SP1:\u0000"}).encode(),
+    hostile_bodies = [b"{", b'{"qr": ' + b'"x' * 20_000 + b'"}', json.dumps({"qr": "SP2:\u0000"}).encode(),
                       json.dumps({"qr": tampered}).encode(), json.dumps({"qr": 5}).encode()]  # fmt: skip
     rotation = iter(range(1 << 62))
 
