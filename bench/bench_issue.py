@@ -393,19 +393,30 @@ def _scopes(run: _Run) -> Any:
 
 
 def _submit_and_review(run: _Run, journal: Any, url: str, reviewer: str) -> None:
+    """Submission as ``_validate_and_submit`` does it, the reviewer's approval, then the run taking the
+    decisions; each step in its own function, so that (as in the real run) nothing one step read stays in
+    memory during the next."""
+    _submit(run, journal)
+    _approve_all(url, run.batch_id, reviewer)
+    if not run._reviewed(journal):
+        raise SystemExit("the batch was not reviewed")
+
+
+def _submit(run: _Run, journal: Any) -> None:
     rows = run._read_rows()
     journal.start(run.batch_id, run.roster_sha256, CODE, [(r.number, r.fields) for r in rows])
     run.client.submit_batch(run.batch_id, CODE, [_submitted_fields(r.fields) for r in journal.rows()])
     journal.set_meta("submitted", "1")
-    answer = httpx.post(
-        f"{url}/api/v1/batches/{run.batch_id}/review",
+
+
+def _approve_all(url: str, batch_id: str, reviewer: str) -> None:
+    """The reviewer, at the registry (its answer, the whole batch report, is the reviewer's: let go at once)."""
+    httpx.post(
+        f"{url}/api/v1/batches/{batch_id}/review",
         json={"approve_all_valid": True},
         headers={"Authorization": f"Bearer {reviewer}"},
         timeout=600,
-    )
-    answer.raise_for_status()
-    if not run._reviewed(journal):
-        raise SystemExit("the batch was not reviewed")
+    ).raise_for_status()
 
 
 def _qr_images(texts: list[str]) -> None:
