@@ -11,9 +11,9 @@ import cbor2
 import pytest
 from credential_fixtures import TYPICAL_INSTITUTION, example, typical_claims
 from pycose.headers import KID, Algorithm
-from pycose.keys import OKPKey
 from pycose.keys.curves import Ed25519
-from pycose.messages import Sign1Message
+from pycose.keys.okp import OKPKey
+from pycose.messages.sign1message import Sign1Message
 
 from common import qrimage
 from credential import CertificateClaims, CredentialError, decode, encode, plain_form, url_form, verify

@@ -32,9 +32,10 @@ _OPEN = {"/open", "/healthz", "/console.css"}
 
 def _routes(app: FastAPI) -> list[tuple[str, str]]:
     """(method, concrete path) of every console route but the open ones."""
-    found = []
+    found: list[tuple[str, str]] = []
     for route in [*pages.router.routes, *app.routes]:
         if isinstance(route, APIRoute) and route.path not in _OPEN:
+            assert route.methods is not None  # FastAPI gives every APIRoute its methods (GET by default)
             path = re.sub(r"\{[^}]+\}", "x" * 64, route.path)
             found.extend((method, path) for method in sorted(route.methods))
     return found

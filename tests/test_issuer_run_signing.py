@@ -28,7 +28,7 @@ from test_issuer_run_support import (
 import issuer.run
 from issuer.journal import Journal
 from issuer.manifest import read_manifest_json
-from keys import Signer, to_jwk, write_private_key
+from keys import Signer, read_private_key, to_jwk, write_private_key
 from skillpass.cli import main
 
 
@@ -46,7 +46,7 @@ class CountingSigner(Signer):
 def _counting_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every key file the run reads becomes a ``CountingSigner`` over the same seed."""
     monkeypatch.setenv("SKILLPASS_KEY_PASSPHRASE", PASSPHRASE)
-    read = issuer.run.read_private_key
+    read = read_private_key
 
     def read_counting(path: Path, passphrase: str) -> Signer:
         return CountingSigner(read(path, passphrase).seed_for_storage())

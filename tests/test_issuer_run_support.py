@@ -210,7 +210,7 @@ def skillpass(*args: str | Path, crash_at: str | None = None) -> subprocess.Comp
     )
 
 
-def issue_args(world: World, roster: Path, out: Path, *extra: str) -> list[str | Path]:
+def issue_args(world: World, roster: Path, out: Path, *extra: str | Path) -> list[str | Path]:
     """The arguments of ``skillpass issue`` for this world."""
     return [
         "issue",

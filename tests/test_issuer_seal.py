@@ -51,6 +51,7 @@ def test_the_seal_is_printed_over_the_issue_date_once_per_document(tmp_path: Pat
                     str(tmp_path / "page")], check=True)  # fmt: skip
     with Image.open(tmp_path / "page.png") as page:
         red = page.convert("RGB").getpixel((round(cx / 25.4 * 50), round(cy / 25.4 * 50)))
+    assert isinstance(red, tuple)  # an RGB image's pixel is a (red, green, blue) tuple
     assert red[0] > 150 and red[1] < 120  # the seal's red shows at its centre
 
 

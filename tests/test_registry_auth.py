@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from harness.records import institution_record
 from sqlalchemy import select
-from test_registry_support import Api, institution_record, roster_row, running_registry, sign_row
+from test_registry_support import Api, roster_row, running_registry, sign_row
 
 from keys import Signer, to_jwk
 from registry.db import Database

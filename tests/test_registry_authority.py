@@ -26,7 +26,7 @@ def _events(api: Api, action: str) -> list[dict[str, Any]]:
 
 
 def _key(api: Api, kid: str) -> dict[str, Any]:
-    return next(k for k in api.ok("GET", BASE)["keys"] if k["kid"] == kid)  # type: ignore[no-any-return]
+    return next(k for k in api.ok("GET", BASE)["keys"] if k["kid"] == kid)
 
 
 def _new_key(api: Api) -> str:

@@ -14,13 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
+from harness.records import institution_record
 from harness.servers import serve_app
 from playwright.sync_api import Page, expect
 from test_registry_support import (
     PASSPHRASE,
     Api,
     SettableClock,
-    institution_record,
     roster_row,
     sign_row,
 )

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import FilePayload, Page
 from test_registry_support import Api, roster_row, running_registry
 
 from keys import Signer, to_jwk
@@ -363,7 +363,9 @@ def test_complaint_page_in_chromium_files_and_tracks(api: Api, page: Page, tmp_p
     a, b = (_ZH_DIGITS.index(ch) for ch in question.split("：")[1][:3:2])
     assert page.input_value("#description") == "收取高额“包过费”"  # what was typed is kept
     page.fill("#answer", str(a + b))
-    page.set_input_files("#evidence", files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": PNG}])
+    page.set_input_files(
+        "#evidence", files=[FilePayload(name="receipt.png", mimeType="image/png", buffer=PNG)]
+    )
     page.click("form[enctype] button[type=submit]")
     codes = page.locator("table.fields code").all_inner_texts()
     assert len(codes) == 2 and codes[0].startswith("C"), page.content()

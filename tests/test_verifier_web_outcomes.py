@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from harness.servers import serve_app
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 from verifier_fixtures import (
     HOLDER_ID,
     HOLDER_NAME,
@@ -36,7 +36,7 @@ from verifier.messages import OUTCOME_LABELS, OUTCOME_SYMBOLS
 from verifier.service import create_app
 
 TIMEOUT_MS = 15_000
-PHONE = {"width": 375, "height": 667}
+PHONE: ViewportSize = {"width": 375, "height": 667}
 # The banner colour of each outcome (style.css); the words and the symbol carry it in print.
 COLOURS = {
     "valid": (0x0F, 0x7B, 0x3A),
