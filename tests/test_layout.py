@@ -9,6 +9,7 @@ functions, so a lazy import cannot hide a step up a floor.
 from __future__ import annotations
 
 import ast
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,10 +70,13 @@ def test_the_root_shows_the_briefs_folders() -> None:
 
 
 def test_the_package_list_in_pyproject_names_every_part() -> None:
-    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    found = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    checked = config["tool"]["mypy"]["files"]
     for name in ALLOWED:
-        assert f'"{name}*"' in text, f"{name} missing from [tool.setuptools.packages.find]"
-        assert f'"{name}"' in text, f"{name} missing from mypy's packages"
+        assert f"{name}*" in found, f"{name} missing from [tool.setuptools.packages.find]"
+        assert name in checked, f"{name} missing from the files mypy checks"
+    assert "tests" in checked, "the tests are missing from the files mypy checks"
 
 
 @pytest.mark.parametrize("package", sorted(ALLOWED))
