@@ -3,8 +3,9 @@ the floor beneath it, all in one run.
 
 Four servers, each its own process, as deployed (uvicorn, one worker, httptools + uvloop):
   - a bare ASGI app answering a constant JSON (`bench/bare_asgi.py`): the floor of the stack;
-  - the registry (`skillpass registry serve`, SQLite) holding N distinct published credentials,
-    filed, reviewed, signed and published here through the registry's own functions;
+  - the registry (`skillpass registry init` + `serve`, SQLite) holding N distinct published
+    credentials, filed, reviewed, signed and published here over its public HTTP API (so the setup
+    does not depend on the registry's internal functions, which change);
   - the verifier (`skillpass verifier serve --registry URL`), synced from that registry, so that
     `POST /api/v1/verify` verifies online by default, asking the registry for each record.
 `wrk` (Debian's, a compiled load generator in its own process) drives each endpoint in turn at a
@@ -16,7 +17,11 @@ Targets (issue 15): online verify ≥ 80 % of the registry's /record; /record �
 trivial endpoint; verify ≥ 50 % of the verifier's ping; ping ≥ 80 % of the bare app. Requests per
 CPU-second count the CPU time of the serving processes (for online verify: verifier + registry).
 
-    .venv/bin/python bench/bench_verifier_http.py [--credentials N] [--rounds R] [--seconds S] [--connections C]
+    .venv/bin/python bench/bench_verifier_http.py [--credentials N] [--rounds R] [--seconds S] [--connections C] [--warmup W]
+
+A tiny run (a smoke test: 3 credentials, one 1-second round, no warm-up) takes seconds:
+
+    .venv/bin/python bench/bench_verifier_http.py --credentials 3 --rounds 1 --seconds 1 --connections 2 --warmup 0
 """
 
 from __future__ import annotations
@@ -32,7 +37,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -44,22 +48,18 @@ from _measure import result
 from harness.ports import free_port
 from harness.records import institution_record
 
-from credential import encode
+from credential import CertificateClaims, encode
+from issuer.client import RegistryClient, credential_sha256
 from keys import Signer, to_jwk
-from registry import approval, batches, institutions, publication
-from registry.batches import expected_claims
-from registry.clock import Now
-from registry.schema import rows
-from registry.service import Registry
-from registry.setup import init_registry
-from registry.tokens import Principal
 from schemas import resident_id_check_char
 
 HOST = "127.0.0.1"
 CODE = "Y000011000001"
 PASSPHRASE = "bench passphrase"  # noqa: S105  # a throwaway registry in a temporary folder
-ADMIN = Principal("admin", None, "bench")
+BATCH_ID = "bench"
 _STARTUP_SECONDS = 60.0
+_SETUP_TIMEOUT = 300.0  # a 1,000-row batch on a loaded machine at nice 19
+_PUBLISH_CHUNK = 500  # credentials per publish request, as `skillpass issue` sends them
 _PYTHON_CLI = "from skillpass.cli import main; raise SystemExit(main())"
 
 
@@ -79,15 +79,9 @@ def main() -> int:
         print("wrk is missing: scripts/setup installs it (Debian package wrk)", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="skillpass-bench-http-") as tmp:
-        work = Path(tmp)
-        started = time.perf_counter()
-        numbers, texts, registry_key = _published_registry(work / "registry", args.credentials)
-        print(f"{len(texts)} distinct credentials filed, approved, signed and published "
-              f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
-        (work / "registry.jwk").write_text(json.dumps(to_jwk(registry_key)), encoding="utf-8")
         servers: list[subprocess.Popen[bytes]] = []
         try:
-            return _measure_all(work, numbers, texts, servers, args)
+            return _measure_all(_start_services(Path(tmp), servers, args.credentials), args)
         finally:
             for server in servers:
                 server.terminate()
@@ -95,41 +89,71 @@ def main() -> int:
                 server.wait(timeout=15)
 
 
-def _measure_all(
-    work: Path,
-    numbers: list[tuple[str, str]],
-    texts: list[str],
-    servers: list[subprocess.Popen[bytes]],
-    args: argparse.Namespace,
-) -> int:
+@dataclass
+class Services:
+    """The three servers under load, their addresses, and the credentials the registry publishes."""
+
+    work: Path
+    bare: subprocess.Popen[bytes]
+    registry: subprocess.Popen[bytes]
+    verifier: subprocess.Popen[bytes]
+    bare_url: str
+    registry_url: str
+    verifier_url: str
+    numbers: list[tuple[str, str]]  # (certificate number, credential SHA-256)
+    texts: list[str]  # QR texts, in the same order
+
+
+def _start_services(work: Path, servers: list[subprocess.Popen[bytes]], count: int) -> Services:
+    """Initialise and start the registry, publish ``count`` credentials on it, then sync and start the
+    verifier against it (and the bare app), each a process of its own, as deployed."""
     bare_port, registry_port, verifier_port = free_port(), free_port(), free_port()
-    registry_url = f"http://{HOST}:{registry_port}"
-    bench_dir = Path(__file__).resolve().parent
-    bare = _start([sys.executable, "-m", "uvicorn", "bare_asgi:app", "--host", HOST, "--port", str(bare_port),
+    bare_url, registry_url = f"http://{HOST}:{bare_port}", f"http://{HOST}:{registry_port}"
+    bare = _spawn([sys.executable, "-m", "uvicorn", "bare_asgi:app", "--host", HOST, "--port", str(bare_port),
                    "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"],
-                  f"http://{HOST}:{bare_port}/", servers, cwd=bench_dir)  # fmt: skip
-    registry = _start([sys.executable, "-c", _PYTHON_CLI, "registry", "serve", "--data-dir", str(work / "registry"),
-                       "--host", HOST, "--port", str(registry_port)], f"{registry_url}/healthz", servers)  # fmt: skip
+                  servers, cwd=Path(__file__).resolve().parent)  # fmt: skip
+    admin_token = _init_registry(work / "registry")
+    registry = _spawn([sys.executable, "-c", _PYTHON_CLI, "registry", "serve", "--data-dir", str(work / "registry"),
+                       "--host", HOST, "--port", str(registry_port)], servers)  # fmt: skip
+    _ready(bare, f"{bare_url}/")
+    _ready(registry, f"{registry_url}/healthz")
+    started = time.perf_counter()
+    numbers, texts = _publish_over_http(registry_url, admin_token, count)
+    print(f"{len(texts)} distinct credentials filed, approved, signed and published over HTTP "
+          f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    # The verifier pins the key the registry serves: both are ours, started a moment ago.
+    key = _answer(httpx.get(f"{registry_url}/api/v1/registry-key", timeout=_SETUP_TIMEOUT))
+    (work / "registry.jwk").write_text(json.dumps(key), encoding="utf-8")
     trust = ["--registry", registry_url, "--registry-key", str(work / "registry.jwk"),
              "--cache-dir", str(work / "verifier-cache")]  # fmt: skip
     subprocess.run([sys.executable, "-c", _PYTHON_CLI, "verifier", "sync", *trust], check=True,
                    stdout=subprocess.DEVNULL)  # fmt: skip
-    verifier = _start([sys.executable, "-c", _PYTHON_CLI, "verifier", "serve", "--host", HOST,
-                       "--port", str(verifier_port), *trust], f"http://{HOST}:{verifier_port}/healthz",
-                      servers)  # fmt: skip
     verifier_url = f"http://{HOST}:{verifier_port}"
-    _check_answers(registry_url, verifier_url, numbers, texts)
-    scripts = _wrk_scripts(work, numbers, texts)
+    verifier = _spawn([sys.executable, "-c", _PYTHON_CLI, "verifier", "serve", "--host", HOST,
+                       "--port", str(verifier_port), *trust], servers)  # fmt: skip
+    _ready(verifier, f"{verifier_url}/healthz")
+    return Services(work, bare, registry, verifier, bare_url, registry_url, verifier_url, numbers, texts)
+
+
+def _measure_all(s: Services, args: argparse.Namespace) -> int:
+    """Warm every endpoint up, then measure each in turn, ``args.rounds`` times; print the report."""
+    _check_answers(s.registry_url, s.verifier_url, s.numbers, s.texts)
+    scripts = _wrk_scripts(s.work, s.numbers, s.texts)
     targets = {
-        "bare ASGI app GET /": (f"http://{HOST}:{bare_port}/", None, [bare]),
-        "verifier GET /api/v1/ping": (f"{verifier_url}/api/v1/ping", None, [verifier]),
-        "verifier POST /api/v1/verify (online)": (verifier_url, scripts["verify"], [verifier, registry]),
-        "verifier POST /api/v1/verify (offline)": (verifier_url, scripts["verify_offline"], [verifier]),
-        "registry GET /healthz": (f"{registry_url}/healthz", None, [registry]),
-        "registry GET /api/v1/certificates/{n}/record": (registry_url, scripts["record"], [registry]),
+        "bare ASGI app GET /": (f"{s.bare_url}/", None, [s.bare]),
+        "verifier GET /api/v1/ping": (f"{s.verifier_url}/api/v1/ping", None, [s.verifier]),
+        "verifier POST /api/v1/verify (online)": (
+            s.verifier_url,
+            scripts["verify"],
+            [s.verifier, s.registry],
+        ),
+        "verifier POST /api/v1/verify (offline)": (s.verifier_url, scripts["verify_offline"], [s.verifier]),
+        "registry GET /healthz": (f"{s.registry_url}/healthz", None, [s.registry]),
+        "registry GET /api/v1/certificates/{n}/record": (s.registry_url, scripts["record"], [s.registry]),
     }
-    for url, script, _ in targets.values():  # warm every path up once
-        _wrk(url, script, [], 1, args.connections)
+    if args.warmup > 0:
+        for url, script, _ in targets.values():  # warm every path up once
+            _wrk(url, script, [], args.warmup, args.connections)
     measured: dict[str, list[Round]] = {name: [] for name in targets}
     for _ in range(args.rounds):
         for name, (url, script, processes) in targets.items():
@@ -141,37 +165,86 @@ def _measure_all(
 # ---- the registry, with N distinct published credentials
 
 
-def _published_registry(data_dir: Path, count: int) -> tuple[list[tuple[str, str]], list[str], Any]:
-    """Initialise a registry, file one institution with a key, and publish ``count`` certificates
-    through the same functions its HTTP endpoints call. Returns (number, sha256) pairs, QR texts
-    and the registry's public key."""
-    made = init_registry(data_dir, None, PASSPHRASE)
-    reg = Registry(made.settings)
+def _init_registry(data_dir: Path) -> str:
+    """`skillpass registry init` into ``data_dir``; the first admin token it wrote there."""
+    subprocess.run([sys.executable, "-c", _PYTHON_CLI, "registry", "init", "--data-dir", str(data_dir)],
+                   check=True, env=_environment(), stdout=subprocess.DEVNULL)  # fmt: skip
+    return (data_dir / "admin.token").read_text(encoding="utf-8").strip()
+
+
+def _publish_over_http(
+    registry_url: str, admin_token: str, count: int
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Publish ``count`` distinct certificates through the registry's public HTTP API, as its users
+    would: the administrator files an institution and its key, the institution submits a roster
+    (issuer.client), a reviewer approves it, the institution signs what was approved and publishes
+    it. Only the API's documented shapes are relied on, so a change to the registry's internals
+    cannot break this setup. Returns (number, credential SHA-256) pairs and the QR texts."""
     key = Signer.generate()
-    now = reg.now()
-    try:
-        reg.db.write(lambda conn: _file_institution(conn, key, now))
-        body = {"batch_id": "bench", "institution_code": CODE, "rows": [_row(i) for i in range(count)]}
-        reg.db.write(lambda conn: batches.submit_batch(conn, body, ADMIN, reg.digests, now, count))
-
-        def approve(conn: Any) -> None:
-            batch = batches.find_batch(conn, "bench", ADMIN, CODE)
-            approval.review_batch(conn, batch, {"approve_all_valid": True}, ADMIN, reg.settings, now)
-
-        reg.db.write(approve)
-        texts = reg.db.write(lambda conn: _sign_and_publish(conn, key, now))
-        with reg.db.read() as conn:
-            published = [(r.certificate_number, r.credential_sha256) for r in conn.execute(
-                rows.select().where(rows.c.state == "published").order_by(rows.c.row_no))]  # fmt: skip
-    finally:
-        reg.db.dispose()
-    return published, texts, made.settings.signer.public_key
+    institution_token, reviewer_token = _file_institution(registry_url, admin_token, key)
+    roster = [_row(i) for i in range(count)]
+    with RegistryClient(registry_url, institution_token, timeout=_SETUP_TIMEOUT) as institution:
+        institution.submit_batch(BATCH_ID, CODE, roster)
+        approved = _approve_all(registry_url, reviewer_token)
+        # A report row is numbered from 1 in roster order; its ID number is masked, the roster's is not.
+        texts = [_sign(row, roster[row["row"] - 1]["id_number"], key) for row in approved]
+        signed = [(row["row"], text) for row, text in zip(approved, texts, strict=True)]
+        for start in range(0, len(signed), _PUBLISH_CHUNK):
+            outcomes = institution.publish(BATCH_ID, signed[start : start + _PUBLISH_CHUNK])
+            refused = [o for o in outcomes if o.get("state") != "published"]
+            if refused:
+                raise SystemExit(f"publication refused: {refused[:3]}")
+    numbers = [row["certificate"]["certificate_number"] for row in approved]
+    return [(n, credential_sha256(t)) for n, t in zip(numbers, texts, strict=True)], texts
 
 
-def _file_institution(conn: Any, key: Signer, now: Now) -> None:
-    institutions.create_institution(conn, institution_record(CODE), now, "bench")
-    institutions.register_key(conn, CODE, to_jwk(key.public_key), date(2024, 1, 1), None, now, "bench",
-                              by_admin=True)  # fmt: skip
+def _file_institution(registry_url: str, admin_token: str, key: Signer) -> tuple[str, str]:
+    """File the institution with its key (valid from 2024: only the administrator may backdate one);
+    the institution's token and a reviewer's."""
+    with httpx.Client(base_url=registry_url, headers=_bearer(admin_token), timeout=_SETUP_TIMEOUT) as admin:
+        _answer(admin.post("/api/v1/institutions", json=institution_record(CODE)))
+        institution = _answer(
+            admin.post("/api/v1/tokens", json={"role": "institution", "institution_code": CODE})
+        )
+        reviewer = _answer(admin.post("/api/v1/tokens", json={"role": "reviewer"}))
+        key_entry = {"jwk": to_jwk(key.public_key), "valid_from": "2024-01-01"}
+        _answer(admin.post(f"/api/v1/institutions/{CODE}/keys", json=key_entry))
+    return str(institution["token"]), str(reviewer["token"])
+
+
+def _approve_all(registry_url: str, reviewer_token: str) -> list[dict[str, Any]]:
+    """A reviewer approves every valid row; the batch report's rows, each with its certificate."""
+    report = _answer(httpx.post(f"{registry_url}/api/v1/batches/{BATCH_ID}/review", params={"institution_code": CODE},
+                                json={"approve_all_valid": True}, headers=_bearer(reviewer_token),
+                                timeout=_SETUP_TIMEOUT))  # fmt: skip
+    rows: list[dict[str, Any]] = report["rows"]
+    not_approved = [row for row in rows if row["state"] != "approved"]
+    if not_approved:
+        raise SystemExit(f"review did not approve: {not_approved[:3]}")
+    return rows
+
+
+def _sign(report_row: dict[str, Any], id_number: str, key: Signer) -> str:
+    """The credential of an approved row, as its institution signs it: the registry's certificate
+    (number, issue date, status position) with the holder's full ID number, which only the
+    institution holds (the report masks it)."""
+    return encode(
+        CertificateClaims.from_certificate({**report_row["certificate"], "id_number": id_number}), key
+    )
+
+
+def _answer(response: httpx.Response) -> dict[str, Any]:
+    """The JSON answer; a refusal ends the run, since a half-built registry measures nothing."""
+    if response.status_code >= 300:
+        raise SystemExit(
+            f"the registry refused {response.request.url}: {response.status_code} {response.text}"
+        )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def _row(serial: int) -> dict[str, Any]:
@@ -188,34 +261,32 @@ def _row(serial: int) -> dict[str, Any]:
     }
 
 
-def _sign_and_publish(conn: Any, key: Signer, now: Now) -> list[str]:
-    batch = batches.find_batch(conn, "bench", ADMIN, CODE)
-    approved = list(conn.execute(rows.select().where(rows.c.batch_pk == batch.id).order_by(rows.c.row_no)))
-    texts = [encode(expected_claims(row), key) for row in approved]
-    uploads = [{"row": row.row_no, "qr": text} for row, text in zip(approved, texts, strict=True)]
-    outcomes = publication.publish(conn, batch, uploads, ADMIN, now)
-    refused = [o.to_json() for o in outcomes if o.to_json().get("state") != "published"]
-    if refused:
-        raise SystemExit(f"publication refused: {refused[:3]}")
-    return texts
-
-
 # ---- servers and wrk
 
 
-def _start(argv: list[str], ready_url: str, servers: list[subprocess.Popen[bytes]],
-           cwd: Path | None = None) -> subprocess.Popen[bytes]:  # fmt: skip
-    env = os.environ | {"SKILLPASS_KEY_PASSPHRASE": PASSPHRASE}
-    server = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+def _environment() -> dict[str, str]:
+    return os.environ | {"SKILLPASS_KEY_PASSPHRASE": PASSPHRASE}
+
+
+def _spawn(
+    argv: list[str], servers: list[subprocess.Popen[bytes]], cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a server process without waiting for it, so that servers start side by side."""
+    server = subprocess.Popen(argv, cwd=cwd, env=_environment(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)  # fmt: skip
     servers.append(server)
+    return server
+
+
+def _ready(server: subprocess.Popen[bytes], ready_url: str) -> None:
+    """Wait until ``ready_url`` answers (a server that exits meanwhile ends the run)."""
     deadline = time.monotonic() + _STARTUP_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"{argv[2:5]} exited with {server.returncode}")
+            raise SystemExit(f"the server for {ready_url} exited with {server.returncode}")
         try:
             if httpx.get(ready_url, timeout=1.0).is_success:
-                return server
+                return
         except httpx.HTTPError:
             time.sleep(0.2)
     raise SystemExit(f"{ready_url} did not start")
@@ -353,6 +424,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=4, help="wrk duration per endpoint per round")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="wrk seconds per endpoint before measuring (0: none)"
+    )
     return parser.parse_args()
 
 
