@@ -33,7 +33,7 @@ from harness.servers import free_port, run_process_server
 
 from common.calendar import registry_day
 from common.qrimage import render_png
-from credential import CertificateClaims, encode
+from credential import CertificateClaims, encode, url_form
 from keys import Signer, to_jwk
 from schemas import resident_id_check_char
 
@@ -46,6 +46,7 @@ SKILLPASS = str(Path(sys.executable).with_name("skillpass"))
 PASSPHRASE = "deployment test passphrase"
 CODE = "Y000011000001"
 REGISTRY_HOST = "registry.localhost"
+OFFICIAL_HOST = "localhost"  # the proxy's server name, as compose.yaml passes SKILLPASS_SERVER_NAME
 QUERY_BURST = 5  # the registry's public query burst here (refilled once in 1000 s)
 _UPSTREAM = re.compile(r'upstream="([^"]*)"')
 _CACHE = re.compile(r"cache=(\S+)")
@@ -137,6 +138,31 @@ def test_certificate_verifies_through_the_proxy_over_https(stack: Stack) -> None
     assert verdict["result"] == "valid"
     assert verdict["credential"]["certificate_number"] == stack.certificate_number
     assert verdict["institution"]["code"] == CODE
+
+
+@pytest.mark.parametrize(
+    ("verifier_url", "official"), [(f"https://{OFFICIAL_HOST}", True), ("https://skillpass-verify.example", False)]
+)
+def test_url_form_names_an_official_host_only_as_registry_serve_lists_it(
+    stack: Stack, verifier_url: str, official: bool
+) -> None:
+    """`registry serve --verifier-host` reaches the signed directory the replicas fetch: a URL-form
+    QR naming that host verifies quietly, one naming any other host verifies with the warning."""
+    with stack.client() as client:
+        verdict = client.post("/api/v1/verify", json={"qr": url_form(stack.qr, verifier_url)}).json()
+    assert verdict["outcome"] == "valid", verdict
+    host = verdict["verifier_host"]
+    assert host["host"] == verifier_url.removeprefix("https://")
+    assert host["official"] is official
+    assert ("code" in host) is not official
+    if not official:
+        assert host["code"] == "verifier_host_foreign"
+
+
+def test_compose_lists_the_proxy_name_as_the_official_verifier_host() -> None:
+    compose = (ROOT / "deploy" / "compose.yaml").read_text(encoding="utf-8")
+    assert '--verifier-host "$${SKILLPASS_SERVER_NAME}"' in compose
+    assert "SKILLPASS_SERVER_NAME: ${SKILLPASS_SERVER_NAME:-localhost}" in compose.split("  nginx:")[0]
 
 
 def test_uploaded_image_verifies_through_the_proxy(stack: Stack) -> None:
@@ -311,7 +337,8 @@ def _registry(data_dir: Path, database_url: str) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     argv = [SKILLPASS, "registry", "serve", "--data-dir", str(data_dir), "--database-url", database_url,
             "--host", "127.0.0.1", "--port", str(port), "--public-url", url,
-            "--query-burst", str(QUERY_BURST), "--query-rate", "0.001"]  # fmt: skip
+            "--query-burst", str(QUERY_BURST), "--query-rate", "0.001",
+            "--verifier-host", OFFICIAL_HOST]  # fmt: skip
     # As in compose.yaml, the proxy's own address is the one trusted proxy (nginx reaches the registry
     # from 127.0.0.1 here). The wildcard uvicorn setting the compose file once shipped stays set, to
     # show it no longer has any effect.
