@@ -116,6 +116,42 @@ def record_sanction(
     )
 
 
+def change_status(
+    conn: Connection,
+    code: str,
+    status: str,
+    effective: date | None,
+    reason: str,
+    actor: str,
+    now: Now,
+    digests: Digests,
+) -> None:
+    """The directory's own status change (``POST /institutions/{code}/status``, the console's status
+    form): the status appended as asked, and the credit file told of it in the same transaction, so
+    no suspension, reinstatement or removal escapes the file, whichever door it came through. Lifting
+    a status that is not a suspension (a removed institution reopened, an active one confirmed) is a
+    directory correction, not a sanction, and leaves the file alone."""
+    before = load_institution(conn, code).status_on(effective or now.today)
+    set_status(conn, code, status, effective, reason, now, actor)
+    kind = {"suspended": SUSPENSION, "removed": REMOVAL}.get(status)
+    if status == "active" and before == "suspended":
+        kind = REINSTATEMENT
+    if kind is None or status == before:
+        return
+    append_credit_event(
+        conn,
+        code=code,
+        kind=kind,
+        day=effective or now.today,
+        reason=reason,
+        reference="",
+        links=[],
+        actor=actor,
+        now=now,
+        digests=digests,
+    )
+
+
 def _check_links(conn: Connection, code: str, links: list[int]) -> None:
     if len(set(links)) != len(links):
         raise RegistryError("credit_event_unknown", "a credit event is named twice")

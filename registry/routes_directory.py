@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from registry import credit
 from registry import institutions as directory
 from registry.deps import CallerDep, RegistryDep, require_institution, require_role
 from registry.json_body import CheckedJsonRoute
@@ -53,8 +54,8 @@ def set_status(reg: RegistryDep, who: CallerDep, code: str, body: InstitutionSta
     require_role(who, ADMIN)
     now = reg.now()
     reg.db.write(
-        lambda conn: directory.set_status(
-            conn, code, body.status, body.effective, body.reason, now, who.actor
+        lambda conn: credit.change_status(
+            conn, code, body.status, body.effective, body.reason, who.actor, now, reg.digests
         )
     )
     return _record(reg, code)

@@ -141,7 +141,8 @@ def test_certificate_verifies_through_the_proxy_over_https(stack: Stack) -> None
 
 
 @pytest.mark.parametrize(
-    ("verifier_url", "official"), [(f"https://{OFFICIAL_HOST}", True), ("https://skillpass-verify.example", False)]
+    ("verifier_url", "official"),
+    [(f"https://{OFFICIAL_HOST}", True), ("https://skillpass-verify.example", False)],
 )
 def test_url_form_names_an_official_host_only_as_registry_serve_lists_it(
     stack: Stack, verifier_url: str, official: bool

@@ -415,3 +415,23 @@ def test_the_exit_mechanism_suspends_reinstates_and_removes(api: Api) -> None:
     assert [e["kind"] for e in events] == ["suspension", "reinstatement", "removal"]
     statuses = api.ok("GET", f"/api/v1/institutions/{CODE}")["statuses"]
     assert [s["status"] for s in statuses][-3:] == ["suspended", "active", "removed"]
+
+
+def test_a_status_set_through_the_directory_endpoint_lands_in_the_credit_file(api: Api) -> None:
+    """The directory's plain status endpoint is a second door to the same sanctions: each one it
+    makes is in the credit file too; confirming a status already in force adds nothing."""
+    status = f"/api/v1/institutions/{CODE}/status"
+    api.ok("POST", status, "admin", json={"status": "active", "reason": "复核无误"})
+    api.ok("POST", status, "admin", json={"status": "suspended", "reason": "考场秩序混乱"})
+    api.ok("POST", status, "admin", json={"status": "suspended", "reason": "仍在整改"})
+    api.ok("POST", status, "admin", json={"status": "active", "reason": "整改完成"})
+    api.ok("POST", status, "admin", json={"status": "removed", "reason": "主动申请退出"})
+    events = api.ok("GET", f"/api/v1/institutions/{CODE}/credit")["events"]
+    assert [(e["kind"], e["reason"]) for e in events] == [
+        ("suspension", "考场秩序混乱"),
+        ("reinstatement", "整改完成"),
+        ("removal", "主动申请退出"),
+    ]
+    wrong = api.call("POST", status, "admin", json={"status": "closed", "reason": "x"})
+    assert (wrong.status_code, wrong.json()["code"]) == (422, "invalid_request")
+    assert len(api.ok("GET", f"/api/v1/institutions/{CODE}/credit")["events"]) == 3

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from credential.claims import MaskedId
 from credential.directory import Institution
+from registry import credit
 from registry import institutions as directory
 from registry.console import layout
 from registry.console.accounts import ADMIN, STAFF_ROLES
@@ -349,8 +350,8 @@ def set_status(
     return act(
         request,
         who,
-        lambda conn: directory.set_status(
-            conn, code, status, day, reason.strip()[:500], now, who.account.actor
+        lambda conn: credit.change_status(
+            conn, code, status, day, reason.strip()[:500], who.account.actor, now, reg.digests
         ),
         page,
         page,
