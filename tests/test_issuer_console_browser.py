@@ -5,6 +5,7 @@ the ZIP of PDFs, and revoke one certificate after the confirmation step."""
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -68,11 +69,18 @@ def test_a_clerk_issues_a_roster_from_the_browser(browser: Browser, tmp_path: Pa
         number = first.locator("td").first.inner_text()
         name = first.locator("td").nth(3).inner_text()
         first.get_by_role("link", name="撤销").click()
-        page.get_by_label("原因").fill("证书信息有误 wrong details")
+        page.get_by_label("原因说明").fill("证书信息有误 wrong details")
+        page.get_by_label("原因类别").select_option("issued_in_error")
         page.get_by_role("button", name="下一步").click()
         expect(page.locator("p.note.bad")).to_contain_text(number)
+        expect(page.locator("p.note.bad")).to_contain_text("原因类别：发放错误")
         assert world.status(number, name) == "valid"  # nothing happens before the confirmation
         page.get_by_role("button", name="确认撤销").click()
         expect(page.locator("tbody tr", has_text=number)).to_contain_text("已撤销")
         assert world.status(number, name) == "revoked"
+        [answer] = world.ok(
+            "POST", "/api/v1/certificates/query", json={"certificate_number": number, "holder_name": name}
+        )["certificates"]
+        assert answer["reason_category"] == "issued_in_error"  # public; the words stay in the registry
+        assert "wrong details" not in json.dumps(answer, ensure_ascii=False)
         context.close()

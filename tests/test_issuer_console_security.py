@@ -124,6 +124,14 @@ def test_an_institutions_console_cannot_touch_another_institutions_certificates(
             listed = client.get("/certificates")
             assert listed.status_code == 200 and number not in listed.text
             data = {"action": "revoke", "reason": "not ours", "csrf_token": console.guard.csrf}
+            uncategorised = client.post(f"/certificates/{number}/status", data=data)
+            assert uncategorised.status_code == 422 and "reason_category_missing" in uncategorised.text
+            for step in ("confirm", "status"):
+                wordless = client.post(
+                    f"/certificates/{number}/{step}", data=data | {"category": "other", "reason": " "}
+                )
+                assert wordless.status_code == 422 and "reason_missing" in wordless.text, step
+            data["category"] = "fraud_found"
             refused = client.post(f"/certificates/{number}/status", data=data)
             assert refused.status_code == 404 and "not_found" in refused.text
         assert world.status(number, name) == "valid"

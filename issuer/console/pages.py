@@ -29,7 +29,7 @@ from issuer.console.html import page as frame
 from issuer.console.jobs import Job, Jobs
 from issuer.console.workspace import Upload, Workspace
 from issuer.run import Console, Exit, IssueError, IssueRequest, run_issue
-from schemas.vocabulary import LEVEL_NAMES
+from schemas.vocabulary import LEVEL_NAMES, STATUS_REASON_CATEGORIES
 
 router = APIRouter()
 
@@ -473,11 +473,20 @@ def status_form(st: State, number: str, action: str) -> HTMLResponse:
     if action not in ACTIONS:
         return _problem_page(st, _unknown_action(), "/certificates", 404)
     zh, en, warn_zh, warn_en = ACTIONS[action]
+    options = join(
+        Html(f'<option value="{esc(code)}">{esc(czh)} / {esc(cen)}</option>')
+        for code, (czh, cen) in STATUS_REASON_CATEGORIES.items()
+    )
     fields = join(
         [
             hidden("action", action),
+            Html('<label for="category">原因类别（公开） <small>Reason category (public)</small></label>'),
+            Html('<select id="category" name="category" required><option value="">—</option>')
+            + options
+            + Html("</select>"),
             Html(
-                '<label for="reason">原因（登记系统保存） <small>Reason (kept by the registry)</small></label>'
+                '<label for="reason">原因说明（仅登记系统保存） <small>Reason in words (kept by the'
+                " registry, never shown publicly)</small></label>"
             ),
             Html('<input id="reason" type="text" name="reason" maxlength="500" required>'),
         ]
@@ -497,6 +506,7 @@ def status_confirm(
     st: State,
     number: str,
     action: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
@@ -504,18 +514,19 @@ def status_confirm(
     _require_csrf(st, csrf_token)
     if action not in ACTIONS:
         return _problem_page(st, _unknown_action(), "/certificates", 404)
-    if not reason.strip():
-        error = IssueError("reason_missing", "请填写原因", "give a reason")
-        return _problem_page(st, error, f"/certificates/{number}/{action}")
+    problem = _reason_problem(category, reason)
+    if problem is not None:
+        return _problem_page(st, problem, f"/certificates/{number}/{action}")
     zh, en, warn_zh, warn_en = ACTIONS[action]
-    fields = join([hidden("action", action), hidden("reason", reason.strip())])
+    czh, cen = STATUS_REASON_CATEGORIES[category]
+    fields = join([hidden("action", action), hidden("category", category), hidden("reason", reason.strip())])
     body = join(
         [
             tag(
                 "p",
                 bi(
-                    f"确认{zh}证书 {number}？原因：{reason.strip()}",
-                    f"{en.capitalize()} certificate {number}?",
+                    f"确认{zh}证书 {number}？原因类别：{czh}；说明：{reason.strip()}",
+                    f"{en.capitalize()} certificate {number}? Category: {cen}.",
                 ),
                 class_="note bad",
             ),
@@ -532,19 +543,32 @@ def status_change(
     st: State,
     number: str,
     action: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Ask the registry to change the status (it refuses another institution's certificate)."""
     _require_csrf(st, csrf_token)
-    if action not in ACTIONS or not reason.strip():
+    if action not in ACTIONS:
         return _problem_page(st, _unknown_action(), "/certificates", 422)
+    problem = _reason_problem(category, reason)
+    if problem is not None:
+        return _problem_page(st, problem, f"/certificates/{number}/{action}", 422)
     try:
-        st.client.set_status(number, action, reason.strip())
+        st.client.change_status(number, action, reason.strip(), category)
     except SkillpassError as e:
         status = 404 if isinstance(e, RegistryNotFoundError) else 422
         return _problem_page(st, e, "/certificates", status)
     return _go(f"/certificates?done={number}")
+
+
+def _reason_problem(category: str, reason: str) -> IssueError | None:
+    """Both halves of a reason are required: the public category from the fixed list, the words."""
+    if category not in STATUS_REASON_CATEGORIES:
+        return IssueError("reason_category_missing", "请选择原因类别", "choose a reason category")
+    if not reason.strip():
+        return IssueError("reason_missing", "请填写原因说明", "give the reason in words")
+    return None
 
 
 def _unknown_action() -> IssueError:
