@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import unicodedata
 from collections.abc import Callable
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, NamedTuple
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -50,6 +50,18 @@ def _clean_id(id_number: str) -> str:
 
 def _clean_number(number: str) -> str:
     return "".join(unicodedata.normalize("NFKC", number).split()).upper()[:22]
+
+
+class _Claim(NamedTuple):
+    """What a holder types to prove a certificate is theirs, cleaned once for every route."""
+
+    number: str
+    name: str
+    id_number: str
+
+
+def _claim(number: str, name: str, id_number: str) -> _Claim:
+    return _Claim(_clean_number(number), name[:64], _clean_id(id_number))
 
 
 def _limited(reg: Registry, request: Request, lang: Lang) -> HTMLResponse | None:
@@ -107,9 +119,9 @@ def holder_find(
     )
 
 
-def _qr_text(reg: Registry, name: str, id_number: str, number: str) -> str:
+def _qr_text(reg: Registry, claim: _Claim) -> str:
     with reg.db.read() as conn:
-        cose = holder.credential_of(conn, _clean_number(number), name[:64], _clean_id(id_number), reg.digests)
+        cose = holder.credential_of(conn, *claim, reg.digests)
     return to_qr_text(cose)
 
 
@@ -125,14 +137,12 @@ def holder_qr(
     """The certificate's QR alone on the screen, large, for showing on a phone."""
     page_lang = lang_of(lang)
 
+    claim = _claim(number, name, id_number)
+
     def build() -> Response:
-        png = render_png(_qr_text(reg, name, id_number, number), scale=_QR_SCALE)
+        png = render_png(_qr_text(reg, claim), scale=_QR_SCALE)
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-        return _html(
-            views_holder.qr_page(
-                page_lang, _clean_number(number), name.strip()[:64], _clean_id(id_number), uri
-            )
-        )
+        return _html(views_holder.qr_page(page_lang, claim.number, claim.name.strip(), claim.id_number, uri))
 
     return _guarded(reg, request, page_lang, build)
 
@@ -149,9 +159,11 @@ def holder_qr_png(
     """The certificate's QR as a PNG file to save."""
     page_lang = lang_of(lang)
 
+    claim = _claim(number, name, id_number)
+
     def build() -> Response:
-        png = render_png(_qr_text(reg, name, id_number, number), scale=_QR_SCALE)
-        filename = f"{_clean_number(number)}.png"
+        png = render_png(_qr_text(reg, claim), scale=_QR_SCALE)
+        filename = f"{claim.number}.png"
         headers = {**_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
         return Response(png, media_type="image/png", headers=headers)
 
@@ -171,14 +183,12 @@ def holder_share(
     """Make a share link (the token is shown on this answer only)."""
     page_lang = lang_of(lang)
 
+    claim = _claim(number, name, id_number)
+
     def build() -> Response:
         chosen = int(days) if days.strip().isdigit() and len(days.strip()) <= 3 else 0
         now = reg.now()
-        token, link = reg.db.write(
-            lambda conn: holder.create_link(
-                conn, _clean_number(number), name[:64], _clean_id(id_number), chosen, reg.digests, now
-            )
-        )
+        token, link = reg.db.write(lambda conn: holder.create_link(conn, *claim, chosen, reg.digests, now))
         url = f"{reg.settings.base_url}/s/{token}"
         return _html(views_holder.created_page(page_lang, url, link.expires_at), 201)
 
@@ -198,19 +208,11 @@ def holder_share_revoke(
     """End one of the certificate's share links."""
     page_lang = lang_of(lang)
 
+    claim = _claim(number, name, id_number)
+
     def build() -> Response:
         now = reg.now()
-        reg.db.write(
-            lambda conn: holder.revoke_link(
-                conn,
-                _clean_number(number),
-                name[:64],
-                _clean_id(id_number),
-                link_id.strip()[:12],
-                reg.digests,
-                now,
-            )
-        )
+        reg.db.write(lambda conn: holder.revoke_link(conn, *claim, link_id.strip()[:12], reg.digests, now))
         return _html(views_holder.revoked_page(page_lang))
 
     return _guarded(reg, request, page_lang, build)
