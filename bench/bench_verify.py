@@ -6,11 +6,12 @@ scope, certificate number, status list) on fresh trust data with a 2^20-entry st
 decode+verify (what the engine cannot avoid) is measured against the same baseline; the gap
 between the two lines is the engine's own overhead.
 
-Run: .venv/bin/python bench/bench_verify.py
+Run: .venv/bin/python bench/bench_verify.py [--rounds N]  (a smoke run: --rounds 1)
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import statistics
 import sys
@@ -60,6 +61,9 @@ def _credential(signer: Signer, serial: int) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=21, help="interleaved rounds per ratio (default 21)")
+    rounds = parser.parse_args().rounds
     signer = Signer.generate()
     trust = _trust(signer)
     texts = [_credential(signer, serial) for serial in range(1, _CREDENTIALS + 1)]
@@ -83,18 +87,18 @@ def main() -> None:
     def raw() -> object:
         return raw_key.verify(message, signature)
 
-    r, mine, base = ratio(engine, raw, rounds=21)
+    r, mine, base = ratio(engine, raw, rounds=rounds)
     print(f"engine verify, {_CREDENTIALS} distinct credentials: {mine:,.0f}/s, raw PyNaCl verify {base:,.0f}/s, "
           f"ratio {r:.0%} (target >= 60%)")  # fmt: skip
     result("verifier engine (all offline checks, distinct credentials) vs raw PyNaCl verify",
            f"{r:.0%} ({mine:,.0f}/s vs {base:,.0f}/s)", ">= 60 %", r >= 0.6)  # fmt: skip
-    one, one_rate, one_base = ratio(engine_single, raw, rounds=21)
+    one, one_rate, one_base = ratio(engine_single, raw, rounds=rounds)
     print(
         f"engine verify, one credential repeated: {one_rate:,.0f}/s vs raw {one_base:,.0f}/s, ratio {one:.0%}"
     )
     result("verifier engine, one credential repeated (as bench_credential measures)",
            f"{one:.0%} ({one_rate:,.0f}/s vs {one_base:,.0f}/s)", ">= 60 %", one >= 0.6)  # fmt: skip
-    layer, layer_rate, layer_base = ratio(credential_layer, raw, rounds=21)
+    layer, layer_rate, layer_base = ratio(credential_layer, raw, rounds=rounds)
     print(f"credential decode+verify alone, distinct credentials: {layer_rate:,.0f}/s vs raw {layer_base:,.0f}/s, "
           f"ratio {layer:.0%}")  # fmt: skip
     overhead = (1 / r - 1 / layer) * 1e6 / statistics.mean([base, layer_base])
