@@ -79,7 +79,7 @@ def main() -> None:
     zxing_ms = _ms(lambda: qrimage.render_png(text))
     print(f"QR PNG, zxing-cpp: {zxing_ms:.2f} ms per code")
     try:
-        import qrcode  # type: ignore[import-untyped]
+        import qrcode
     except ImportError:
         print("QR PNG, qrcode: not installed")
         return

@@ -14,7 +14,9 @@ import random
 import sys
 import time
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -41,6 +43,10 @@ GROUPINGS = ("year,level", "month,province", "institution,occupation,level", "ca
 _STATUSES = ["valid"] * 96 + ["revoked"] * 3 + ["suspended"]
 
 
+def _create(conn: Any, *, code: str, now: Now) -> str:
+    return institutions.create_institution(conn, institution_record(code), now, "bench")
+
+
 def _institution_codes() -> list[str]:
     provinces = sorted(p for p in PROVINCES if int(p) < 70)
     return [f"{'YS'[i % 2]}0000{provinces[i % len(provinces)]}{i + 1:06d}" for i in range(40)]
@@ -51,9 +57,7 @@ def _load(reg: Registry, count: int) -> None:
     codes = _institution_codes()
     batch_pks = []
     for code in codes:
-        reg.db.write(
-            lambda conn, c=code: institutions.create_institution(conn, institution_record(c), now, "bench")
-        )
+        reg.db.write(partial(_create, code=code, now=now))
         with reg.db.engine.begin() as conn:
             batch_pks.append(
                 conn.execute(

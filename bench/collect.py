@@ -76,8 +76,8 @@ def _render(rows: list[tuple[dict[str, object], str]], outputs: list[tuple[str, 
     ]
     for row, command in rows:
         lines.append(
-            f"| {row['what']} | {row['figure']} | {row['target']} | {met[row.get('met')]} | `{command}` |"
-        )  # type: ignore[index]
+            f"| {row['what']} | {row['figure']} | {row['target']} | {met[_met(row)]} | `{command}` |"
+        )
     lines += [
         "",
         "## Larger runs",
@@ -93,6 +93,12 @@ def _render(rows: list[tuple[dict[str, object], str]], outputs: list[tuple[str, 
     for title, text in outputs:
         lines += [f"### `{title}`", "", "```", text.strip(), "```", ""]
     return "\n".join(lines)
+
+
+def _met(row: dict[str, object]) -> bool | None:
+    """A RESULT line's verdict: true, false, or none for a figure without a target."""
+    value = row.get("met")
+    return value if isinstance(value, bool) else None
 
 
 if __name__ == "__main__":
