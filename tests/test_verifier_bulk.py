@@ -1,5 +1,7 @@
 """Bulk verification through the real service: a ZIP of 200 PNGs plus 3 foreign QR images, a 50-page
-batch PDF page by page, a CSV of QR texts, the limits, the XLSX/CSV report and the signed receipt.
+batch PDF page by page, a CSV of QR texts, the limits, the XLSX/CSV report and the signed receipt;
+pictures and PDF pages are read by the service's decode pool, under its limits, and a batch counts
+against its client's in-flight uploads.
 
 The service runs on loopback with the real `Verifier` on trust data synced over HTTP (offline
 verification at the fixtures' fixed time); pictures are real QR codes read back by zxing-cpp and
@@ -8,12 +10,15 @@ PDF pages rendered by poppler.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
 import json
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -27,6 +32,8 @@ from verifier_fixtures import NOW, REVOKED_INDEX, SUSPENDED_INDEX, World, make_v
 from common.qrimage import render_image, render_png
 from keys import from_jwk
 from verifier.bulk import BatchLimits
+from verifier.decode_pool import DecodePool, PoolConfig
+from verifier.images import ImageLimits
 from verifier.receipt import open_receipt
 from verifier.service import create_app
 
@@ -43,6 +50,19 @@ def url(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     verifier = make_verifier(world, tmp_path_factory.mktemp("trust"), clock=lambda: NOW)
     with serve_app(create_app(verifier)) as base:
         yield base
+
+
+# A pool whose pixel budget (3 MP) refuses what the in-process reader's default (40 MP) would read,
+# and whose two workers leave each client one upload in flight.
+TIGHT_POOL = PoolConfig(workers=2, limits=ImageLimits(max_pixels=3_000_000))
+
+
+@pytest.fixture(scope="module")
+def tight(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DecodePool]]:
+    pool = DecodePool(TIGHT_POOL)
+    verifier = make_verifier(world, tmp_path_factory.mktemp("trust"), clock=lambda: NOW)
+    with serve_app(create_app(verifier, pool)) as base:
+        yield base, pool
 
 
 def _serials(world: World, count: int) -> list[str]:
@@ -223,3 +243,88 @@ def test_a_single_check_can_have_a_receipt(url: str, world: World) -> None:
     assert receipt["results"] == [{"sha256": answer["sha256"], "outcome": "suspended", "code": "suspended"}]
     plain = httpx.post(url + "/api/v1/verify", json={"qr": text}, timeout=30).json()
     assert "receipt" not in plain
+
+
+def _large(text: str) -> Image.Image:
+    """A 2400×2400 page (5.8 MP at 150 dpi) with a readable QR code: over the tight pool's budget."""
+    page = Image.new("RGB", (2400, 2400), "white")
+    page.paste(render_image(text, scale=8).convert("RGB"), (200, 200))
+    return page
+
+
+def test_pictures_and_pages_are_read_under_the_decode_pools_limits(
+    tight: tuple[str, DecodePool], world: World
+) -> None:
+    """A page over the pool's pixel budget is that page's `unrecognized` verdict with the pool's code;
+    the other files, and the other page of the same PDF, are still judged."""
+    base, _ = tight
+    big_png = io.BytesIO()
+    _large(world.qr()).save(big_png, format="PNG")
+    pdf = io.BytesIO()
+    _page(world.qr()).save(
+        pdf, format="PDF", save_all=True, append_images=[_large(world.qr())], resolution=150
+    )
+    files = [
+        ("one.png", render_png(world.qr(), scale=3)),
+        ("big.png", big_png.getvalue()),
+        ("two.pdf", pdf.getvalue()),
+        ("list.csv", f"二维码\n{world.qr(status_index=REVOKED_INDEX)}\n".encode()),
+    ]
+    answer = _post(base, files)
+    assert answer.status_code == 200, answer.text
+    got = [
+        (r["source"]["file"], r["source"].get("page"), r["outcome"], r["code"])
+        for r in answer.json()["results"]
+    ]
+    assert got == [
+        ("one.png", None, "valid", "valid"),
+        ("big.png", None, "unrecognized", "image_too_large"),
+        ("two.pdf", 1, "valid", "valid"),
+        ("two.pdf", 2, "unrecognized", "image_too_large"),
+        ("list.csv", None, "revoked", "revoked"),
+    ]
+
+
+@contextlib.contextmanager
+def _uploads_in_flight(pool: DecodePool, client: str) -> Iterator[None]:
+    """Hold every in-flight place the pool gives ``client``, through the pool's own admission (what
+    a client's running uploads hold), so no timing decides whether they are still running."""
+    held = contextlib.AsyncExitStack()
+
+    async def take() -> None:
+        for _ in range(pool.config.client_limit):
+            await held.enter_async_context(pool.admitted(client))
+
+    # A loop of its own in a thread of its own (Playwright may run one in this thread), kept open
+    # while the places are held: closing a loop closes the admissions' generators, releasing them.
+    loop = asyncio.new_event_loop()
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(loop.run_until_complete, take()).result()
+        try:
+            yield
+        finally:
+            thread.submit(loop.run_until_complete, held.aclose()).result()
+            loop.close()
+
+
+def test_a_batch_counts_against_its_clients_uploads_in_flight(
+    tight: tuple[str, DecodePool], world: World
+) -> None:
+    base, pool = tight
+    files = [("one.png", render_png(world.qr(), scale=3))]
+    with _uploads_in_flight(pool, "127.0.0.1"):
+        assert pool.in_flight("127.0.0.1") == pool.config.client_limit == 1
+        for params in ({}, {"progress": "1"}):
+            refused = _post(base, files, **params)
+            assert (refused.status_code, refused.json()["code"]) == (429, "client_busy")
+            assert refused.json()["message_zh"] and "results" not in refused.json()
+        other = httpx.HTTPTransport(local_address="127.0.0.2")
+        with httpx.Client(transport=other, timeout=600) as neighbour:
+            parts = [("files", (name, data, "image/png")) for name, data in files]
+            answer = neighbour.post(base + BATCH, files=parts)
+        assert [r["outcome"] for r in answer.json()["results"]] == ["valid"]
+    assert pool.in_flight("127.0.0.2") == 0
+    for params in ({}, {"progress": "1"}):
+        answer = _post(base, files, **params)
+        assert answer.status_code == 200 and '"valid"' in answer.text
+    assert pool.in_flight("127.0.0.1") == 0

@@ -4,6 +4,9 @@
 and answers ``{"results": [...], "receipt": "...", "summary": {...}}``; with ``?progress=1`` it
 streams NDJSON instead — ``{"progress": {"stage", "done", "total"}}`` lines while it works, then
 one ``{"answer": {...}}`` line (or ``{"error": {...}}``) — so the page can show a progress bar.
+Pictures and PDF pages are read by the app's decode pool (``app.state.decode_pool``), never in this
+process, and a batch holds one of its client's in-flight places while it runs (429 ``client_busy``
+when none is free), as a single upload does.
 ``POST /api/v1/verify/batch/report?format=csv|xlsx`` turns results into the report file, and
 ``GET /api/v1/verifier-key`` publishes the public key receipts are signed with.
 """
@@ -28,12 +31,15 @@ from verifier.bulk import (
     DEFAULT_BATCH_LIMITS,
     BatchError,
     BatchLimits,
+    FileReader,
     Item,
     Upload,
     find_items,
     item_sha256,
     verify_items,
 )
+from verifier.decode_pool import DecodePool, client_key
+from verifier.images import DecodedUpload, ImageError
 from verifier.receipt import RECEIPT_TYPE, sign_receipt
 from verifier.report import report_csv, report_xlsx
 from verifier.verdict import Verdict
@@ -117,11 +123,18 @@ def add_batch_routes(
         """Verify every certificate in the uploaded files; limits in docs/verifier.md."""
         uploads = await _uploads(request, limits)
         host = request.headers.get("host", "")
+        pool: DecodePool = request.app.state.decode_pool
+        client = client_key(request.client.host if request.client else None)
+        read = _pool_reader(pool, asyncio.get_running_loop(), limits)
         if request.query_params.get("progress") in ("1", "true"):
-            return StreamingResponse(
-                _streamed(uploads, verifier, attestor, limits, host), media_type="application/x-ndjson"
+            if pool.in_flight(client) >= pool.config.client_limit:
+                raise ImageError("client_busy")  # refused before the stream starts, as a plain 429
+            work = _Work(uploads, verifier, attestor, limits, host, read)
+            return StreamingResponse(_streamed(work, pool, client), media_type="application/x-ndjson")
+        async with pool.admitted(client):
+            answer = await run_in_threadpool(
+                _Work(uploads, verifier, attestor, limits, host, read).answer, None
             )
-        answer = await run_in_threadpool(_answer, uploads, verifier, attestor, limits, host, None)
         return JSONResponse(answer)
 
     @app.post(REPORT_PATH)
@@ -154,27 +167,53 @@ async def _uploads(request: Request, limits: BatchLimits) -> list[Upload]:
     return uploads
 
 
-def _answer(
-    uploads: list[Upload],
-    verifier: Verifier,
-    attestor: Attestor,
-    limits: BatchLimits,
-    host: str,
-    progress: Callable[[str, int, int], None] | None,
-) -> dict[str, Any]:
-    """Find, verify, sign: the whole batch answer (or a ``BatchError``, nothing partial)."""
-    items = find_items(
-        uploads, limits=limits, progress=None if progress is None else lambda d, t: progress("read", d, t)
-    )
-    answers = verify_items(
-        items, verifier, progress=None if progress is None else lambda d, t: progress("verify", d, t)
-    )
-    results = [_result(item, verdict) for item, verdict in answers]
-    return {
-        "results": results,
-        "receipt": attestor.receipt(results, host),
-        "summary": dict(Counter(result["outcome"] for result in results)),
-    }
+def _pool_reader(pool: DecodePool, loop: asyncio.AbstractEventLoop, limits: BatchLimits) -> FileReader:
+    """Read a file in the decode pool from a worker thread: the pool lives on the event loop.
+
+    Files are read one at a time (``find_items(workers=1)``), so a batch takes its turn in the
+    pool's round robin like one upload; each PDF's pages are still spread over the workers.
+    """
+
+    def read(data: bytes) -> DecodedUpload:
+        reading = pool.read_codes(data, max_bytes=limits.max_file_bytes, partial=True)
+        return asyncio.run_coroutine_threadsafe(reading, loop).result()
+
+    return read
+
+
+class _Work:
+    """One batch to answer: find, verify, sign (or a ``BatchError``/``ImageError``, nothing partial)."""
+
+    def __init__(
+        self,
+        uploads: list[Upload],
+        verifier: Verifier,
+        attestor: Attestor,
+        limits: BatchLimits,
+        host: str,
+        read: FileReader,
+    ) -> None:
+        self.uploads, self.verifier, self.attestor = uploads, verifier, attestor
+        self.limits, self.host, self.read = limits, host, read
+
+    def answer(self, progress: Callable[[str, int, int], None] | None) -> dict[str, Any]:
+        """The whole batch answer; ``progress(stage, done, total)`` while it works."""
+        items = find_items(
+            self.uploads,
+            limits=self.limits,
+            read=self.read,
+            workers=1,
+            progress=None if progress is None else lambda d, t: progress("read", d, t),
+        )
+        answers = verify_items(
+            items, self.verifier, progress=None if progress is None else lambda d, t: progress("verify", d, t)
+        )
+        results = [_result(item, verdict) for item, verdict in answers]
+        return {
+            "results": results,
+            "receipt": self.attestor.receipt(results, self.host),
+            "summary": dict(Counter(result["outcome"] for result in results)),
+        }
 
 
 def single_result(qr_text: str, verdict: Verdict) -> dict[str, Any]:
@@ -187,10 +226,18 @@ def _result(item: Item, verdict: Verdict) -> dict[str, Any]:
     return {**verdict.to_json(), "source": item.source, "sha256": item_sha256(item)}
 
 
-async def _streamed(
-    uploads: list[Upload], verifier: Verifier, attestor: Attestor, limits: BatchLimits, host: str
-) -> AsyncIterator[bytes]:
-    """NDJSON: progress lines while the batch runs in a worker thread, then the answer."""
+async def _streamed(work: _Work, pool: DecodePool, client: str) -> AsyncIterator[bytes]:
+    """NDJSON: progress lines while the batch runs in a worker thread, then the answer (or the
+    refusal, as an ``error`` line: the 200 status is sent by then)."""
+    try:
+        async with pool.admitted(client):
+            async for line in _lines(work):
+                yield json.dumps(line, ensure_ascii=False).encode() + b"\n"
+    except ImageError as e:  # the client's places were taken between the check and the stream
+        yield json.dumps({"error": _error(e)}, ensure_ascii=False).encode() + b"\n"
+
+
+async def _lines(work: _Work) -> AsyncIterator[dict[str, Any]]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
@@ -199,17 +246,21 @@ async def _streamed(
             queue.put_nowait, {"progress": {"stage": stage, "done": done, "total": total}}
         )
 
-    def work() -> None:
+    def run() -> None:
         try:
-            line: dict[str, Any] = {"answer": _answer(uploads, verifier, attestor, limits, host, progress)}
-        except BatchError as e:
-            line = {"error": {"code": e.code, "message_zh": e.message_zh, "message_en": e.message_en}}
+            line: dict[str, Any] = {"answer": work.answer(progress)}
+        except (BatchError, ImageError) as e:
+            line = {"error": _error(e)}
         loop.call_soon_threadsafe(queue.put_nowait, line)
 
-    worker = loop.run_in_executor(None, work)
+    worker = loop.run_in_executor(None, run)
     while True:
         line = await queue.get()
-        yield json.dumps(line, ensure_ascii=False).encode() + b"\n"
+        yield line
         if "progress" not in line:
             break
     await worker
+
+
+def _error(e: BatchError | ImageError) -> dict[str, str]:
+    return {"code": e.code, "message_zh": e.message_zh, "message_en": e.message_en}

@@ -3,15 +3,20 @@
 An upload is a list of files, each a picture, a PDF (every page), a ZIP of such files, or a CSV or
 XLSX table with a column of QR texts. ``find_items`` turns them into the things to verify — one per
 QR code found, plus one per file or PDF page where none was found (an empty page of a batch PDF
-must never pass unnoticed) — each with where it was found. ``verify_items`` judges them on a pool of
-threads (zxing-cpp and poppler release the GIL, so decoding uses every core) and reports progress.
+must never pass unnoticed) — each with where it was found. The pictures and PDF pages are read by a ``FileReader``: in the verifier service, its decode pool
+(worker processes under the kernel's limits, see ``verifier.decode_pool``), so a hostile file in a
+batch meets the same limits as a single upload; in the CLI, this process (``read_in_process``: the
+user's own machine and files). ``verify_items`` then judges the items on a pool of threads and
+reports progress.
 
 Limits are checked before anything is decoded, and a batch beyond them is refused whole with a
-``BatchError``: never a partial answer.
+``BatchError``: never a partial answer. A PDF found to hold more pages than allowed while it is read
+refuses the batch the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -19,17 +24,36 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
 from common.errors import CataloguedError
-from verifier.images import ImageError, ImageKind, count_pages, read_page, sniff
-from verifier.verdict import UNRECOGNIZED_IMAGE_CODES, Verdict
+from verifier.images import DecodedUpload, FoundCode, ImageError, ImageKind, count_pages, read_page, sniff
+from verifier.verdict import Verdict
 from verifier.verifier import HolderInput, Verifier
 
-__all__ = ["BatchError", "BatchLimits", "Item", "Upload", "find_items", "verify_items"]
+__all__ = [
+    "BatchError",
+    "BatchLimits",
+    "FileReader",
+    "Item",
+    "Upload",
+    "find_items",
+    "read_in_process",
+    "verify_items",
+]
+
+#: Reads every page of one picture or PDF: a page that fails is in ``failed_pages``; raises
+#: ``ImageError`` only for the file as a whole.
+FileReader = Callable[[bytes], DecodedUpload]
+
+# A file refused for its size or page count refuses the batch (as the limits do); the service being
+# too busy to read it refuses the batch too (503, try again): never a verdict on the certificate.
+_REFUSING_CODES: Final = frozenset({"upload_too_large", "pdf_too_many_pages"})
+_SERVICE_CODES: Final = frozenset({"decode_busy", "client_busy"})
 
 _QR_HEADERS: Final = frozenset({"qr", "qr_text", "qrcode", "二维码", "二维码内容", "二维码文本"})
 _QR_PREFIXES: Final = ("SP", "HTTP://", "HTTPS://")
@@ -99,13 +123,11 @@ class Item:
 
 
 @dataclass
-class _Page:
-    """A page of a picture or PDF waiting to be decoded."""
+class _File:
+    """A picture or PDF waiting to be read."""
 
     source: dict[str, Any]
-    path: Path
-    kind: ImageKind
-    page: int
+    data: bytes
     file_sha256: str
     items: list[Item] = field(default_factory=list)
 
@@ -114,30 +136,57 @@ def find_items(
     uploads: Sequence[Upload],
     *,
     limits: BatchLimits = DEFAULT_BATCH_LIMITS,
+    read: FileReader | None = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Item]:
-    """Every certificate in the uploads, in upload order, each with where it was found."""
+    """Every certificate in the uploads, in upload order, each with where it was found.
+
+    ``read`` reads each picture or PDF (default: ``read_in_process`` on ``workers`` threads);
+    ``workers`` files are read at once. Progress counts the files read.
+    """
     _check_upload_limits(uploads, limits)
-    with tempfile.TemporaryDirectory(prefix="skillpass-batch-") as folder:
-        entries: list[Item | _Page] = []
-        for index, upload in enumerate(uploads):
-            entries.extend(_expand(upload, {"file": upload.name or f"#{index + 1}"}, Path(folder), limits))
-        pages = [entry for entry in entries if isinstance(entry, _Page)]
-        done = 0
+    entries: list[Item | _File] = []
+    for index, upload in enumerate(uploads):
+        entries.extend(_expand(upload, {"file": upload.name or f"#{index + 1}"}, limits))
+    files = [entry for entry in entries if isinstance(entry, _File)]
+    threads = workers or os.cpu_count() or 2
+    with contextlib.ExitStack() as stack:
+        reader = read or partial(read_in_process, pages=stack.enter_context(ThreadPoolExecutor(threads)))
+        pool = stack.enter_context(ThreadPoolExecutor(threads))
 
-        def decode(page: _Page) -> None:
-            page.items = _decode_page(page)
+        def decode(file: _File) -> None:
+            file.items = _items_of(file, reader)
 
-        with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
-            for _ in pool.map(decode, pages):
-                done += 1
-                if progress is not None:
-                    progress(done, len(pages))
-        items = [item for entry in entries for item in (entry.items if isinstance(entry, _Page) else [entry])]
+        for done, _ in enumerate(pool.map(decode, files), start=1):
+            if progress is not None:
+                progress(done, len(files))
+    items = [item for entry in entries for item in (entry.items if isinstance(entry, _File) else [entry])]
     if len(items) > limits.max_certificates:
         raise BatchError("batch_too_many_certificates", f"{len(items)} > {limits.max_certificates}")
     return items
+
+
+def read_in_process(data: bytes, *, pages: Executor | None = None) -> DecodedUpload:
+    """A file's pages read in this process (the CLI), on ``pages`` when given; a page that fails is
+    recorded with its error and the other pages are still read."""
+    kind = sniff(data)
+    with tempfile.TemporaryDirectory(prefix="skillpass-batch-") as folder:
+        path = Path(folder) / "upload"
+        path.write_bytes(data)
+        count = count_pages(path, kind)
+
+        def page_of(page: int) -> tuple[int, tuple[FoundCode, ...] | ImageError]:
+            try:
+                return page, read_page(path, kind, page)
+            except ImageError as e:
+                return page, e
+
+        numbers = range(1, count + 1)
+        read = list(pages.map(page_of, numbers) if pages is not None else map(page_of, numbers))
+    codes = tuple(code for _, found in read if not isinstance(found, ImageError) for code in found)
+    failed = tuple((page, found) for page, found in read if isinstance(found, ImageError))
+    return DecodedUpload(kind, count, codes, failed)
 
 
 def verify_items(
@@ -196,66 +245,59 @@ def _check_upload_limits(uploads: Sequence[Upload], limits: BatchLimits) -> None
 # ---- what each file holds
 
 
-def _expand(
-    upload: Upload, source: dict[str, Any], folder: Path, limits: BatchLimits
-) -> Iterator[Item | _Page]:
-    """A file as items (tables, unreadable files) and pages to decode (pictures, PDFs)."""
+def _expand(upload: Upload, source: dict[str, Any], limits: BatchLimits) -> Iterator[Item | _File]:
+    """A file as items (tables, QR texts) and files to read (pictures, PDFs, anything else)."""
     digest = hashlib.sha256(upload.data).hexdigest()
     suffix = PurePosixPath(upload.name).suffix.lower()
     if _is_zip(upload.data) and suffix != ".xlsx" and "member" not in source:
-        yield from _zip(upload, source, folder, limits)
+        yield from _zip(upload, source, limits)
     elif suffix in (".csv", ".xlsx"):
         yield from _table(upload, source, suffix, limits)
     elif suffix == ".txt" or upload.data.lstrip()[:2] == b"SP":  # QR text saved as a file
         yield Item(source, text=upload.data.decode("utf-8", errors="replace").strip(), file_sha256=digest)
     else:
-        yield from _pictures(upload.data, source, folder, digest)
+        yield _File(source, upload.data, digest)
 
 
-def _pictures(data: bytes, source: dict[str, Any], folder: Path, digest: str) -> Iterator[Item | _Page]:
+def _items_of(file: _File, read: FileReader) -> list[Item]:
+    """One item per code found, one per page without a code or that failed, in page order."""
     try:
-        kind = sniff(data)
+        decoded = read(file.data)
     except ImageError as e:
-        yield Item(source, error=e, file_sha256=digest)
-        return
-    path = folder / f"{digest}.upload"  # the same file uploaded twice is stored once
-    if not path.exists():
-        path.write_bytes(data)
-    try:
-        pages = count_pages(path, kind)
-    except ImageError as e:
-        if e.code not in UNRECOGNIZED_IMAGE_CODES:
-            raise BatchError("batch_file_too_large", f"{source['file']}: {e.code}") from e
-        yield Item(source, error=e, file_sha256=digest)
-        return
-    for page in range(1, pages + 1):
-        where = source | {"page": page} if kind is ImageKind.PDF else source
-        yield _Page(where, path, kind, page, digest)
-
-
-def _decode_page(page: _Page) -> list[Item]:
-    try:
-        codes = read_page(page.path, page.kind, page.page)
-    except ImageError as e:
-        return [Item(page.source, error=e, file_sha256=page.file_sha256)]
-    if not codes:
-        return [Item(page.source, error=ImageError("qr_not_found"), file_sha256=page.file_sha256)]
-    many = len(codes) > 1
-    return [
-        Item(
-            page.source | ({"index": i + 1} if many else {}) | {"position": code.to_json()["position"]},
-            text=code.text,
-            file_sha256=page.file_sha256,
+        if e.code in _REFUSING_CODES:
+            raise BatchError("batch_file_too_large", f"{file.source['file']}: {e.code}") from e
+        if e.code in _SERVICE_CODES:
+            raise
+        return [Item(file.source, error=e, file_sha256=file.file_sha256)]
+    failed = dict(decoded.failed_pages)
+    on_page: dict[int, list[FoundCode]] = {}
+    for code in decoded.codes:
+        on_page.setdefault(code.page, []).append(code)
+    items: list[Item] = []
+    for page in range(1, decoded.pages + 1):
+        where = file.source | {"page": page} if decoded.kind is ImageKind.PDF else file.source
+        codes = on_page.get(page, [])
+        if page in failed or not codes:
+            error = failed.get(page) or ImageError("qr_not_found")
+            items.append(Item(where, error=error, file_sha256=file.file_sha256))
+            continue
+        many = len(codes) > 1
+        items.extend(
+            Item(
+                where | ({"index": i + 1} if many else {}) | {"position": code.to_json()["position"]},
+                text=code.text,
+                file_sha256=file.file_sha256,
+            )
+            for i, code in enumerate(codes)
         )
-        for i, code in enumerate(codes)
-    ]
+    return items
 
 
 def _is_zip(data: bytes) -> bool:
     return data[:4] == b"PK\x03\x04"
 
 
-def _zip(upload: Upload, source: dict[str, Any], folder: Path, limits: BatchLimits) -> Iterator[Item | _Page]:
+def _zip(upload: Upload, source: dict[str, Any], limits: BatchLimits) -> Iterator[Item | _File]:
     """The members of a ZIP (folders and macOS metadata skipped), each as if uploaded alone."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(upload.data))
@@ -272,7 +314,7 @@ def _zip(upload: Upload, source: dict[str, Any], folder: Path, limits: BatchLimi
                 raise BatchError("batch_file_too_large", f"{upload.name}/{member.filename}")
             data = _read_member(archive, member, limits.max_file_bytes, upload.name)
             inner = Upload(member.filename, data)
-            yield from _expand(inner, source | {"member": member.filename}, folder, limits)
+            yield from _expand(inner, source | {"member": member.filename}, limits)
 
 
 def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int, name: str) -> bytes:

@@ -13,6 +13,8 @@ Fairness: the unit of work is one page. Idle workers take the next page from the
 in turn (round robin), so a 1,000-page PDF never makes a one-page upload wait behind it, and one
 client may have at most `per_client` uploads in flight (default: all workers but one), so a single
 client cannot occupy every worker. Workers are counted from the CPUs the process may actually use.
+The bulk endpoint reads its files here too (`partial`: a failed page is that page's answer, not the
+file's), one file at a time under one admission, so a batch is one upload of its client.
 """
 
 from __future__ import annotations
@@ -116,20 +118,31 @@ class DecodePool:
             decoded = await self.read_codes(data, first_page_only=True)
         return decoded.preferred_text()
 
-    async def read_codes(self, data: bytes, *, first_page_only: bool = False) -> DecodedUpload:
+    async def read_codes(
+        self,
+        data: bytes,
+        *,
+        first_page_only: bool = False,
+        max_bytes: int | None = None,
+        partial: bool = False,
+    ) -> DecodedUpload:
         """Every code of every page (or of the first page), read by the workers.
 
         Raises `ImageError`: the upload's own refusal, `page_too_complex` when a page overran its
-        limits, `decode_busy` when no worker took it within `queue_wait_seconds`.
+        limits, `decode_busy` when no worker took it within `queue_wait_seconds`. With `partial`
+        (the bulk endpoint, which judges each page on its own) a page that fails is recorded in
+        `failed_pages` and the other pages are still read; only the file as a whole can then fail.
+        `max_bytes` replaces the single-upload size limit (a batch PDF may be larger).
         """
-        if len(data) > self.config.limits.max_bytes:
+        if len(data) > (self.config.limits.max_bytes if max_bytes is None else max_bytes):
             raise ImageError("upload_too_large")
         kind = sniff(data)
         await self.start()
         folder = Path(tempfile.mkdtemp(prefix="skillpass-decode-"))
         try:
             (folder / "upload").write_bytes(data)
-            job = _Job(folder / "upload", kind, counted=first_page_only or kind is not ImageKind.PDF)
+            counted = first_page_only or kind is not ImageKind.PDF
+            job = _Job(folder / "upload", kind, counted=counted, partial=partial)
             return await self._run(job)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -201,7 +214,7 @@ class DecodePool:
                 answer = await worker.run(job.task(page), self.config.page_wall_seconds)
                 await self._record(job, page, answer)
             except ImageError as e:
-                await self._fail(job, e)
+                await self._fail(job, e, page)
             except Exception as e:  # e.g. no process could be started
                 await worker.stop()
                 await self._fail(job, ImageError("decode_busy", repr(e)))
@@ -223,8 +236,11 @@ class DecodePool:
             self._jobs.append(job)
             self._ready.notify(len(job.pending))
 
-    async def _fail(self, job: _Job, error: ImageError) -> None:
+    async def _fail(self, job: _Job, error: ImageError, page: int = _COUNT) -> None:
         async with self._ready:
+            if job.partial and page != _COUNT:
+                job.failed[page] = error
+                return
             job.fail(error)
             if job in self._jobs:
                 self._jobs.remove(job)
@@ -240,12 +256,13 @@ class DecodePool:
 class _Job:
     """One upload's pages: those waiting, those running, the codes found so far."""
 
-    def __init__(self, path: Path, kind: ImageKind, *, counted: bool) -> None:
-        self.path, self.kind = path, kind
+    def __init__(self, path: Path, kind: ImageKind, *, counted: bool, partial: bool = False) -> None:
+        self.path, self.kind, self.partial = path, kind, partial
         self.pages = 1 if counted else 0
         self.pending: deque[int] = deque([1] if counted else [_COUNT])
         self.running = 0
         self.codes: dict[int, tuple[FoundCode, ...]] = {}
+        self.failed: dict[int, ImageError] = {}
         self.started = asyncio.Event()
         self.done: asyncio.Future[DecodedUpload] = asyncio.get_running_loop().create_future()
 
@@ -263,10 +280,19 @@ class _Job:
             self.done.set_exception(error)
 
     def finish_if_complete(self) -> None:
-        if self.done.done() or self.pending or self.running or len(self.codes) < self.pages:
+        if (
+            self.done.done()
+            or self.pending
+            or self.running
+            or len(self.codes) + len(self.failed) < self.pages
+        ):
             return
         codes = tuple(code for page in sorted(self.codes) for code in self.codes[page])
-        self.done.set_result(DecodedUpload(self.kind, self.pages, codes))
+        self.done.set_result(
+            DecodedUpload(
+                self.kind, self.pages, codes, tuple(sorted(self.failed.items(), key=lambda f: f[0]))
+            )
+        )
 
 
 class _Worker:

@@ -160,11 +160,12 @@ class DecodedUpload:
     kind: ImageKind
     pages: int
     codes: tuple[FoundCode, ...]
+    failed_pages: tuple[tuple[int, ImageError], ...] = ()  # only when read with `partial` (bulk)
 
     @property
     def pages_without_code(self) -> tuple[int, ...]:
         """Pages where no code was found: a page of a batch PDF the caller must not pass over."""
-        found = {code.page for code in self.codes}
+        found = {code.page for code in self.codes} | {page for page, _ in self.failed_pages}
         return tuple(page for page in range(1, self.pages + 1) if page not in found)
 
     def preferred_text(self) -> str:
