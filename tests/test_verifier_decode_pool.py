@@ -161,6 +161,28 @@ def test_refusals_from_the_worker_keep_their_code() -> None:
     _with_pool(PoolConfig(workers=1, limits=ImageLimits(max_pages=2)), body)
 
 
+def test_partial_reading_answers_each_page_on_its_own() -> None:
+    """The bulk endpoint's reading: a page over the pixel budget is recorded with its code and the
+    other pages are still read; read whole (the single upload), the same file fails whole."""
+    large = Image.new("RGB", (1500, 1500), "white")  # 9 MP once rendered at 150 dpi
+    large.paste(render_image(TEXT, scale=3).convert("RGB"), (40, 40))
+    out = io.BytesIO()
+    first = Image.new("RGB", (620, 877), "white")
+    first.paste(render_image(f"{TEXT}0", scale=3).convert("RGB"), (40, 40))
+    first.save(out, format="PDF", resolution=75.0, save_all=True, append_images=[large])
+    data = out.getvalue()
+
+    async def body(pool: DecodePool) -> None:
+        decoded = await pool.read_codes(data, partial=True)
+        assert [(code.page, code.text) for code in decoded.codes] == [(1, f"{TEXT}0")]
+        assert [(page, error.code) for page, error in decoded.failed_pages] == [(2, "image_too_large")]
+        assert decoded.pages == 2 and decoded.pages_without_code == ()
+        assert (await _refusal(pool.read_codes(data))).code == "image_too_large"
+        assert (await _refusal(pool.read_codes(data, max_bytes=len(data) - 1))).code == "upload_too_large"
+
+    _with_pool(PoolConfig(workers=2, limits=ImageLimits(max_pixels=4_000_000)), body)
+
+
 def test_over_http_an_attacking_address_leaves_others_served(tmp_path: Path) -> None:
     """The service on loopback: an attack upload in flight from 127.0.0.1; that address's next upload
     is refused 429, while 127.0.0.2's upload and JSON verification are answered."""
