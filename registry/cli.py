@@ -77,6 +77,11 @@ def add_commands(subparsers: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="监听地址 / address to listen on")
     serve.add_argument("--port", type=int, default=8700, help="端口 / port")
     serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="逐条记录请求（默认不记录，由前置代理记录）/ log every request (default: off; the proxy in front logs them)",
+    )
+    serve.add_argument(
         "--public-url", help="核验方访问本登记中心的地址 / URL verifiers reach this registry at"
     )
     serve.add_argument(
@@ -255,6 +260,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="info",
+        access_log=args.access_log,  # off by default: the proxy in front keeps the access log (deploy/)
         proxy_headers=False,
         **UVICORN_SPEED,
     )

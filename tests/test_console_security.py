@@ -238,7 +238,7 @@ def test_passwords_never_reach_the_logs(tmp_path: Path) -> None:
     argv = [
         "sh",
         "-c",
-        f'exec "{skillpass}" registry serve --data-dir "{data_dir}" --port {port} >"{log}" 2>&1',
+        f'exec "{skillpass}" registry serve --data-dir "{data_dir}" --port {port} --access-log >"{log}" 2>&1',
     ]
     url = f"http://127.0.0.1:{port}"
     with run_process_server(argv, f"{url}/healthz", env={"SKILLPASS_KEY_PASSPHRASE": PASSPHRASE}):

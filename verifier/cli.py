@@ -131,6 +131,11 @@ def add_commands(subparsers: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="监听地址 / address to listen on")
     serve.add_argument("--port", type=int, default=8701, help="端口 / port")
     serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="逐条记录请求（默认不记录，由前置代理记录）/ log every request (default: off; the proxy in front logs them)",
+    )
+    serve.add_argument(
         "--registry",
         metavar="URL",
         help="从此登记中心同步目录数据并联网核验 / sync trust data from and verify online against it",
@@ -280,7 +285,7 @@ def _serve(args: argparse.Namespace) -> int:
     from verifier.batch_service import Attestor
     from verifier.service import serve
 
-    return serve(args.host, args.port, verifier, Attestor(verifier, signer))
+    return serve(args.host, args.port, verifier, Attestor(verifier, signer), access_log=args.access_log)
 
 
 def headline(outcome: str) -> str:

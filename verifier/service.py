@@ -241,10 +241,17 @@ def create_app(
     return app
 
 
-def serve(host: str, port: int, verifier: Verifier, attestor: Attestor | None = None) -> int:
-    """Run the service until Ctrl-C or SIGTERM, with the verifier's background trust refresh."""
+def serve(
+    host: str, port: int, verifier: Verifier, attestor: Attestor | None = None, *, access_log: bool = False
+) -> int:
+    """Run the service until Ctrl-C or SIGTERM, with the verifier's background trust refresh.
+
+    No access log unless asked: the proxy in front keeps one (deploy/), and formatting a log line
+    per request cost the service more than answering a ping."""
     app = create_app(verifier, attestor=attestor)
-    config = uvicorn.Config(app, host=host, port=port, server_header=False, **UVICORN_SPEED)
+    config = uvicorn.Config(
+        app, host=host, port=port, server_header=False, access_log=access_log, **UVICORN_SPEED
+    )
     server = uvicorn.Server(config)
     verifier.start()
     try:
