@@ -5,7 +5,9 @@ for the pure-Python ``qrcode``; see docs/decisions.md)."""
 from __future__ import annotations
 
 import functools
-import io
+import re
+import struct
+import zlib
 from dataclasses import dataclass
 from typing import cast
 
@@ -15,6 +17,11 @@ from typing_extensions import Buffer
 
 ERROR_CORRECTION = "Q"
 _QUIET_ZONE_MODULES = 4
+_DARK = bytes.maketrans(bytes(range(256)), b"\x01" * 128 + b"\x00" * 128)
+_DARK_RUN = re.compile(rb"\x01+")
+_LIGHT_AS_ONE = bytes.maketrans(b"\x00\x01", b"10")  # PNG one-bit grey: 1 is white
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_LEVEL = 6
 
 
 class QrImageError(Exception):
@@ -31,46 +38,89 @@ def render_image(text: str, *, scale: int = 8) -> Image.Image:
 
 
 def render_png(text: str, *, scale: int = 8) -> bytes:
-    """The QR code as PNG bytes: one bit per pixel, half the size and half the time of 8-bit grey."""
-    modules = render_image(text, scale=1).convert("1")
-    image = modules.resize((modules.width * scale, modules.height * scale), Image.Resampling.NEAREST)
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False)
-    return out.getvalue()
+    """The QR code as a one-bit greyscale PNG, quiet zone included, written here from the module matrix (a
+    fraction of Pillow's time for the same pixels): each row of modules becomes one pixel row by table
+    look-up, and the ``scale - 1`` pixel rows repeating it use the PNG "Up" filter (all zeros), which
+    deflate's run-length strategy packs at once."""
+    matrix = qr_matrix(text)
+    side = len(matrix) + 2 * _QUIET_ZONE_MODULES
+    row_bytes = (side * scale + 7) // 8
+    quiet, light = b"1" * _QUIET_ZONE_MODULES, [b"1" * side] * _QUIET_ZONE_MODULES
+    pad = b"1" * (-side % 8)  # light modules past the edge so that rows are whole bytes; trimmed below
+    spread = _spread(scale)
+    same = (b"\x02" + bytes(row_bytes)) * (scale - 1)  # filter "Up": equal to the pixel row above
+    lines = []
+    for row in light + [quiet + r.translate(_LIGHT_AS_ONE) + quiet for r in matrix] + light:
+        packed = int(row + pad, 2).to_bytes((side + len(pad)) // 8, "big")
+        lines.append(b"\x00" + b"".join(map(spread.__getitem__, packed))[:row_bytes] + same)
+    deflate = zlib.compressobj(_PNG_LEVEL, zlib.DEFLATED, 15, 8, zlib.Z_RLE)
+    data = deflate.compress(b"".join(lines)) + deflate.flush()
+    header = struct.pack(">IIBBBBB", side * scale, side * scale, 1, 0, 0, 0, 0)  # 1-bit grey, no interlace
+    return _PNG_SIGNATURE + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", data) + _png_chunk(b"IEND", b"")
+
+
+@functools.cache
+def _spread(scale: int) -> tuple[bytes, ...]:
+    """For each byte of eight pixels, the ``scale`` bytes with every bit repeated ``scale`` times."""
+    return tuple(
+        int("".join(bit * scale for bit in f"{v:08b}"), 2).to_bytes(scale, "big") for v in range(256)
+    )
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def render_svg(text: str) -> str:
     """The QR code as an SVG document (scalable, for print layouts): one path of unit-high rectangles, one per
     horizontal run of dark modules, inside a white quiet zone (written here: zxing's own SVG costs more than
     encoding the code)."""
-    rows = qr_matrix(text)
-    size = len(rows) + 2 * _QUIET_ZONE_MODULES
-    runs = []
-    for r, row in enumerate(rows):
-        start = row.find(1)
-        while start != -1:
-            end = row.find(0, start)
-            end = len(row) if end == -1 else end
-            runs.append(
-                f"M{start + _QUIET_ZONE_MODULES} {r + _QUIET_ZONE_MODULES}h{end - start}v1h-{end - start}z"
-            )
-            start = row.find(1, end)
+    code = qr_runs(text)
+    size = code.modules + 2 * _QUIET_ZONE_MODULES
+    q, runs = _QUIET_ZONE_MODULES, code.runs
+    values = [
+        v for i in range(0, len(runs), 3) for v in (runs[i] + q, runs[i + 1] + q, runs[i + 2], runs[i + 2])
+    ]
+    path = ("M%d %dh%dv1h-%dz" * (len(runs) // 3)) % tuple(values)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 {size} {size}" '
         f'shape-rendering="crispEdges"><rect width="{size}" height="{size}" fill="#fff"/>'
-        f'<path fill="#000" d="{"".join(runs)}"/></svg>\n'
+        f'<path fill="#000" d="{path}"/></svg>\n'
     )
 
 
-def qr_matrix(text: str) -> list[bytes]:
+@dataclass(frozen=True)
+class QrRuns:
+    """The code's dark modules as horizontal runs, quiet zone excluded: ``runs`` is flat, ``x, row, length``
+    for each run, rows top to bottom and left to right within a row; ``modules`` is the side in modules."""
+
+    modules: int
+    runs: tuple[int, ...]
+
+
+@functools.lru_cache(maxsize=16)
+def qr_runs(text: str) -> QrRuns:
+    """The runs of dark modules (for drawing the code as vector shapes: the SVG file and the PDF's
+    rectangles); cached, since one certificate draws both from the same text. The matrix is searched as one
+    string, its rows joined by a light module, so the regular expression finds every run in one C loop."""
+    rows = qr_matrix(text)
+    stride = len(rows[0]) + 1
+    runs: list[int] = []
+    for start, end in map(re.Match.span, _DARK_RUN.finditer(b"\x00".join(rows))):
+        row, x = divmod(start, stride)
+        runs += (x, row, end - start)
+    return QrRuns(len(rows), tuple(runs))
+
+
+@functools.lru_cache(maxsize=16)
+def qr_matrix(text: str) -> tuple[bytes, ...]:
     """The code's modules at level Q without the quiet zone, one ``bytes`` per row: 1 dark, 0 light (for
-    drawing the code as vector shapes)."""
+    drawing the code as vector shapes or pixels); cached with the symbol it comes from."""
     bitmap = _barcode(text).to_image(scale=1, add_quiet_zones=False)
     height, width = bitmap.shape
     pixels = bytes(memoryview(cast(Buffer, bitmap)))
-    dark = bytes.maketrans(bytes(range(256)), b"\x01" * 128 + b"\x00" * 128)
-    return [pixels[r * width : (r + 1) * width].translate(dark) for r in range(height)]
+    return tuple(pixels[r * width : (r + 1) * width].translate(_DARK) for r in range(height))
 
 
 def qr_version(text: str) -> int:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import BinaryIO, Final
 
 from common.errors import SkillpassError
-from common.qrimage import QrImageError, qr_matrix
+from common.qrimage import QrImageError, qr_runs
 from issuer.fonts import FontError, FontFace, batch_subset, missing_glyphs
 from issuer.layout import LayoutError, fit
 from issuer.pdffont import GlyphUse, PrintFont, print_font
@@ -445,34 +445,24 @@ def _seal_ops(width: int, height: int) -> bytes:
 
 
 def _qr_ops(qr_text: str) -> bytes:
-    """The QR as filled rectangles, one per horizontal run of dark modules, in a module-unit coordinate
-    system (``cm``), quiet zone included in the 45 mm."""
+    """The QR as filled rectangles, one ``x -y w 1 re`` per horizontal run of dark modules (row r at
+    y = -r-1, formatted at once), in a module-unit coordinate system (``cm``), quiet zone included in the
+    45 mm."""
     try:
-        rows = qr_matrix(qr_text)
+        code = qr_runs(qr_text)
     except QrImageError as e:
         raise PdfError("qr_too_long", "二维码内容过长，无法生成", "the QR text is too long to draw") from e
-    modules = len(rows) + 2 * _QUIET_MODULES
+    modules = code.modules + 2 * _QUIET_MODULES
     unit = QR_SIZE_MM * _K / modules
     left = (PAGE_W - QR_SIZE_MM) / 2 * _K + _QUIET_MODULES * unit
     top = (PAGE_H - QR_Y) * _K - _QUIET_MODULES * unit
+    runs = code.runs
+    values = [v for i in range(0, len(runs), 3) for v in (runs[i], runs[i + 1] + 1, runs[i + 2])]
     return (
         b"q 0 g %s 0 0 %s %s %s cm\n" % (number(unit), number(unit), number(left), number(top))
-        + _runs(rows)
+        + (b"%d -%d %d 1 re\n" * (len(runs) // 3)) % tuple(values)
         + b"f Q"
     )
-
-
-def _runs(rows: list[bytes]) -> bytes:
-    """One ``x y w 1 re`` per horizontal run of dark modules (row r at y = -r-1), formatted at once."""
-    flat: list[int] = []
-    for r, row in enumerate(rows):
-        start = row.find(1)
-        while start != -1:
-            end = row.find(0, start)
-            end = len(row) if end == -1 else end
-            flat += (start, -r - 1, end - start)
-            start = row.find(1, end)
-    return (b"%d %d %d 1 re\n" * (len(flat) // 3)) % tuple(flat)
 
 
 __all__ = [
