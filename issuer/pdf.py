@@ -135,12 +135,23 @@ def printed_text(view: CertificateView, qr_text: str = "") -> str:
 
 
 def render_certificate_pdf(
-    cert: CertificateView, qr_text: str, *, font: FontFace | None = None, keywords: str = ""
+    cert: CertificateView,
+    qr_text: str,
+    *,
+    font: FontFace | None = None,
+    keywords: str = "",
+    photo_bytes: bytes | None = None,
 ) -> bytes:
     """One A4 page as PDF bytes. ``font`` is a TrueType batch subset (``fonts.batch_subset``) holding every
     character printed; by default one is cut for this certificate. ``keywords`` goes into the document
-    information (``render`` stores its input fingerprint there)."""
-    return render_batch_pdf([(cert, qr_text)], font=font, keywords=keywords)
+    information (``render`` stores its input fingerprint there). ``photo_bytes``: the photo's file when the
+    caller has read it already (``render`` hashes it for the fingerprint), so it is not read twice."""
+    out = io.BytesIO()
+    face = font or batch_subset([printed_text(cert, qr_text)])
+    document = _Document(out, _face(face), keywords, cert.issue_date)
+    document.page(cert, qr_text, photo_bytes)
+    document.close()
+    return out.getvalue()
 
 
 def render_batch_pdf(
@@ -204,9 +215,9 @@ class _Document:
         self.keywords = keywords
         self.created = created
 
-    def page(self, view: CertificateView, qr_text: str) -> None:
+    def page(self, view: CertificateView, qr_text: str, photo_bytes: bytes | None = None) -> None:
         _check_glyphs(view)
-        photo = None if view.photo is None else _photo(view.photo)
+        photo = None if view.photo is None else _photo(view.photo, photo_bytes)
         stamp = _stamp(self.font, view, qr_text, self.use, photo)
         seal = None if view.seal is None else self._seal(view.seal)
         if seal is not None:
@@ -278,9 +289,9 @@ def _check_glyphs(view: CertificateView) -> None:
         )
 
 
-def _photo(ref: PhotoRef) -> PrintImage:
+def _photo(ref: PhotoRef, data: bytes | None) -> PrintImage:
     try:
-        return print_image(ref.read())
+        return print_image(ref.read() if data is None else data)
     except PhotoError as e:
         raise PdfError(
             "photo_unreadable", f"照片 {ref.name} 无法读取", f"cannot read the photo {ref.name}"

@@ -155,12 +155,15 @@ class PrintFont:
 
     def _program(self, keep: set[int]) -> bytes:
         """A TrueType file with every glyph id of the face, the ones not in ``keep`` empty."""
-        glyf, loca, offset = [], [0], 0
-        for gid, data in enumerate(self._glyphs):
-            if gid in keep:
-                glyf.append(data)
-                offset += len(data)
-            loca.append(offset)
+        glyf: list[bytes] = []
+        loca: list[int] = []
+        offset, last = 0, -1
+        for gid in sorted(keep):  # work in the glyphs kept, not in the face's (a batch's may have thousands)
+            loca += [offset] * (gid - last)  # the empty glyphs between, and where this one starts
+            glyf.append(self._glyphs[gid])
+            offset += len(self._glyphs[gid])
+            last = gid
+        loca += [offset] * (len(self._glyphs) - last)
         tables = dict(self._tables)
         head = bytearray(tables["head"])
         head[8:12] = b"\0\0\0\0"  # checkSumAdjustment: not checked by PDF readers

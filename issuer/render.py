@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import math
 import multiprocessing
@@ -21,7 +22,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -142,9 +143,11 @@ def _render_one(item: RenderItem, out_dir: Path, face: FontFace) -> RenderedPath
         if _read(path) != data:
             write_atomic(path, data)
             written.append(kind)
-    marker = _MARKER + fingerprint(item)
+    photo = None if item.view.photo is None else item.view.photo.source.read(item.view.photo.name)
+    marker = _MARKER + fingerprint(item, photo)
     if marker.encode("ascii") not in (_read(paths.pdf) or b""):
-        write_atomic(paths.pdf, render_certificate_pdf(item.view, item.qr_text, font=face, keywords=marker))
+        pdf = render_certificate_pdf(item.view, item.qr_text, font=face, keywords=marker, photo_bytes=photo)
+        write_atomic(paths.pdf, pdf)
         written.append("pdf")
     return RenderedPaths(number, paths.txt, paths.png, paths.svg, paths.pdf, tuple(written))
 
@@ -170,10 +173,11 @@ def write_batch_pdf(items: Sequence[RenderItem], path: Path, *, font: FontFace |
     return True
 
 
-def fingerprint(item: RenderItem) -> str:
-    """SHA-256 over everything a PDF shows (fields, QR text, photo and seal bytes) and the layout version."""
+def fingerprint(item: RenderItem, photo_bytes: bytes | None = None) -> str:
+    """SHA-256 over everything a PDF shows (fields, QR text, photo and seal bytes) and the layout version.
+    ``photo_bytes``: the photo's file when the caller has read it (and renders from those same bytes)."""
     h = hashlib.sha256(f"skillpass-pdf|{RENDER_VERSION}|".encode())
-    fields = asdict(item.view)
+    fields = {f.name: getattr(item.view, f.name) for f in dataclasses.fields(item.view)}  # no deep copy
     fields["issue_date"] = item.view.issue_date.isoformat()
     photo = item.view.photo
     fields["photo"] = "" if photo is None else photo.name
@@ -182,7 +186,7 @@ def fingerprint(item: RenderItem) -> str:
         h.update(f"{key}={fields[key]}\x00".encode())
     h.update(item.qr_text.encode("utf-8"))
     if photo is not None:
-        h.update(photo.source.read(photo.name) or b"missing")
+        h.update(photo_bytes or photo.source.read(photo.name) or b"missing")
     if item.view.seal is not None:
         h.update(_read(item.view.seal) or b"missing")
     return h.hexdigest()
