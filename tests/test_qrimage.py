@@ -57,6 +57,15 @@ def test_png_is_one_bit_and_reads_back() -> None:
     assert qrimage.read_texts(image) == [text]
 
 
+def test_png_has_exactly_the_pixels_of_the_image_at_every_scale() -> None:
+    text = encode(typical_claims(), Signer.generate())
+    for scale in (1, 3, 4, 5, 8):  # module rows that end inside a byte, and whole bytes
+        png = Image.open(io.BytesIO(qrimage.render_png(text, scale=scale)))
+        image = qrimage.render_image(text, scale=scale).convert("1")
+        assert (png.mode, png.size) == ("1", image.size)
+        assert png.tobytes() == image.tobytes(), scale
+
+
 def test_error_correction_q_version_grows_with_text() -> None:
     assert qrimage.qr_version("SP2:" + "A" * 100) < qrimage.qr_version("SP2:" + "A" * 400)
 
