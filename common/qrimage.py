@@ -5,6 +5,8 @@ for the pure-Python ``qrcode``; see docs/decisions.md)."""
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 import re
 import struct
 import zlib
@@ -77,11 +79,10 @@ def render_svg(text: str) -> str:
     encoding the code)."""
     code = qr_runs(text)
     size = code.modules + 2 * _QUIET_ZONE_MODULES
-    q, runs = _QUIET_ZONE_MODULES, code.runs
-    values = [
-        v for i in range(0, len(runs), 3) for v in (runs[i] + q, runs[i + 1] + q, runs[i + 2], runs[i + 2])
-    ]
-    path = ("M%d %dh%dv1h-%dz" * (len(runs) // 3)) % tuple(values)
+    quiet = itertools.repeat(_QUIET_ZONE_MODULES)
+    xs, ys = map(operator.add, code.xs, quiet), map(operator.add, code.rows, quiet)
+    values = tuple(itertools.chain.from_iterable(zip(xs, ys, code.widths, code.widths, strict=True)))
+    path = ("M%d %dh%dv1h-%dz" * len(code.xs)) % values
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 {size} {size}" '
@@ -92,25 +93,27 @@ def render_svg(text: str) -> str:
 
 @dataclass(frozen=True)
 class QrRuns:
-    """The code's dark modules as horizontal runs, quiet zone excluded: ``runs`` is flat, ``x, row, length``
-    for each run, rows top to bottom and left to right within a row; ``modules`` is the side in modules."""
+    """The code's dark modules as horizontal runs, quiet zone excluded, rows top to bottom and left to right
+    within a row: run ``i`` starts at column ``xs[i]`` of row ``rows[i]`` and is ``widths[i]`` modules long;
+    ``modules`` is the side in modules. Parallel tuples, so callers format them without a Python loop."""
 
     modules: int
-    runs: tuple[int, ...]
+    xs: tuple[int, ...]
+    rows: tuple[int, ...]
+    widths: tuple[int, ...]
 
 
 @functools.lru_cache(maxsize=16)
 def qr_runs(text: str) -> QrRuns:
     """The runs of dark modules (for drawing the code as vector shapes: the SVG file and the PDF's
     rectangles); cached, since one certificate draws both from the same text. The matrix is searched as one
-    string, its rows joined by a light module, so the regular expression finds every run in one C loop."""
-    rows = qr_matrix(text)
-    stride = len(rows[0]) + 1
-    runs: list[int] = []
-    for start, end in map(re.Match.span, _DARK_RUN.finditer(b"\x00".join(rows))):
-        row, x = divmod(start, stride)
-        runs += (x, row, end - start)
-    return QrRuns(len(rows), tuple(runs))
+    string, its rows joined by a light module, and every step is a C-level ``map``/``zip`` (a code always has
+    dark modules: its finder patterns)."""
+    matrix = qr_matrix(text)
+    spans = list(map(re.Match.span, _DARK_RUN.finditer(b"\x00".join(matrix))))
+    starts, ends = zip(*spans, strict=True)
+    rows, xs = zip(*map(divmod, starts, itertools.repeat(len(matrix[0]) + 1)), strict=True)
+    return QrRuns(len(matrix), xs, rows, tuple(map(operator.sub, ends, starts)))
 
 
 @functools.lru_cache(maxsize=16)

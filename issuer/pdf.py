@@ -27,6 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import itertools
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -467,11 +469,11 @@ def _qr_ops(qr_text: str) -> bytes:
     unit = QR_SIZE_MM * _K / modules
     left = (PAGE_W - QR_SIZE_MM) / 2 * _K + _QUIET_MODULES * unit
     top = (PAGE_H - QR_Y) * _K - _QUIET_MODULES * unit
-    runs = code.runs
-    values = [v for i in range(0, len(runs), 3) for v in (runs[i], runs[i + 1] + 1, runs[i + 2])]
+    below = map(operator.add, code.rows, itertools.repeat(1))
+    values = tuple(itertools.chain.from_iterable(zip(code.xs, below, code.widths, strict=True)))
     return (
         b"q 0 g %s 0 0 %s %s %s cm\n" % (number(unit), number(unit), number(left), number(top))
-        + (b"%d -%d %d 1 re\n" * (len(runs) // 3)) % tuple(values)
+        + (b"%d -%d %d 1 re\n" * len(code.xs)) % values
         + b"f Q"
     )
 
