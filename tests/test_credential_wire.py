@@ -35,7 +35,8 @@ def test_encode_decode_verify_round_trip(signer: Signer) -> None:
     parsed = decode(text)
     assert not parsed.claims.institution_known
     assert parsed.claims.certificate_number == "?????????????263000001"
-    assert parsed.claims.with_institution(TYPICAL_INSTITUTION) == claims
+    completed = parsed.claims.with_institution(TYPICAL_INSTITUTION)
+    assert completed == claims and hash(completed) == hash(claims) and repr(completed) == repr(claims)
     assert parsed.kid == signer.kid
     assert (parsed.form, parsed.verifier_host) == ("plain", None)
     verify(parsed, signer.public_key)
@@ -48,7 +49,8 @@ def test_url_form_round_trip_carries_the_same_bytes(signer: Signer) -> None:
     assert " " not in url and "%" not in url
     parsed = decode(url)
     assert (parsed.form, parsed.verifier_host) == ("url", "verify.example.cn")
-    assert parsed.claims.with_institution(TYPICAL_INSTITUTION) == claims
+    completed = parsed.claims.with_institution(TYPICAL_INSTITUTION)
+    assert completed == claims and hash(completed) == hash(claims) and repr(completed) == repr(claims)
     verify(parsed, signer.public_key)
     plain = plain_form(url)
     assert decode(plain).cose_bytes == parsed.cose_bytes
