@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import replace
 from datetime import date
@@ -18,11 +17,11 @@ from typing import Any
 import httpx
 
 from common.cli_support import read_passphrase, report_error
+from common.clients import add_trusted_proxy_option, trusted_proxies_from
 from keys import KeyFileError, PublicKeyError, from_jwk
 from registry import institutions as directory
 from registry.audit import Digests
 from registry.audit_verify import verify_log
-from registry.clients import TrustedProxies
 from registry.clock import Now
 from registry.console import accounts
 from registry.console.accounts import STAFF_ROLES
@@ -44,7 +43,6 @@ from registry.setup import (
 from registry.tokens import ROLES, issue_token, revoke_token
 
 _ACTOR = "cli"
-TRUSTED_PROXIES_ENV = "SKILLPASS_TRUSTED_PROXIES"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -84,15 +82,7 @@ def add_commands(subparsers: Any) -> None:
     serve.add_argument(
         "--public-url", help="核验方访问本登记中心的地址 / URL verifiers reach this registry at"
     )
-    serve.add_argument(
-        "--trusted-proxy",
-        action="append",
-        default=[],
-        metavar="ADDRESS_OR_CIDR",
-        help="可信反向代理（可重复；也可用环境变量，逗号分隔），默认以 TCP 对端为客户端 / a reverse proxy whose "
-        f"X-Forwarded-For names the client (repeatable; also ${TRUSTED_PROXIES_ENV}, comma-separated); by default "
-        "the TCP peer is the client",
-    )
+    add_trusted_proxy_option(serve)
     serve.add_argument(
         "--query-burst",
         type=int,
@@ -254,7 +244,7 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as e:
         return report_error("proxy_invalid", f"可信代理地址不正确：{e}", f"not an address or network: {e}")
     # No proxy_headers: uvicorn would believe the client-written end of X-Forwarded-For; the registry
-    # decides who the client is itself (registry.clients), from the proxies named here only.
+    # decides who the client is itself (common.clients), from the proxies named here only.
     uvicorn.run(
         create_app(replace(settings, verifier_hosts=tuple(h.strip().lower() for h in args.verifier_host))),
         host=args.host,
@@ -269,8 +259,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _serve_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Settings given on the command line (or, for trusted proxies, in the environment)."""
-    proxies = list(args.trusted_proxy) or os.environ.get(TRUSTED_PROXIES_ENV, "").split(",")
-    overrides: dict[str, Any] = {"trusted_proxies": TrustedProxies.parse(proxies)}
+    overrides: dict[str, Any] = {"trusted_proxies": trusted_proxies_from(args.trusted_proxy)}
     if args.query_burst is not None:
         overrides["query_burst"] = args.query_burst
     if args.query_rate is not None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from registry.clients import bucket_of
+from common.clients import bucket_of
 from registry.errors import RegistryError
 from registry.service import Registry
 from registry.tokens import ADMIN, REVIEWER, Principal, authenticate
@@ -24,7 +24,7 @@ RegistryDep = Annotated[Registry, Depends(registry)]
 
 def client_bucket(reg: Registry, request: Request) -> str:
     """The rate-limit bucket of the request's client: the TCP peer, or the address a trusted proxy
-    observed (``registry.clients``), IPv6 by its /64. Every per-client limit counts by this."""
+    observed (``common.clients``), IPv6 by its /64. Every per-client limit counts by this."""
     peer = request.client.host if request.client else None
     return bucket_of(reg.settings.trusted_proxies.client(peer, request.headers.get("x-forwarded-for")))
 

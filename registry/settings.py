@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from common.clients import TrustedProxies
 from keys import Signer
-from registry.clients import TrustedProxies
 
 Clock = Callable[[], datetime]
 

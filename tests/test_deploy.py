@@ -287,9 +287,9 @@ def test_compose_trusts_forwarded_for_from_the_proxy_alone() -> None:
     compose = (ROOT / "deploy" / "compose.yaml").read_text(encoding="utf-8")
     assert "FORWARDED_ALLOW_IPS" not in compose
     proxy = re.search(r"ipv4_address: (\S+)", compose)
-    trusted = re.search(r"SKILLPASS_TRUSTED_PROXIES: (\S+)", compose)
-    assert proxy is not None and trusted is not None
-    assert proxy.group(1) == trusted.group(1) == "${SKILLPASS_PROXY_ADDRESS:-172.28.240.10}"
+    trusted = re.findall(r"SKILLPASS_TRUSTED_PROXIES: (\S+)", compose)
+    assert proxy is not None and len(trusted) == 2  # the registry and the verifier replicas
+    assert {proxy.group(1), *trusted} == {"${SKILLPASS_PROXY_ADDRESS:-172.28.240.10}"}
     template = (ROOT / "deploy" / "nginx" / "skillpass.conf.template").read_text(encoding="utf-8")
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in template
 
@@ -352,8 +352,10 @@ def _verifier(port: int, registry: str, registry_jwk: Path, cache: Path) -> cont
     """One verifier replica, started now; closing the returned stack stops it."""
     argv = [SKILLPASS, "verifier", "serve", "--host", "127.0.0.1", "--port", str(port),
             "--registry", registry, "--registry-key", str(registry_jwk), "--cache-dir", str(cache)]  # fmt: skip
+    # As in compose.yaml, nginx's address is the one trusted proxy (uvicorn's wildcard stays ignored).
+    proxy = {"SKILLPASS_TRUSTED_PROXIES": "127.0.0.1", "FORWARDED_ALLOW_IPS": "*"}
     replica = contextlib.ExitStack()
-    replica.enter_context(run_process_server(argv, f"http://127.0.0.1:{port}/healthz"))
+    replica.enter_context(run_process_server(argv, f"http://127.0.0.1:{port}/healthz", env=proxy))
     return replica
 
 

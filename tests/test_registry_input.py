@@ -13,9 +13,9 @@ import httpx
 from harness.servers import serve_app
 from test_registry_support import Api, SettableClock, resident_id, roster_row, running_registry
 
+from common.clients import TrustedProxies
 from keys import Signer
 from registry.app import create_app
-from registry.clients import TrustedProxies
 from registry.setup import init_registry
 
 CODE = "Y000011000001"

@@ -3,7 +3,7 @@ full bucket table that forgets one client at a time, never everyone at once."""
 
 from __future__ import annotations
 
-from registry.clients import TrustedProxies, bucket_of
+from common.clients import TrustedProxies, bucket_of
 from registry.ratelimit import RateLimiter
 
 NGINX = TrustedProxies.parse(["10.0.0.10"])

@@ -29,6 +29,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 from verifier_fixtures import NOW, REVOKED_INDEX, SUSPENDED_INDEX, World, make_verifier, tampered
 
+from common.clients import TrustedProxies
 from common.qrimage import render_image, render_png
 from keys import from_jwk
 from verifier.bulk import BatchLimits
@@ -328,3 +329,38 @@ def test_a_batch_counts_against_its_clients_uploads_in_flight(
         answer = _post(base, files, **params)
         assert answer.status_code == 200 and '"valid"' in answer.text
     assert pool.in_flight("127.0.0.1") == 0
+
+
+@pytest.fixture(scope="module")
+def behind_proxy(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DecodePool]]:
+    """The service as deployed behind nginx on this host: 127.0.0.1 is the one trusted proxy."""
+    pool = DecodePool(TIGHT_POOL)
+    verifier = make_verifier(world, tmp_path_factory.mktemp("trust"), clock=lambda: NOW)
+    proxies = TrustedProxies.parse(["127.0.0.1"])
+    with serve_app(create_app(verifier, pool, trusted_proxies=proxies)) as base:
+        yield base, pool
+
+
+def _post_for(url: str, files: list[tuple[str, bytes]], forwarded_for: str) -> httpx.Response:
+    parts = [("files", (name, data, "image/png")) for name, data in files]
+    return httpx.post(url + BATCH, files=parts, headers={"X-Forwarded-For": forwarded_for}, timeout=600)
+
+
+def test_behind_the_proxy_uploads_count_against_the_address_it_observed(
+    behind_proxy: tuple[str, DecodePool], tight: tuple[str, DecodePool], world: World
+) -> None:
+    """Behind nginx every TCP peer is nginx: counted as such, one client's uploads would use up the
+    places of everyone. The address nginx wrote counts; one the client wrote further left does not,
+    and without a trusted proxy the header is not believed at all."""
+    base, pool = behind_proxy
+    files = [("one.png", render_png(world.qr(), scale=3))]
+    with _uploads_in_flight(pool, "203.0.113.7"):
+        for forwarded_for in ("203.0.113.7", "203.0.113.8, 203.0.113.7"):
+            refused = _post_for(base, files, forwarded_for)
+            assert (refused.status_code, refused.json()["code"]) == (429, "client_busy"), forwarded_for
+        served = _post_for(base, files, "203.0.113.8")
+        assert [r["outcome"] for r in served.json()["results"]] == ["valid"]
+    untrusting, untrusting_pool = tight
+    with _uploads_in_flight(untrusting_pool, "127.0.0.1"):
+        refused = _post_for(untrusting, files, "203.0.113.8")
+        assert (refused.status_code, refused.json()["code"]) == (429, "client_busy")

@@ -211,3 +211,10 @@ def test_verify_several_files_with_a_report(tmp_path: Path, registry: FakeRegist
     assert len(lines) == 3 and "a.png" in lines[1] and "已撤销 Revoked" in lines[2]
     done = _run("verify", str(first), str(first), "--cache-dir", str(cache), "--json")
     assert done.returncode == 0 and len(json.loads(done.stdout)["results"]) == 2
+
+
+def test_serve_refuses_a_trusted_proxy_that_is_not_an_address() -> None:
+    for argv in (["--trusted-proxy", "nginx.internal"], ["--trusted-proxy", "10.0.0.0/33"]):
+        refused = _run("verifier", "serve", "--port", "9", *argv)
+        assert refused.returncode != 0 and "proxy_invalid" in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr

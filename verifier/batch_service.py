@@ -38,7 +38,7 @@ from verifier.bulk import (
     item_sha256,
     verify_items,
 )
-from verifier.decode_pool import DecodePool, client_key
+from verifier.decode_pool import DecodePool, uploader
 from verifier.images import DecodedUpload, ImageError
 from verifier.receipt import RECEIPT_TYPE, sign_receipt
 from verifier.report import report_csv, report_xlsx
@@ -124,7 +124,11 @@ def add_batch_routes(
         uploads = await _uploads(request, limits)
         host = request.headers.get("host", "")
         pool: DecodePool = request.app.state.decode_pool
-        client = client_key(request.client.host if request.client else None)
+        client = uploader(
+            request.client.host if request.client else None,
+            request.headers.get("x-forwarded-for"),
+            request.app.state.trusted_proxies,
+        )
         read = _pool_reader(pool, asyncio.get_running_loop(), limits)
         if request.query_params.get("progress") in ("1", "true"):
             if pool.in_flight(client) >= pool.config.client_limit:

@@ -30,6 +30,7 @@ from typing import Any
 
 from common.calendar import cst_minute
 from common.cli_support import read_passphrase, report_error
+from common.clients import add_trusted_proxy_option, trusted_proxies_from
 from keys import KeyMaterialError, read_private_key
 from verifier.bulk import BatchError, Item, verify_items
 from verifier.bulk_cli import (
@@ -130,6 +131,7 @@ def add_commands(subparsers: Any) -> None:
     serve = commands.add_parser("serve", help="启动核验网页与接口 / run the verifier web page and API")
     serve.add_argument("--host", default="127.0.0.1", help="监听地址 / address to listen on")
     serve.add_argument("--port", type=int, default=8701, help="端口 / port")
+    add_trusted_proxy_option(serve)
     serve.add_argument(
         "--access-log",
         action="store_true",
@@ -278,6 +280,10 @@ def _status(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     try:
+        proxies = trusted_proxies_from(args.trusted_proxy)
+    except ValueError as e:
+        return report_error("proxy_invalid", f"可信代理地址不正确：{e}", f"not an address or network: {e}")
+    try:
         verifier = Verifier(_config(args))
         signer = None if args.receipt_key is None else read_private_key(args.receipt_key, read_passphrase())
     except (TrustError, KeyMaterialError) as e:
@@ -285,7 +291,10 @@ def _serve(args: argparse.Namespace) -> int:
     from verifier.batch_service import Attestor
     from verifier.service import serve
 
-    return serve(args.host, args.port, verifier, Attestor(verifier, signer), access_log=args.access_log)
+    attestor = Attestor(verifier, signer)
+    return serve(
+        args.host, args.port, verifier, attestor, access_log=args.access_log, trusted_proxies=proxies
+    )
 
 
 def headline(outcome: str) -> str:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.clients import TrustedProxies
 from verifier.cpus import usable_cpus
 from verifier.decode_worker import READY_LINE, limits_to_json
 from verifier.images import (
@@ -47,7 +48,7 @@ from verifier.images import (
     sniff,
 )
 
-__all__ = ["DecodePool", "PoolConfig", "client_key"]
+__all__ = ["DecodePool", "PoolConfig", "client_key", "uploader"]
 
 _COUNT = 0  # the task "count the pages" stands in the page queue as page 0
 _MAX_ANSWER = 4 * 1024 * 1024  # one page's answer (codes and their texts) as one JSON line
@@ -82,6 +83,13 @@ def client_key(host: str | None) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((address, 64), strict=False))
     return str(address)
+
+
+def uploader(peer: str | None, forwarded_for: str | None, proxies: TrustedProxies) -> str:
+    """Whom a request's upload counts against: the address the trusted proxy in front observed (the
+    TCP peer when there is none, ``common.clients``). Behind nginx every peer is nginx itself, and
+    counting it would make the per-client limit one limit for everyone."""
+    return client_key(proxies.client(peer, forwarded_for))
 
 
 class DecodePool:

@@ -26,11 +26,12 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from common.clients import TrustedProxies
 from common.errors import SkillpassError
 from common.http import UVICORN_SPEED, FastJSONResponse, json_bytes
 from verifier.batch_service import BATCH_PATH, REPORT_PATH, Attestor, add_batch_routes, single_result
 from verifier.bulk import DEFAULT_BATCH_LIMITS, BatchError
-from verifier.decode_pool import DecodePool, client_key
+from verifier.decode_pool import DecodePool, uploader
 from verifier.images import DEFAULT_IMAGE_LIMITS, DecodedUpload, ImageError
 from verifier.verdict import UNRECOGNIZED_IMAGE_CODES
 from verifier.verifier import HolderInput, Verdict, Verifier
@@ -200,7 +201,10 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def create_app(
-    verifier: Verifier, decode_pool: DecodePool | None = None, attestor: Attestor | None = None
+    verifier: Verifier,
+    decode_pool: DecodePool | None = None,
+    attestor: Attestor | None = None,
+    trusted_proxies: TrustedProxies | None = None,
 ) -> FastAPI:
     """The verifier service as an ASGI app; the caller starts and stops `verifier` (see `serve`).
     The app closes the verifier's pooled registry connections when its event loop shuts down.
@@ -208,7 +212,8 @@ def create_app(
     Uploads are read by `decode_pool` (default: one worker per usable CPU), kept as
     ``app.state.decode_pool``; its workers start and stop with the app. `attestor` holds the key
     receipts are signed with; without one, a key is generated for this process (receipts then
-    verify against `GET /api/v1/verifier-key` while it runs).
+    verify against `GET /api/v1/verifier-key` while it runs). `trusted_proxies` are the proxies
+    whose `X-Forwarded-For` names the client an upload counts against (none: the TCP peer).
     """
     pool = decode_pool or DecodePool()
 
@@ -230,6 +235,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.decode_pool = pool
+    app.state.trusted_proxies = trusted_proxies or TrustedProxies()
     _add_error_handler(app)
     attestor = attestor or Attestor(verifier)
     _add_api_routes(app, verifier, attestor)
@@ -242,15 +248,29 @@ def create_app(
 
 
 def serve(
-    host: str, port: int, verifier: Verifier, attestor: Attestor | None = None, *, access_log: bool = False
+    host: str,
+    port: int,
+    verifier: Verifier,
+    attestor: Attestor | None = None,
+    *,
+    access_log: bool = False,
+    trusted_proxies: TrustedProxies | None = None,
 ) -> int:
     """Run the service until Ctrl-C or SIGTERM, with the verifier's background trust refresh.
 
     No access log unless asked: the proxy in front keeps one (deploy/), and formatting a log line
     per request cost the service more than answering a ping."""
-    app = create_app(verifier, attestor=attestor)
+    app = create_app(verifier, attestor=attestor, trusted_proxies=trusted_proxies)
+    # No proxy_headers: uvicorn would believe X-Forwarded-For from its own default list; the service
+    # decides who the client is itself, from the proxies named here only (common.clients).
     config = uvicorn.Config(
-        app, host=host, port=port, server_header=False, access_log=access_log, **UVICORN_SPEED
+        app,
+        host=host,
+        port=port,
+        server_header=False,
+        access_log=access_log,
+        proxy_headers=False,
+        **UVICORN_SPEED,
     )
     server = uvicorn.Server(config)
     verifier.start()
@@ -297,7 +317,11 @@ def _add_api_routes(app: FastAPI, verifier: Verifier, attestor: Attestor) -> Non
         `unrecognized` verdict; only uploads over the limits are refused (413)."""
         holder = _holder_from_form(holder_name, holder_id_number)
         data = await file.read(UPLOAD_LIMIT + 1)
-        client = client_key(request.client.host if request.client else None)
+        client = uploader(
+            request.client.host if request.client else None,
+            request.headers.get("x-forwarded-for"),
+            request.app.state.trusted_proxies,
+        )
         pool: DecodePool = request.app.state.decode_pool
         try:
             async with pool.admitted(client):

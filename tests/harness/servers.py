@@ -47,7 +47,14 @@ def serve_app(app: Any, port: int = 0, **uvicorn_options: Any) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
-    options: dict[str, Any] = {"log_config": None, "log_level": "warning", "access_log": False}
+    # proxy_headers off, as both services' serve() runs: they decide who the client is themselves
+    # (common.clients), so uvicorn must not rewrite the peer from X-Forwarded-For first.
+    options: dict[str, Any] = {
+        "log_config": None,
+        "log_level": "warning",
+        "access_log": False,
+        "proxy_headers": False,
+    }
     config = uvicorn.Config(app, **(options | uvicorn_options))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -1,4 +1,5 @@
-"""Who the client of a request is, for the public queries' rate limit.
+"""Who the client of a request is: for the registry's public query limits and the verifier's
+uploads in flight per client, both behind the same nginx.
 
 The TCP peer is the client, unless the peer is one of the proxies the operator named
 (``Settings.trusted_proxies``): then the client is the address that proxy observed, i.e. the
@@ -12,13 +13,16 @@ Buckets are per address for IPv4 and per /64 network for IPv6: one subscriber us
 
 from __future__ import annotations
 
+import argparse
 import ipaddress
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 _IPV6_BUCKET_PREFIX = 64
+TRUSTED_PROXIES_ENV = "SKILLPASS_TRUSTED_PROXIES"
 
 
 def _address(text: str) -> Address | None:
@@ -67,3 +71,22 @@ def bucket_of(client: str) -> str:
     if isinstance(address, ipaddress.IPv6Address):
         return str(ipaddress.IPv6Network((address, _IPV6_BUCKET_PREFIX), strict=False))
     return client if address is None else str(address)
+
+
+def add_trusted_proxy_option(serve: argparse.ArgumentParser) -> None:
+    """``--trusted-proxy``, the same for both services' ``serve``."""
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS_OR_CIDR",
+        help="可信反向代理（可重复；也可用环境变量，逗号分隔），默认以 TCP 对端为客户端 / a reverse proxy whose "
+        f"X-Forwarded-For names the client (repeatable; also ${TRUSTED_PROXIES_ENV}, comma-separated); by default "
+        "the TCP peer is the client",
+    )
+
+
+def trusted_proxies_from(named: list[str]) -> TrustedProxies:
+    """The proxies named on the command line, else in the environment; ``ValueError`` for one that
+    is not an address or network."""
+    return TrustedProxies.parse(named or os.environ.get(TRUSTED_PROXIES_ENV, "").split(","))
