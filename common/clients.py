@@ -19,6 +19,8 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from common.errors import SkillpassError
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 _IPV6_BUCKET_PREFIX = 64
@@ -86,7 +88,18 @@ def add_trusted_proxy_option(serve: argparse.ArgumentParser) -> None:
     )
 
 
+class ProxyListError(SkillpassError):
+    """A trusted proxy that is not an address or network (``proxy_invalid``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            "proxy_invalid", f"可信代理地址不正确：{reason}", f"not an address or network: {reason}"
+        )
+
+
 def trusted_proxies_from(named: list[str]) -> TrustedProxies:
-    """The proxies named on the command line, else in the environment; ``ValueError`` for one that
-    is not an address or network."""
-    return TrustedProxies.parse(named or os.environ.get(TRUSTED_PROXIES_ENV, "").split(","))
+    """The proxies named on the command line, else in the environment."""
+    try:
+        return TrustedProxies.parse(named or os.environ.get(TRUSTED_PROXIES_ENV, "").split(","))
+    except ValueError as e:
+        raise ProxyListError(str(e)) from e

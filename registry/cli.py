@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from common.cli_support import read_passphrase, report_error
-from common.clients import add_trusted_proxy_option, trusted_proxies_from
+from common.clients import ProxyListError, add_trusted_proxy_option, trusted_proxies_from
 from keys import KeyFileError, PublicKeyError, from_jwk
 from registry import institutions as directory
 from registry.audit import Digests
@@ -241,8 +241,8 @@ def _serve(args: argparse.Namespace) -> int:
         )
     except (RegistryError, KeyFileError) as e:
         return _fail(e)
-    except ValueError as e:
-        return report_error("proxy_invalid", f"可信代理地址不正确：{e}", f"not an address or network: {e}")
+    except ProxyListError as e:
+        return report_error(e.code, e.message_zh, e.message_en)
     # No proxy_headers: uvicorn would believe the client-written end of X-Forwarded-For; the registry
     # decides who the client is itself (common.clients), from the proxies named here only.
     uvicorn.run(

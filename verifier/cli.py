@@ -30,7 +30,7 @@ from typing import Any
 
 from common.calendar import cst_minute
 from common.cli_support import read_passphrase, report_error
-from common.clients import add_trusted_proxy_option, trusted_proxies_from
+from common.clients import ProxyListError, add_trusted_proxy_option, trusted_proxies_from
 from keys import KeyMaterialError, read_private_key
 from verifier.bulk import BatchError, Item, verify_items
 from verifier.bulk_cli import (
@@ -281,8 +281,8 @@ def _status(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     try:
         proxies = trusted_proxies_from(args.trusted_proxy)
-    except ValueError as e:
-        return report_error("proxy_invalid", f"可信代理地址不正确：{e}", f"not an address or network: {e}")
+    except ProxyListError as e:
+        return report_error(e.code, e.message_zh, e.message_en)
     try:
         verifier = Verifier(_config(args))
         signer = None if args.receipt_key is None else read_private_key(args.receipt_key, read_passphrase())
