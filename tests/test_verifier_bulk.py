@@ -83,9 +83,11 @@ def _zip(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _post(url: str, files: list[tuple[str, bytes]], **params: str) -> httpx.Response:
+def _post(
+    url: str, files: list[tuple[str, bytes]], headers: dict[str, str] | None = None, /, **params: str
+) -> httpx.Response:
     parts = [("files", (name, data, "application/octet-stream")) for name, data in files]
-    return httpx.post(url + BATCH, files=parts, params=params, timeout=600)
+    return httpx.post(url + BATCH, files=parts, params=params, headers=headers, timeout=600)
 
 
 def test_a_zip_of_200_pngs_and_3_foreign_qr_images(url: str, world: World) -> None:
@@ -341,11 +343,6 @@ def behind_proxy(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield base, pool
 
 
-def _post_for(url: str, files: list[tuple[str, bytes]], forwarded_for: str) -> httpx.Response:
-    parts = [("files", (name, data, "image/png")) for name, data in files]
-    return httpx.post(url + BATCH, files=parts, headers={"X-Forwarded-For": forwarded_for}, timeout=600)
-
-
 def test_behind_the_proxy_uploads_count_against_the_address_it_observed(
     behind_proxy: tuple[str, DecodePool], tight: tuple[str, DecodePool], world: World
 ) -> None:
@@ -356,11 +353,11 @@ def test_behind_the_proxy_uploads_count_against_the_address_it_observed(
     files = [("one.png", render_png(world.qr(), scale=3))]
     with _uploads_in_flight(pool, "203.0.113.7"):
         for forwarded_for in ("203.0.113.7", "203.0.113.8, 203.0.113.7"):
-            refused = _post_for(base, files, forwarded_for)
+            refused = _post(base, files, {"X-Forwarded-For": forwarded_for})
             assert (refused.status_code, refused.json()["code"]) == (429, "client_busy"), forwarded_for
-        served = _post_for(base, files, "203.0.113.8")
+        served = _post(base, files, {"X-Forwarded-For": "203.0.113.8"})
         assert [r["outcome"] for r in served.json()["results"]] == ["valid"]
     untrusting, untrusting_pool = tight
     with _uploads_in_flight(untrusting_pool, "127.0.0.1"):
-        refused = _post_for(untrusting, files, "203.0.113.8")
+        refused = _post(untrusting, files, {"X-Forwarded-For": "203.0.113.8"})
         assert (refused.status_code, refused.json()["code"]) == (429, "client_busy")
