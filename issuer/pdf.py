@@ -30,6 +30,7 @@ import io
 import itertools
 import operator
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,8 @@ _RED: Final = b"0.588 0.118 0.118 rg"
 SEAL_SIZE: Final = 40.0
 SEAL_CENTRE: Final = (VALUE_X + 38.0, LINES_Y + 8 * LINE_STEP + 4.8)  # the date stays legible
 _URL_FORM: Final = re.compile(r"HTTPS://([A-Z0-9.-]+(?::\d+)?)/#", re.I)
+_DEFLATED: Final = b" /Filter /FlateDecode"
+_STAMP_LEVEL: Final = 6
 
 
 class PdfError(SkillpassError):
@@ -122,6 +125,20 @@ class CertificateView:
         ]
 
 
+@dataclass(frozen=True)
+class PageStamp:
+    """One certificate's page as stamped on the template: its content stream (deflated), the glyphs it
+    prints (id → text), its photo and seal, and the font its glyph ids belong to. Picklable, so a render
+    worker's page goes into the batch print file without being drawn twice."""
+
+    font: FontFace
+    content: bytes
+    glyphs: dict[int, str]
+    photo: PrintImage | None
+    seal: Path | None
+    issue_date: dt.date
+
+
 def verifier_line(qr_text: str) -> str | None:
     """For a URL-form QR (``HTTPS://HOST/#…``), the line printed under it naming the verifier's address."""
     m = _URL_FORM.match(qr_text)
@@ -148,10 +165,29 @@ def render_certificate_pdf(
     character printed; by default one is cut for this certificate. ``keywords`` goes into the document
     information (``render`` stores its input fingerprint there). ``photo_bytes``: the photo's file when the
     caller has read it already (``render`` hashes it for the fingerprint), so it is not read twice."""
-    out = io.BytesIO()
     face = font or batch_subset([printed_text(cert, qr_text)])
-    document = _Document(out, _face(face), keywords, cert.issue_date)
-    document.page(cert, qr_text, photo_bytes)
+    return certificate_pdf(stamp_page(cert, qr_text, font=face, photo_bytes=photo_bytes), keywords=keywords)
+
+
+def stamp_page(
+    cert: CertificateView, qr_text: str, *, font: FontFace, photo_bytes: bytes | None = None
+) -> PageStamp:
+    """What one certificate stamps on the template, made once and placed in both the certificate's own file
+    and the batch print file (``write_pdf``) — the costly part of a page (issue 15)."""
+    _check_glyphs(cert)
+    photo = None if cert.photo is None else _photo(cert.photo, photo_bytes)
+    use = GlyphUse()
+    content = _stamp(_face(font), cert, qr_text, use, photo)
+    return PageStamp(
+        font, zlib.compress(content, _STAMP_LEVEL), use.glyphs, photo, cert.seal, cert.issue_date
+    )
+
+
+def certificate_pdf(stamp: PageStamp, *, keywords: str = "") -> bytes:
+    """One stamped page as a PDF file of its own."""
+    out = io.BytesIO()
+    document = PdfDocument(out, stamp.font, keywords=keywords, created=stamp.issue_date)
+    document.page(stamp)
     document.close()
     return out.getvalue()
 
@@ -160,29 +196,23 @@ def render_batch_pdf(
     certs: Sequence[tuple[CertificateView, str]], *, font: FontFace | None = None, keywords: str = ""
 ) -> bytes:
     """One page per certificate in a single PDF (small batches and tests; ``write_pdf`` streams)."""
+    face = font or batch_subset(printed_text(v, q) for v, q in certs)
     out = io.BytesIO()
-    write_pdf(out, certs, font=font, keywords=keywords)
+    write_pdf(out, (stamp_page(v, q, font=face) for v, q in certs), keywords=keywords)
     return out.getvalue()
 
 
 def write_pdf(
-    out: BinaryIO,
-    certs: Iterable[tuple[CertificateView, str]],
-    *,
-    font: FontFace | None = None,
-    keywords: str = "",
-    created: dt.date | None = None,
+    out: BinaryIO, pages: Iterable[PageStamp], *, keywords: str = "", created: dt.date | None = None
 ) -> int:
-    """Write one page per certificate to ``out`` as they come (memory flat in the batch size); returns the
-    page count. ``created`` (the document date) defaults to the first certificate's issue date."""
-    pending = list(certs) if font is None else certs
-    if font is None:
-        font = batch_subset(printed_text(v, q) for v, q in pending)
-    document: _Document | None = None
-    for view, qr_text in pending:
+    """Write one page per stamp to ``out`` as they come (memory flat in the batch size); returns the page
+    count. Every stamp must come from the same font. ``created`` (the document date) defaults to the first
+    page's issue date."""
+    document: PdfDocument | None = None
+    for stamp in pages:
         if document is None:
-            document = _Document(out, _face(font), keywords, created or view.issue_date)
-        document.page(view, qr_text)
+            document = PdfDocument(out, stamp.font, keywords=keywords, created=created or stamp.issue_date)
+        document.page(stamp)
     if document is None:
         raise PdfError("pdf_empty", "没有要打印的证书", "no certificates to print")
     return document.close()
@@ -198,51 +228,55 @@ def _face(face: FontFace) -> PrintFont:
 # The document -----------------------------------------------------------------------------------------
 
 
-class _Document:
-    """A PDF being written: the template's prefix copied first, pages as they come, the values' font last.
+class PdfDocument:
+    """A PDF being written to ``out``: the template's prefix copied first, pages as they come, the values'
+    font last (``close``). ``keywords`` go into the document information, ``created`` is its date.
 
     Two fonts: ``/F1`` holds the template's glyphs and is part of the prefix (built once per process);
     ``/F2`` holds the glyphs of the values the pages stamp, so each file embeds only a few dozen glyphs.
     """
 
-    def __init__(self, out: BinaryIO, font: PrintFont, keywords: str, created: dt.date) -> None:
-        self.font = font
-        self.prefix = _prefix(font)
+    def __init__(self, out: BinaryIO, face: FontFace, *, keywords: str = "", created: dt.date) -> None:
+        self.face = face
+        self.font = _face(face)
+        self.prefix = _prefix(self.font)
         self.writer = PdfWriter.resume(out, self.prefix.objects)
         self.use = GlyphUse()
         self.font_num = self.writer.reserve()
         self.pages_num = self.writer.reserve()
         self.kids: list[int] = []
-        self.seals: dict[Path, tuple[int, int, int]] = {}
+        self.seals: dict[Path, tuple[int, int]] = {}
         self.keywords = keywords
         self.created = created
 
-    def page(self, view: CertificateView, qr_text: str, photo_bytes: bytes | None = None) -> None:
-        _check_glyphs(view)
-        photo = None if view.photo is None else _photo(view.photo, photo_bytes)
-        stamp = _stamp(self.font, view, qr_text, self.use, photo)
-        seal = None if view.seal is None else self._seal(view.seal)
-        if seal is not None:
-            stamp += _seal_ops(*seal[1:])
-        content = [self.prefix.template, self.writer.add_stream(stamp)]
+    def page(self, stamp: PageStamp) -> None:
+        """Add one page; ``stamp`` must be stamped with this document's font (its glyph ids)."""
+        if stamp.font != self.face:
+            raise ValueError("every page of a document is stamped with the document's font")
+        self.use.update(stamp.glyphs)
+        content = [self.prefix.template, self.writer.add_stream(stamp.content, _DEFLATED, compress=False)]
         images = []
-        if photo is not None:
-            images.append(b"/Photo %d 0 R" % self.writer.add_stream(*_image_object(photo), compress=False))
-        if seal is not None:
-            images.append(b"/Seal %d 0 R" % seal[0])
+        if stamp.photo is not None:
+            image = self.writer.add_stream(*_image_object(stamp.photo), compress=False)
+            images.append(b"/Photo %d 0 R" % image)
+        if stamp.seal is not None:
+            seal_image, seal_ops = self._seal(stamp.seal)
+            images.append(b"/Seal %d 0 R" % seal_image)
+            content.append(seal_ops)
         xobjects = b" /XObject << " + b" ".join(images) + b" >>" if images else b""
+        contents = b" ".join(b"%d 0 R" % num for num in content)
         self.kids.append(
             self.writer.add(
-                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595.28 841.89] /Contents [%d 0 R %d 0 R]"
-                % (self.pages_num, *content)
-                + b" /Resources << /Font << /F1 %d 0 R /F2 %d 0 R >>" % (self.prefix.font, self.font_num)
+                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595.28 841.89] /Contents [" % self.pages_num
+                + contents
+                + b"] /Resources << /Font << /F1 %d 0 R /F2 %d 0 R >>" % (self.prefix.font, self.font_num)
                 + xobjects
                 + b" >> >>"
             )
         )
 
-    def _seal(self, path: Path) -> tuple[int, int, int]:
-        """The seal's image object (written once per document) and its pixel size."""
+    def _seal(self, path: Path) -> tuple[int, int]:
+        """The seal's image object and the content stream placing it, each written once per document."""
         if path not in self.seals:
             try:
                 seal = load_seal(path)
@@ -260,10 +294,11 @@ class _Document:
                 size + b" /ColorSpace /DeviceRGB /SMask %d 0 R /Filter /FlateDecode" % mask,
                 compress=False,
             )
-            self.seals[path] = (image, seal.width, seal.height)
+            self.seals[path] = (image, self.writer.add_stream(_seal_ops(seal.width, seal.height)))
         return self.seals[path]
 
     def close(self) -> int:
+        """Write the values' font, the page tree, the catalogue and the trailer; returns the page count."""
         w = self.writer
         self.font.embed(w, self.use, self.font_num)
         kids = b" ".join(b"%d 0 R" % k for k in self.kids)
@@ -449,7 +484,7 @@ def _seal_ops(width: int, height: int) -> bytes:
     scale = SEAL_SIZE / max(width, height)
     w, h = width * scale, height * scale
     x, y = SEAL_CENTRE[0] - w / 2, SEAL_CENTRE[1] - h / 2
-    return b"\nq %s 0 0 %s %s %s cm /Seal Do Q" % (
+    return b"q %s 0 0 %s %s %s cm /Seal Do Q" % (
         number(w * _K),
         number(h * _K),
         number(x * _K),
@@ -483,10 +518,14 @@ __all__ = [
     "QR_SIZE_MM",
     "QUERY_FOOTER",
     "CertificateView",
+    "PageStamp",
+    "PdfDocument",
     "PdfError",
+    "certificate_pdf",
     "printed_text",
     "render_batch_pdf",
     "render_certificate_pdf",
+    "stamp_page",
     "verifier_line",
     "write_pdf",
 ]

@@ -8,7 +8,9 @@
   it shows (``skillpass-render:<sha256>`` in its Keywords); a PDF whose fingerprint matches is kept unread.
 - Fast: PDFs are a template laid out once per process with each certificate stamped on it (``pdf``), their
   font cut from a *batch subset* of the CJK face (``fonts.batch_subset``); items are rendered in chunks on a
-  process pool, one chunk per task. The batch print file is written page by page, never held in memory.
+  process pool, one chunk per task. The batch print file is written here as the chunks come back, in
+  order, from the pages the workers stamped: each page is drawn once for both files, and the print file is
+  never held in memory.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import multiprocessing
 import os
 import re
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -29,7 +31,7 @@ from typing import Final
 from common.errors import SkillpassError
 from common.qrimage import render_png, render_svg
 from issuer.fonts import FontFace, batch_subset
-from issuer.pdf import CertificateView, printed_text, render_certificate_pdf, write_pdf
+from issuer.pdf import CertificateView, PageStamp, PdfDocument, certificate_pdf, printed_text, stamp_page
 from issuer.progress import Progress
 
 RENDER_VERSION: Final = "2"  # 2: template and stamp, 1-inch photo, vector QR
@@ -70,11 +72,13 @@ def render_outputs(
     workers: int | None = None,
     progress: Progress | None = None,
     font: FontFace | None = None,
+    batch_pdf: Path | None = None,
 ) -> list[RenderedPaths]:
     """Write all files of all items into ``out_dir``; results in the order of ``items``.
 
     ``workers`` defaults to the number of cores; 1 renders in this process. ``font`` defaults to a batch
-    subset of the installed CJK face.
+    subset of the installed CJK face. With ``batch_pdf``, the batch print file is written there too, one
+    page per item in order, unless it already holds exactly these items.
     """
     for item in items:
         _safe_name(item.view.certificate_number)
@@ -83,35 +87,40 @@ def render_outputs(
     if not items:
         return []
     face = font or batch_subset(printed_text(item.view, item.qr_text) for item in items)
-    workers = max(1, workers or os.cpu_count() or 1)
-    chunks = list(_chunks(items, workers))
     if progress is not None:
         progress.set_total(len(items))
-    if workers == 1 or len(chunks) == 1:
-        results = []
+    results: list[RenderedPaths] = []
+    with _print_file(items, batch_pdf, face) as book:
+        for done in _rendered(items, out_dir, face, workers, stamps=book is not None):
+            for paths, stamp in done:
+                results.append(paths)
+                if book is not None and stamp is not None:
+                    book.page(stamp)
+            if progress is not None:
+                progress.advance(len(done))
+    return results
+
+
+_Done = list[tuple[RenderedPaths, PageStamp | None]]
+
+
+def _rendered(
+    items: Sequence[RenderItem], out_dir: Path, face: FontFace, workers: int | None, *, stamps: bool
+) -> Iterator[_Done]:
+    """Each chunk's results, in the order of ``items`` (the print file's page order)."""
+    count = max(1, workers or os.cpu_count() or 1)
+    chunks = list(_chunks(items, count))
+    if count == 1 or len(chunks) == 1:
         for chunk in chunks:
-            results.extend(_render_chunk(chunk, out_dir, face))
-            if progress is not None:
-                progress.advance(len(chunk))
-        return results
-    return _render_parallel(chunks, out_dir, face, workers, progress)
-
-
-def _render_parallel(
-    chunks: list[list[RenderItem]], out_dir: Path, face: FontFace, workers: int, progress: Progress | None
-) -> list[RenderedPaths]:
-    done: dict[int, list[RenderedPaths]] = {}
-    # forkserver, not fork: the issuing process has threads (the batch print file, a console's server),
-    # and a child forked while one of them holds a lock waits on it forever.
+            yield _render_chunk(chunk, out_dir, face, stamps)
+        return
+    # forkserver, not fork: the issuing process has threads (a console's server), and a child forked while
+    # one of them holds a lock waits on it forever.
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(_render_chunk, chunk, out_dir, face): i for i, chunk in enumerate(chunks)}
-        for future in as_completed(futures):
-            i = futures[future]
-            done[i] = future.result()
-            if progress is not None:
-                progress.advance(len(chunks[i]))
-    return [paths for i in range(len(chunks)) for paths in done[i]]
+    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        futures = [pool.submit(_render_chunk, chunk, out_dir, face, stamps) for chunk in chunks]
+        for future in futures:
+            yield future.result()
 
 
 def _chunks(items: Sequence[RenderItem], workers: int) -> Iterator[list[RenderItem]]:
@@ -120,11 +129,14 @@ def _chunks(items: Sequence[RenderItem], workers: int) -> Iterator[list[RenderIt
         yield list(items[start : start + size])
 
 
-def _render_chunk(chunk: list[RenderItem], out_dir: Path, face: FontFace) -> list[RenderedPaths]:
-    return [_render_one(item, out_dir, face) for item in chunk]
+def _render_chunk(chunk: list[RenderItem], out_dir: Path, face: FontFace, stamps: bool) -> _Done:
+    return [_render_one(item, out_dir, face, stamps) for item in chunk]
 
 
-def _render_one(item: RenderItem, out_dir: Path, face: FontFace) -> RenderedPaths:
+def _render_one(
+    item: RenderItem, out_dir: Path, face: FontFace, stamp_wanted: bool
+) -> tuple[RenderedPaths, PageStamp | None]:
+    """One certificate's files; its page stamp too when the PDF was drawn or ``stamp_wanted``."""
     number = item.view.certificate_number
     paths = RenderedPaths(
         number,
@@ -145,32 +157,45 @@ def _render_one(item: RenderItem, out_dir: Path, face: FontFace) -> RenderedPath
             written.append(kind)
     photo = None if item.view.photo is None else item.view.photo.source.read(item.view.photo.name)
     marker = _MARKER + fingerprint(item, photo)
-    if marker.encode("ascii") not in (_read(paths.pdf) or b""):
-        pdf = render_certificate_pdf(item.view, item.qr_text, font=face, keywords=marker, photo_bytes=photo)
-        write_atomic(paths.pdf, pdf)
+    stale = marker.encode("ascii") not in (_read(paths.pdf) or b"")
+    stamp = (
+        stamp_page(item.view, item.qr_text, font=face, photo_bytes=photo) if stale or stamp_wanted else None
+    )
+    if stale and stamp is not None:
+        write_atomic(paths.pdf, certificate_pdf(stamp, keywords=marker))
         written.append("pdf")
-    return RenderedPaths(number, paths.txt, paths.png, paths.svg, paths.pdf, tuple(written))
+    return dataclasses.replace(paths, written=tuple(written)), stamp if stamp_wanted else None
 
 
-def write_batch_pdf(items: Sequence[RenderItem], path: Path, *, font: FontFace | None = None) -> bool:
-    """The combined print file of a batch, one page per item; False when it was already up to date."""
-    digest = hashlib.sha256("".join(fingerprint(item) for item in items).encode("ascii")).hexdigest()
-    marker = _MARKER + digest
+@contextlib.contextmanager
+def _print_file(
+    items: Sequence[RenderItem], path: Path | None, face: FontFace
+) -> Iterator[PdfDocument | None]:
+    """The batch print file being written under a temporary name, renamed into place when every page is
+    in; None when none is wanted or ``path`` already holds these items (its marker digests theirs)."""
+    if path is None:
+        yield None
+        return
+    marker = (
+        _MARKER + hashlib.sha256("".join(fingerprint(item) for item in items).encode("ascii")).hexdigest()
+    )
     if marker.encode("ascii") in (_read(path) or b""):
-        return False
-    face = font or batch_subset(printed_text(item.view, item.qr_text) for item in items)
+        yield None
+        return
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as out:
-            write_pdf(out, ((item.view, item.qr_text) for item in items), font=face, keywords=marker)
+            book = PdfDocument(out, face, keywords=marker, created=items[0].view.issue_date)
+            yield book
+            book.close()
         tmp.replace(path)
     except OSError as e:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise RenderError(
             "output_write_failed", f"无法写入 {path}：{e.strerror}", f"cannot write {path}: {e.strerror}"
         ) from e
-    return True
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def fingerprint(item: RenderItem, photo_bytes: bytes | None = None) -> str:

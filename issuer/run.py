@@ -21,7 +21,6 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
@@ -33,7 +32,7 @@ from credential import CertificateClaims, encode, url_form
 from credential.directory import KeyEntry, Scope
 from issuer import journal as jn
 from issuer.client import RegistryClient, RegistryError, RegistryUnavailableError, parse_scopes
-from issuer.fonts import FontError, FontFace, batch_subset, font_has_glyphs
+from issuer.fonts import FontError, batch_subset, font_has_glyphs
 from issuer.journal import Decision, Journal, JournalRow
 from issuer.manifest import (
     CSV_NAME,
@@ -49,7 +48,7 @@ from issuer.manifest import (
 from issuer.pdf import CertificateView, PdfError, printed_text
 from issuer.photos import PhotoError, PhotoRef, PhotoSource, open_source
 from issuer.progress import Progress
-from issuer.render import RenderedPaths, RenderError, RenderItem, render_outputs, write_batch_pdf
+from issuer.render import RenderedPaths, RenderError, RenderItem, render_outputs
 from issuer.report import format_report, write_report_csv
 from issuer.roster import RosterError, RosterRow, read_roster
 from issuer.roster_validation import validate_rows
@@ -405,43 +404,38 @@ class _Run:
     # 4. Rendering ----------------------------------------------------------------------------
 
     def _render(self, journal: Journal) -> None:
-        """Each certificate's files on the process pool while this process writes the batch print file
-        beside them (both from one batch font subset), so the print file adds no time of its own."""
+        """Each certificate's files on the process pool, and the batch print file from the same stamped pages
+        (one batch font subset for both). When the print file is still wanted, every row goes through the
+        pool, so that its page exists; rows whose files are already written are only compared, not redone."""
         rows = [r for r in journal.rows() if r.qr is not None]
         todo = [r for r in rows if r.files is None]
-        out = self.request.out_dir
-        items = {r.row: self._item(r) for r in rows}
         wants_batch = journal.meta("batch_pdf") is None and bool(rows)
         if not todo and not wants_batch:
             return
+        chosen = rows if wants_batch else todo
+        items = [self._item(r) for r in chosen]
+        out = self.request.out_dir
         try:
-            face = batch_subset(printed_text(i.view, i.qr_text) for i in items.values())
-            with ThreadPoolExecutor(max_workers=1) as background:
-                batch = (
-                    background.submit(write_batch_pdf, list(items.values()), out / BATCH_PDF, font=face)
-                    if wants_batch
-                    else None
+            face = batch_subset(printed_text(i.view, i.qr_text) for i in items)
+            with Progress("出图 render", total=len(items), unit="certificates") as progress:
+                rendered = render_outputs(
+                    items,
+                    out / CERTIFICATES_DIR,
+                    workers=self.request.workers,
+                    progress=progress,
+                    font=face,
+                    batch_pdf=out / BATCH_PDF if wants_batch else None,
                 )
-                if todo:
-                    self._render_files(journal, [items[r.row] for r in todo], todo, face)
-                if batch is not None:
-                    batch.result()
-                    journal.set_meta("batch_pdf", BATCH_PDF)
         except (RenderError, PdfError, FontError, PhotoError) as e:
             raise IssueError(e.code, e.message_zh, e.message_en) from e
-
-    def _render_files(
-        self, journal: Journal, items: list[RenderItem], todo: list[JournalRow], face: FontFace
-    ) -> None:
-        out = self.request.out_dir
-        with Progress("出图 render", total=len(todo), unit="certificates") as progress:
-            rendered = render_outputs(
-                items, out / CERTIFICATES_DIR, workers=self.request.workers, progress=progress, font=face
-            )
         journal.record_files(
-            (row.row, _relative_files(paths, out)) for row, paths in zip(todo, rendered, strict=True)
+            (row.row, _relative_files(paths, out))
+            for row, paths in zip(chosen, rendered, strict=True)
+            if row.files is None
         )
         crash_point("rendered")
+        if wants_batch:
+            journal.set_meta("batch_pdf", BATCH_PDF)
 
     def _item(self, row: JournalRow) -> RenderItem:
         document = certificate_document(row, self.code)

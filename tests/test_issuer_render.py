@@ -17,7 +17,7 @@ from credential import encode
 from issuer import fonts
 from issuer.pdf import CertificateView
 from issuer.progress import Progress
-from issuer.render import RenderError, RenderItem, render_outputs, write_batch_pdf
+from issuer.render import RenderError, RenderItem, render_outputs
 from keys import Signer
 
 NAMES = ["张伟", "王芳", "李娜", "买买提·艾力", "张𠮷"]
@@ -105,12 +105,41 @@ def test_unsafe_certificate_number_is_refused(items: list[RenderItem], tmp_path:
     assert caught.value.code == "certificate_number_unsafe"
 
 
-def test_batch_pdf_written_once(items: list[RenderItem], tmp_path: Path) -> None:
-    path = tmp_path / "batch.pdf"
-    assert write_batch_pdf(items[:4], path) is True
-    mtime = path.stat().st_mtime_ns
-    assert write_batch_pdf(items[:4], path) is False
-    assert path.stat().st_mtime_ns == mtime
-    assert write_batch_pdf(items[:5], path) is True
-    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True).stdout.decode()
-    assert "Pages:           5" in info
+def page_texts(pdf: Path) -> list[str]:
+    return (
+        subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True)
+        .stdout.decode()
+        .split("\f")
+    )
+
+
+def test_batch_pdf_holds_the_same_pages_and_is_written_once(items: list[RenderItem], tmp_path: Path) -> None:
+    out, batch = tmp_path / "out", tmp_path / "batch.pdf"
+    rendered = render_outputs(items[:6], out, workers=2, batch_pdf=batch)
+    info = subprocess.run(["pdfinfo", str(batch)], check=True, capture_output=True).stdout.decode()
+    assert "Pages:           6" in info
+    pages = page_texts(batch)
+    for i, paths in enumerate(rendered):  # each page, in order, is the certificate's own page
+        assert pages[i] == page_texts(paths.pdf)[0]
+        assert items[i].view.certificate_number in pages[i]
+    mtime = batch.stat().st_mtime_ns
+    render_outputs(items[:6], out, workers=2, batch_pdf=batch)
+    assert batch.stat().st_mtime_ns == mtime
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_batch_pdf_of_rows_already_rendered_has_every_page(items: list[RenderItem], tmp_path: Path) -> None:
+    """A run that crashed after writing some certificates' files: the print file still gets every page."""
+    out, batch = tmp_path / "out", tmp_path / "batch.pdf"
+    render_outputs(items[:3], out, workers=1)
+    before = snapshot(out)
+    rendered = render_outputs(items[:5], out, workers=2, batch_pdf=batch)
+    assert [r.written for r in rendered[:3]] == [(), (), ()]
+    assert {k: v for k, v in snapshot(out).items() if k in before} == before
+    pages = page_texts(batch)
+    assert [items[i].view.certificate_number in pages[i] for i in range(5)] == [True] * 5
+    render_outputs(items[:4], out, workers=1, batch_pdf=batch)  # other items: written again
+    assert (
+        "Pages:           4"
+        in subprocess.run(["pdfinfo", str(batch)], check=True, capture_output=True).stdout.decode()
+    )
