@@ -5,7 +5,6 @@ for the pure-Python ``qrcode``; see docs/decisions.md)."""
 from __future__ import annotations
 
 import functools
-import itertools
 import operator
 import re
 import struct
@@ -20,7 +19,6 @@ from typing_extensions import Buffer
 ERROR_CORRECTION = "Q"
 _QUIET_ZONE_MODULES = 4
 _DARK = bytes.maketrans(bytes(range(256)), b"\x01" * 128 + b"\x00" * 128)
-_DARK_RUN = re.compile(rb"\x01+")
 _LIGHT_AS_ONE = bytes.maketrans(b"\x00\x01", b"10")  # PNG one-bit grey: 1 is white
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_LEVEL = 6
@@ -75,14 +73,10 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 
 def render_svg(text: str) -> str:
     """The QR code as an SVG document (scalable, for print layouts): one path of unit-high rectangles, one per
-    horizontal run of dark modules, inside a white quiet zone (written here: zxing's own SVG costs more than
-    encoding the code)."""
-    code = qr_runs(text)
-    size = code.modules + 2 * _QUIET_ZONE_MODULES
-    quiet = itertools.repeat(_QUIET_ZONE_MODULES)
-    xs, ys = map(operator.add, code.xs, quiet), map(operator.add, code.rows, quiet)
-    values = tuple(itertools.chain.from_iterable(zip(xs, ys, code.widths, code.widths, strict=True)))
-    path = ("M%d %dh%dv1h-%dz" * len(code.xs)) % values
+    horizontal run of dark modules within each four-module chunk of a row (``dark_runs``), inside a white
+    quiet zone (written here: zxing's own SVG costs more than encoding the code)."""
+    size = len(qr_matrix(text)) + 2 * _QUIET_ZONE_MODULES
+    path = dark_runs(text, "M{x} {y}h{w}v1h-{w}z", _QUIET_ZONE_MODULES)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 {size} {size}" '
@@ -91,29 +85,45 @@ def render_svg(text: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class QrRuns:
-    """The code's dark modules as horizontal runs, quiet zone excluded, rows top to bottom and left to right
-    within a row: run ``i`` starts at column ``xs[i]`` of row ``rows[i]`` and is ``widths[i]`` modules long;
-    ``modules`` is the side in modules. Parallel tuples, so callers format them without a Python loop."""
+def dark_runs(text: str, template: str, offset: int = 0) -> str:
+    """The code's dark modules as drawing commands, for vector shapes (the SVG file, the PDF's rectangles):
+    ``template`` formatted with ``x``, ``y`` (module column and row, plus ``offset``) and ``w`` (the run's
+    width in modules) for each horizontal run of dark modules, a run cut where a row's four-module chunks
+    meet (the shapes' union is the same).
 
-    modules: int
-    xs: tuple[int, ...]
-    rows: tuple[int, ...]
-    widths: tuple[int, ...]
-
-
-@functools.lru_cache(maxsize=16)
-def qr_runs(text: str) -> QrRuns:
-    """The runs of dark modules (for drawing the code as vector shapes: the SVG file and the PDF's
-    rectangles); cached, since one certificate draws both from the same text. The matrix is searched as one
-    string, its rows joined by a light module, and every step is a C-level ``map``/``zip`` (a code always has
-    dark modules: its finder patterns)."""
+    Why chunks: a code of version 10 has some 800 runs, and finding them one by one in Python costs more
+    than encoding the code. Here every step runs in C: each row of modules, padded to whole chunks, becomes
+    one binary numeral, read as an integer and written in hexadecimal, so each hex digit is one chunk's
+    pattern; a table, built once per code size and template, holds the commands of each of the 16 patterns
+    at each chunk's place, and they are joined by one ``map``.
+    """
     matrix = qr_matrix(text)
-    spans = list(map(re.Match.span, _DARK_RUN.finditer(b"\x00".join(matrix))))
-    starts, ends = zip(*spans, strict=True)
-    rows, xs = zip(*map(divmod, starts, itertools.repeat(len(matrix[0]) + 1)), strict=True)
-    return QrRuns(len(matrix), xs, rows, tuple(map(operator.sub, ends, starts)))
+    table = _chunk_commands(len(matrix), template, offset)
+    pad = b"\x00" * (-len(matrix) % _CHUNK)
+    digits = (pad.join(matrix) + pad).translate(_AS_BINARY_DIGIT)
+    patterns = f"{int(digits, 2):0{len(digits) // _CHUNK}x}".encode("ascii").translate(_HEX_VALUE)
+    return "".join(map(operator.getitem, table, patterns))
+
+
+_CHUNK = 4
+_AS_BINARY_DIGIT = bytes.maketrans(b"\x00\x01", b"01")
+_HEX_VALUE = bytes.maketrans(b"0123456789abcdef", bytes(range(16)))
+
+
+@functools.lru_cache(maxsize=8)
+def _chunk_commands(side: int, template: str, offset: int) -> tuple[tuple[str, ...], ...]:
+    """For each four-module chunk of a code ``side`` modules wide (row by row), the commands drawing each
+    of its 16 patterns (the chunk's leftmost module is the pattern's highest bit)."""
+    per_row = -(-side // _CHUNK)
+    patterns = [[(m.start(), m.end() - m.start()) for m in re.finditer("1+", f"{p:04b}")] for p in range(16)]
+    return tuple(
+        tuple(
+            "".join(template.format(x=offset + c * _CHUNK + start, y=offset + y, w=w) for start, w in runs)
+            for runs in patterns
+        )
+        for y in range(side)
+        for c in range(per_row)
+    )
 
 
 @functools.lru_cache(maxsize=16)

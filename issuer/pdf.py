@@ -27,8 +27,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
-import itertools
-import operator
 import re
 import zlib
 from collections.abc import Iterable, Sequence
@@ -37,7 +35,7 @@ from pathlib import Path
 from typing import BinaryIO, Final
 
 from common.errors import SkillpassError
-from common.qrimage import QrImageError, qr_runs
+from common.qrimage import QrImageError, dark_runs, qr_matrix
 from issuer.fonts import FontError, FontFace, batch_subset, missing_glyphs
 from issuer.layout import LayoutError, fit
 from issuer.pdffont import GlyphUse, PrintFont, print_font
@@ -493,22 +491,19 @@ def _seal_ops(width: int, height: int) -> bytes:
 
 
 def _qr_ops(qr_text: str) -> bytes:
-    """The QR as filled rectangles, one ``x -y w 1 re`` per horizontal run of dark modules (row r at
-    y = -r-1, formatted at once), in a module-unit coordinate system (``cm``), quiet zone included in the
-    45 mm."""
+    """The QR as filled rectangles (``qrimage.dark_runs``), in module units with y growing downwards from
+    the code's top left corner (``cm``), quiet zone included in the 45 mm."""
     try:
-        code = qr_runs(qr_text)
+        runs = dark_runs(qr_text, "{x} {y} {w} 1 re\n")
+        modules = len(qr_matrix(qr_text)) + 2 * _QUIET_MODULES
     except QrImageError as e:
         raise PdfError("qr_too_long", "二维码内容过长，无法生成", "the QR text is too long to draw") from e
-    modules = code.modules + 2 * _QUIET_MODULES
     unit = QR_SIZE_MM * _K / modules
     left = (PAGE_W - QR_SIZE_MM) / 2 * _K + _QUIET_MODULES * unit
     top = (PAGE_H - QR_Y) * _K - _QUIET_MODULES * unit
-    below = map(operator.add, code.rows, itertools.repeat(1))
-    values = tuple(itertools.chain.from_iterable(zip(code.xs, below, code.widths, strict=True)))
     return (
-        b"q 0 g %s 0 0 %s %s %s cm\n" % (number(unit), number(unit), number(left), number(top))
-        + (b"%d -%d %d 1 re\n" * len(code.xs)) % values
+        b"q 0 g %s 0 0 %s %s %s cm\n" % (number(unit), number(-unit), number(left), number(top))
+        + runs.encode("ascii")
         + b"f Q"
     )
 

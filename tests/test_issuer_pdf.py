@@ -17,11 +17,12 @@ from fontTools.ttLib import TTFont  # type: ignore[import-untyped, unused-ignore
 from PIL import Image
 from pypdf import PdfReader
 
-from common.qrimage import read_codes
+from common.qrimage import qr_matrix, read_codes
 from credential import encode
 from issuer import fonts
 from issuer.pdf import (
     PHOTO_BOX,
+    QR_SIZE_MM,
     QUERY_FOOTER,
     CertificateView,
     PdfError,
@@ -88,6 +89,24 @@ def test_qr_is_vector_and_decodes_from_a_200_dpi_rendering(
     [code] = read_codes(page)
     assert code.text == qr_text
     assert (code.right - code.left) / 200 * 25.4 >= 35  # at least 35 mm wide without its quiet zone
+
+
+def test_qr_rectangles_are_exactly_the_modules_of_the_code(
+    pdf_file: Path, qr_text: str, tmp_path: Path
+) -> None:
+    """Module for module, not only readable: a mirrored or shifted code can still decode in some readers."""
+    page = rasterise(pdf_file, tmp_path, dpi=200).convert("L")
+    pixels, width = page.tobytes(), page.width
+    matrix = qr_matrix(qr_text)
+    dots = 200 / 25.4
+    left, top = (210 - QR_SIZE_MM) / 2 * dots, 181 * dots  # the code's box, quiet zone included
+    unit = QR_SIZE_MM * dots / (len(matrix) + 8)
+
+    def dark(x: int, y: int) -> int:  # at the module's centre
+        return int(pixels[int(top + (y + 4.5) * unit) * width + int(left + (x + 4.5) * unit)] < 128)
+
+    drawn = [bytes(dark(x, y) for x in range(len(row))) for y, row in enumerate(matrix)]
+    assert drawn == list(matrix)
 
 
 def test_font_is_embedded_as_a_subset_and_the_file_is_small(pdf_file: Path) -> None:
