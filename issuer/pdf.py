@@ -28,7 +28,6 @@ import datetime as dt
 import functools
 import io
 import re
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +38,7 @@ from common.qrimage import QrImageError, dark_runs, qr_matrix
 from issuer.fonts import FontError, FontFace, batch_subset, missing_glyphs
 from issuer.layout import LayoutError, fit
 from issuer.pdffont import GlyphUse, PrintFont, print_font
-from issuer.pdfwriter import PdfWriter, Prefix, number, pdf_string
+from issuer.pdfwriter import PdfWriter, Prefix, deflate, number, pdf_string
 from issuer.photos import PhotoError, PhotoRef, PrintImage, print_image
 from issuer.seal import SealError, load_seal
 from schemas.vocabulary import LEVEL_NAMES
@@ -73,7 +72,6 @@ SEAL_SIZE: Final = 40.0
 SEAL_CENTRE: Final = (VALUE_X + 38.0, LINES_Y + 8 * LINE_STEP + 4.8)  # the date stays legible
 _URL_FORM: Final = re.compile(r"HTTPS://([A-Z0-9.-]+(?::\d+)?)/#", re.I)
 _DEFLATED: Final = b" /Filter /FlateDecode"
-_STAMP_LEVEL: Final = 6
 
 
 class PdfError(SkillpassError):
@@ -176,9 +174,7 @@ def stamp_page(
     photo = None if cert.photo is None else _photo(cert.photo, photo_bytes)
     use = GlyphUse()
     content = _stamp(_face(font), cert, qr_text, use, photo)
-    return PageStamp(
-        font, zlib.compress(content, _STAMP_LEVEL), use.glyphs, photo, cert.seal, cert.issue_date
-    )
+    return PageStamp(font, deflate(content), use.glyphs, photo, cert.seal, cert.issue_date)
 
 
 def certificate_pdf(stamp: PageStamp, *, keywords: str = "") -> bytes:

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import BinaryIO, Final
 
 _HEADER: Final = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
-_LEVEL: Final = 6
+#: Level 1: a page's stream is mostly the QR's rectangles, which level 1 packs within a third of level 6's
+#: size in a fifth of the time (13.7 KB → 3.7 KB in 0.12 ms, against 2.8 KB in 0.62 ms).
+_LEVEL: Final = 1
 _PLAIN: Final = re.compile(r"[ -'*-\[\]-~]*")  # printable ASCII without ( ) \\
 
 
@@ -26,6 +28,11 @@ def pdf_string(text: str) -> bytes:
     if _PLAIN.fullmatch(text):
         return b"(" + text.encode("ascii") + b")"
     return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode("ascii") + b">"
+
+
+def deflate(data: bytes) -> bytes:
+    """``data`` compressed as ``add_stream`` compresses it (for streams made ahead of their file)."""
+    return zlib.compress(data, _LEVEL)
 
 
 def number(value: float) -> bytes:
@@ -89,7 +96,7 @@ class PdfWriter:
     ) -> int:
         """Write one stream object, deflated unless ``compress`` is False (already compressed data)."""
         if compress:
-            data = zlib.compress(data, _LEVEL)
+            data = deflate(data)
             entries += b" /Filter /FlateDecode"
         head = b"<< /Length %d" % len(data) + entries + b" >>\nstream\n"
         return self.add(head + data + b"\nendstream", num)
@@ -110,4 +117,4 @@ class PdfWriter:
         self._position += len(data)
 
 
-__all__ = ["PdfWriter", "Prefix", "number", "pdf_string"]
+__all__ = ["PdfWriter", "Prefix", "deflate", "number", "pdf_string"]
