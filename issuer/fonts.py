@@ -140,7 +140,7 @@ def batch_subset(texts: Iterable[str], *, directory: Path | None = None) -> Font
     have = _codepoints(face)
     wanted = set(range(0x20, 0x7F))
     for text in texts:
-        wanted.update(ord(c) for c in text)
+        wanted.update(map(ord, text))
     chars = sorted(wanted & have)
     key = hashlib.sha256(
         f"{_SUBSET_VERSION}|{face.path}|{face.index}|{face.path.stat().st_size}|".encode()

@@ -6,6 +6,8 @@
 - Idempotent: a file that already holds the right content is not touched. For the QR files the right content
   is cheap to compute and compare. A PDF is costly to render, so each PDF carries a fingerprint of everything
   it shows (``skillpass-render:<sha256>`` in its Keywords); a PDF whose fingerprint matches is kept unread.
+  The batch print file is the exception: it is written whole whenever it is asked for (``run`` asks until
+  its journal records it), since its pages come from the stamps drawn in the same pass.
 - Fast: PDFs are a template laid out once per process with each certificate stamped on it (``pdf``), their
   font cut from a *batch subset* of the CJK face (``fonts.batch_subset``); items are rendered in chunks on a
   process pool, one chunk per task. The batch print file is written here as the chunks come back, in
@@ -78,7 +80,7 @@ def render_outputs(
 
     ``workers`` defaults to the number of cores; 1 renders in this process. ``font`` defaults to a batch
     subset of the installed CJK face. With ``batch_pdf``, the batch print file is written there too, one
-    page per item in order, unless it already holds exactly these items.
+    page per item in order.
     """
     for item in items:
         _safe_name(item.view.certificate_number)
@@ -172,20 +174,15 @@ def _print_file(
     items: Sequence[RenderItem], path: Path | None, face: FontFace
 ) -> Iterator[PdfDocument | None]:
     """The batch print file being written under a temporary name, renamed into place when every page is
-    in; None when none is wanted or ``path`` already holds these items (its marker digests theirs)."""
+    in (None when none is wanted). It is always written whole: ``run`` asks for it until its journal
+    records it, and the same pages make the same bytes."""
     if path is None:
-        yield None
-        return
-    marker = (
-        _MARKER + hashlib.sha256("".join(fingerprint(item) for item in items).encode("ascii")).hexdigest()
-    )
-    if marker.encode("ascii") in (_read(path) or b""):
         yield None
         return
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as out:
-            book = PdfDocument(out, face, keywords=marker, created=items[0].view.issue_date)
+            book = PdfDocument(out, face, created=items[0].view.issue_date)
             yield book
             book.close()
         tmp.replace(path)
