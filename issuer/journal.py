@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ SCHEMA_VERSION = "1"
 SUBMITTED, APPROVED, PUBLISHED = "submitted", "approved", "published"
 INVALID, REJECTED = "invalid", "rejected"
 FINAL_STATES = frozenset({PUBLISHED, INVALID, REJECTED})
+_PAGE_ROWS = 500  # rows read at a time by ``each_row``
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -162,24 +163,24 @@ class Journal:
     # Progress of the rows --------------------------------------------------------------------
 
     def rows(self) -> list[JournalRow]:
-        """Every row, in batch order."""
-        cursor = self._db.execute(
-            "SELECT row, roster_row, fields, state, certificate, qr, files, code, reason FROM rows ORDER BY row"
-        )
-        return [
-            JournalRow(
-                row=r[0],
-                roster_row=r[1],
-                fields=json.loads(r[2]),
-                state=r[3],
-                certificate=None if r[4] is None else json.loads(r[4]),
-                qr=r[5],
-                files=None if r[6] is None else json.loads(r[6]),
-                code=r[7],
-                reason=r[8],
-            )
-            for r in cursor
-        ]
+        """Every row, in batch order, all at once (a whole batch's report; the run's stages use ``each_row``)."""
+        return list(self.each_row())
+
+    def each_row(self, page: int = _PAGE_ROWS) -> Iterator[JournalRow]:
+        """Every row in batch order, read ``page`` rows at a time, so that a stage's memory does not grow with
+        the roster. Rows may be written between two rows handed out: each page is read whole, and the next
+        one starts after the last row number seen."""
+        last = 0
+        while True:
+            found = self._db.execute(
+                "SELECT row, roster_row, fields, state, certificate, qr, files, code, reason FROM rows"
+                " WHERE row > ? ORDER BY row LIMIT ?",
+                (last, page),
+            ).fetchall()
+            if not found:
+                return
+            yield from map(_journal_row, found)
+            last = found[-1][0]
 
     def record_decisions(self, decisions: Iterable[Decision]) -> None:
         """Record the registry's decisions; an approved row's certificate number never changes."""
@@ -268,7 +269,7 @@ class Journal:
         if self.meta("id_numbers") == "masked":
             return
         with self._transaction():
-            for row in self.rows():
+            for row in self.each_row():
                 fields = dict(row.fields)
                 fields["id_number"] = MaskedId.of(str(fields.get("id_number", ""))).display()
                 self._db.execute("UPDATE rows SET fields = ? WHERE row = ?", (_dump(fields), row.row))
@@ -278,6 +279,20 @@ class Journal:
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
+
+
+def _journal_row(r: tuple[Any, ...]) -> JournalRow:
+    return JournalRow(
+        row=r[0],
+        roster_row=r[1],
+        fields=json.loads(r[2]),
+        state=r[3],
+        certificate=None if r[4] is None else json.loads(r[4]),
+        qr=r[5],
+        files=None if r[6] is None else json.loads(r[6]),
+        code=r[7],
+        reason=r[8],
+    )
 
 
 class _Transaction:

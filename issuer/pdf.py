@@ -205,7 +205,7 @@ def write_pdf(
     document: PdfDocument | None = None
     for stamp in pages:
         if document is None:
-            document = PdfDocument(out, stamp.font, keywords=keywords, created=created or stamp.issue_date)
+            document = PdfDocument(out, stamp.font, keywords=keywords, created=created)
         document.page(stamp)
     if document is None:
         raise PdfError("pdf_empty", "没有要打印的证书", "no certificates to print")
@@ -224,13 +224,16 @@ def _face(face: FontFace) -> PrintFont:
 
 class PdfDocument:
     """A PDF being written to ``out``: the template's prefix copied first, pages as they come, the values'
-    font last (``close``). ``keywords`` go into the document information, ``created`` is its date.
+    font last (``close``). ``keywords`` go into the document information, ``created`` is its date (by
+    default the first page's issue date).
 
     Two fonts: ``/F1`` holds the template's glyphs and is part of the prefix (built once per process);
     ``/F2`` holds the glyphs of the values the pages stamp, so each file embeds only a few dozen glyphs.
     """
 
-    def __init__(self, out: BinaryIO, face: FontFace, *, keywords: str = "", created: dt.date) -> None:
+    def __init__(
+        self, out: BinaryIO, face: FontFace, *, keywords: str = "", created: dt.date | None = None
+    ) -> None:
         self.face = face
         self.font = _face(face)
         self.prefix = _prefix(self.font)
@@ -248,6 +251,7 @@ class PdfDocument:
         if stamp.font != self.face:
             raise ValueError("every page of a document is stamped with the document's font")
         self.use.update(stamp.glyphs)
+        self.created = self.created or stamp.issue_date
         content = [self.prefix.template, self.writer.add_stream(stamp.content, _DEFLATED, compress=False)]
         images = []
         if stamp.photo is not None:
@@ -293,6 +297,8 @@ class PdfDocument:
 
     def close(self) -> int:
         """Write the values' font, the page tree, the catalogue and the trailer; returns the page count."""
+        if self.created is None:  # no page came
+            raise PdfError("pdf_empty", "没有要打印的证书", "no certificates to print")
         w = self.writer
         self.font.embed(w, self.use, self.font_num)
         kids = b" ".join(b"%d 0 R" % k for k in self.kids)

@@ -17,15 +17,17 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import hashlib
+import itertools
 import math
 import multiprocessing
 import os
 import re
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -80,55 +82,87 @@ def render_outputs(
 
     ``workers`` defaults to the number of cores; 1 renders in this process. ``font`` defaults to a batch
     subset of the installed CJK face. With ``batch_pdf``, the batch print file is written there too, one
-    page per item in order.
+    page per item in order. Every certificate number is checked before any file is written.
     """
     for item in items:
         _safe_name(item.view.certificate_number)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(out_dir)
     if not items:
+        out_dir.mkdir(parents=True, exist_ok=True)
         return []
     face = font or batch_subset(printed_text(item.view, item.qr_text) for item in items)
+    return list(
+        render_each(items, len(items), out_dir, face, workers=workers, progress=progress, batch_pdf=batch_pdf)
+    )
+
+
+def render_each(
+    items: Iterable[RenderItem],
+    count: int,
+    out_dir: Path,
+    face: FontFace,
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    batch_pdf: Path | None = None,
+) -> Iterator[RenderedPaths]:
+    """``render_outputs`` for a run of any size: the ``count`` items are taken as they come, a few chunks in
+    flight at a time, and each result is handed on as soon as it is in (memory flat in the roster size).
+    ``face`` must hold every character printed; a certificate number unfit for a file name stops the run at
+    its item (the files before it are complete)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(out_dir)
     if progress is not None:
-        progress.set_total(len(items))
-    results: list[RenderedPaths] = []
-    with _print_file(items, batch_pdf, face) as book:
-        for done in _rendered(items, out_dir, face, workers, stamps=book is not None):
+        progress.set_total(count)
+    with _print_file(batch_pdf, face) as book:
+        for done in _rendered(items, count, out_dir, face, workers, stamps=book is not None):
             for paths, stamp in done:
-                results.append(paths)
                 if book is not None and stamp is not None:
                     book.page(stamp)
+                yield paths
             if progress is not None:
                 progress.advance(len(done))
-    return results
 
 
 _Done = list[tuple[RenderedPaths, PageStamp | None]]
 
 
 def _rendered(
-    items: Sequence[RenderItem], out_dir: Path, face: FontFace, workers: int | None, *, stamps: bool
+    items: Iterable[RenderItem],
+    count: int,
+    out_dir: Path,
+    face: FontFace,
+    workers: int | None,
+    *,
+    stamps: bool,
 ) -> Iterator[_Done]:
-    """Each chunk's results, in the order of ``items`` (the print file's page order)."""
-    count = max(1, workers or os.cpu_count() or 1)
-    chunks = list(_chunks(items, count))
-    if count == 1 or len(chunks) == 1:
+    """Each chunk's results, in the order of ``items`` (the print file's page order). At most two chunks per
+    worker are queued ahead of the one being read, so neither the items nor the stamps pile up."""
+    processes = max(1, workers or os.cpu_count() or 1)
+    size = max(1, min(_MAX_CHUNK, math.ceil(count / (processes * 4))))
+    chunks = _chunks(items, size)
+    if processes == 1 or count <= size:
         for chunk in chunks:
             yield _render_chunk(chunk, out_dir, face, stamps)
         return
     # forkserver, not fork: the issuing process has threads (a console's server), and a child forked while
     # one of them holds a lock waits on it forever.
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-        futures = [pool.submit(_render_chunk, chunk, out_dir, face, stamps) for chunk in chunks]
-        for future in futures:
-            yield future.result()
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+        pending: collections.deque[Future[_Done]] = collections.deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_render_chunk, chunk, out_dir, face, stamps))
+            if len(pending) > 2 * processes:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
-def _chunks(items: Sequence[RenderItem], workers: int) -> Iterator[list[RenderItem]]:
-    size = max(1, min(_MAX_CHUNK, math.ceil(len(items) / (workers * 4))))
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
+def _chunks(items: Iterable[RenderItem], size: int) -> Iterator[list[RenderItem]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        for item in chunk:
+            _safe_name(item.view.certificate_number)
+        yield chunk
 
 
 def _render_chunk(chunk: list[RenderItem], out_dir: Path, face: FontFace, stamps: bool) -> _Done:
@@ -170,9 +204,7 @@ def _render_one(
 
 
 @contextlib.contextmanager
-def _print_file(
-    items: Sequence[RenderItem], path: Path | None, face: FontFace
-) -> Iterator[PdfDocument | None]:
+def _print_file(path: Path | None, face: FontFace) -> Iterator[PdfDocument | None]:
     """The batch print file being written under a temporary name, renamed into place when every page is
     in (None when none is wanted). It is always written whole: ``run`` asks for it until its journal
     records it, and the same pages make the same bytes."""
@@ -182,7 +214,7 @@ def _print_file(
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as out:
-            book = PdfDocument(out, face, created=items[0].view.issue_date)
+            book = PdfDocument(out, face)
             yield book
             book.close()
         tmp.replace(path)

@@ -14,18 +14,20 @@ could not be used; 4 the batch waits for review.
 
 from __future__ import annotations
 
+import collections
 import hashlib
+import itertools
 import os
 import secrets
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from common.errors import SkillpassError
 from credential import CertificateClaims, encode, url_form
@@ -48,7 +50,7 @@ from issuer.manifest import (
 from issuer.pdf import CertificateView, PdfError, printed_text
 from issuer.photos import PhotoError, PhotoRef, PhotoSource, open_source
 from issuer.progress import Progress
-from issuer.render import RenderedPaths, RenderError, RenderItem, render_outputs
+from issuer.render import RenderedPaths, RenderError, RenderItem, render_each
 from issuer.report import format_report, write_report_csv
 from issuer.roster import RosterError, RosterRow, read_roster
 from issuer.roster_validation import validate_rows
@@ -62,7 +64,9 @@ CERTIFICATES_DIR = "certificates"
 BATCH_PDF = "batch.pdf"
 REPORT_CSV = "report.csv"
 REVIEWED = "reviewed"
+_T = TypeVar("_T")
 _SIGN_COMMIT_EVERY = 500
+_RECORD_FILES_EVERY = 500  # rendered rows whose files are recorded in one transaction
 _CERTIFICATE_FIELDS = frozenset(
     (
         "holder_name",
@@ -326,37 +330,43 @@ class _Run:
     # 3. Signing ------------------------------------------------------------------------------
 
     def _sign(self, journal: Journal) -> None:
-        todo = [r for r in journal.rows() if r.state in (jn.APPROVED, jn.PUBLISHED) and r.qr is None]
-        if not todo:
+        """Sign every approved row not yet signed, recording the QR texts every ``_SIGN_COMMIT_EVERY`` rows.
+        Two passes over the journal (the issue dates the key must cover, then the signing), each holding
+        one page of rows, so that memory stays flat in the roster's size."""
+        count, issue_dates = 0, set()
+        for row in _to_sign(journal):
+            count += 1
+            if row.certificate:
+                issue_dates.add(row.certificate["issue_date"])
+        if not count:
             return
         signer = self._signer()
-        self._require_registered(signer, {r.certificate["issue_date"] for r in todo if r.certificate})
-        signed: list[tuple[int, str]] = []
+        self._require_registered(signer, issue_dates)
+        signed: list[tuple[JournalRow, str]] = []
         refused: list[tuple[int, str, str]] = []
-        with Progress("签名 sign", total=len(todo), unit="certificates") as progress:
-            for count, row in enumerate(todo, start=1):
+        with Progress("签名 sign", total=count, unit="certificates") as progress:
+            for number, row in enumerate(_to_sign(journal), start=1):
                 try:
-                    signed.append((row.row, sign_row(row, self.code, signer)))
+                    signed.append((row, sign_row(row, self.code, signer)))
                 except _RowRefusedError as e:
                     refused.append((row.row, e.code, e.reason))
                 progress.advance()
-                crash_point("sign", count)
+                crash_point("sign", number)
                 if len(signed) >= _SIGN_COMMIT_EVERY:
-                    self._record_signed(journal, signed, todo)
+                    self._record_signed(journal, signed)
                     signed.clear()
-        self._record_signed(journal, signed, todo)
+        self._record_signed(journal, signed)
         journal.record_publish_refused(refused)
         crash_point("signed")
 
-    def _record_signed(self, journal: Journal, signed: list[tuple[int, str]], todo: list[JournalRow]) -> None:
+    def _record_signed(self, journal: Journal, signed: list[tuple[JournalRow, str]]) -> None:
         """Record QR texts; a row the registry already published (by a run whose journal is not this one)
         keeps its QR text only if it is byte for byte the published credential."""
-        states = {r.row: r for r in todo}
         ours: list[tuple[int, str]] = []
         foreign: list[tuple[int, str]] = []
         for row, qr in signed:
-            published = states[row].state == jn.PUBLISHED
-            (foreign if published and not self._is_published(states[row], qr) else ours).append((row, qr))
+            published = row.state == jn.PUBLISHED
+            (foreign if published and not self._is_published(row, qr) else ours).append((row.row, qr))
         journal.record_signed(ours)
         journal.record_rejected(
             (
@@ -405,34 +415,48 @@ class _Run:
 
     def _render(self, journal: Journal) -> None:
         """Each certificate's files on the process pool, and the batch print file from the same stamped pages
-        (one batch font subset for both). When the print file is still wanted, every row goes through the
-        pool, so that its page exists; rows whose files are already written are only compared, not redone."""
-        rows = [r for r in journal.rows() if r.qr is not None]
-        todo = [r for r in rows if r.files is None]
-        wants_batch = journal.meta("batch_pdf") is None and bool(rows)
-        if not todo and not wants_batch:
+        (one batch font subset for both). When the print file is still wanted, every signed row goes through
+        the pool, so that its page exists; rows whose files are already written are only compared, not redone.
+        Two passes over the journal (the characters printed, then the rendering), a page of rows at a time."""
+        wants_batch = journal.meta("batch_pdf") is None
+
+        def chosen() -> Iterator[JournalRow]:
+            return (r for r in journal.each_row() if r.qr is not None and (wants_batch or r.files is None))
+
+        count, characters = 0, set[str]()
+        for row in chosen():
+            item = self._item(row)
+            characters.update(printed_text(item.view, item.qr_text))
+            count += 1
+        if not count:
             return
-        chosen = rows if wants_batch else todo
-        items = [self._item(r) for r in chosen]
         out = self.request.out_dir
+        taken: collections.deque[JournalRow] = (
+            collections.deque()
+        )  # rows handed to rendering, not yet recorded
+
+        def items() -> Iterator[RenderItem]:
+            for row in chosen():
+                taken.append(row)
+                yield self._item(row)
+
         try:
-            face = batch_subset(printed_text(i.view, i.qr_text) for i in items)
-            with Progress("出图 render", total=len(items), unit="certificates") as progress:
-                rendered = render_outputs(
-                    items,
+            face = batch_subset(["".join(sorted(characters))])
+            with Progress("出图 render", total=count, unit="certificates") as progress:
+                rendered = render_each(
+                    items(),
+                    count,
                     out / CERTIFICATES_DIR,
+                    face,
                     workers=self.request.workers,
                     progress=progress,
-                    font=face,
                     batch_pdf=out / BATCH_PDF if wants_batch else None,
                 )
+                for page in _in_pages(rendered, _RECORD_FILES_EVERY):
+                    done = [(taken.popleft(), paths) for paths in page]
+                    journal.record_files((r.row, _relative_files(p, out)) for r, p in done if r.files is None)
         except (RenderError, PdfError, FontError, PhotoError) as e:
             raise IssueError(e.code, e.message_zh, e.message_en) from e
-        journal.record_files(
-            (row.row, _relative_files(paths, out))
-            for row, paths in zip(chosen, rendered, strict=True)
-            if row.files is None
-        )
         crash_point("rendered")
         if wants_batch:
             journal.set_meta("batch_pdf", BATCH_PDF)
@@ -462,11 +486,14 @@ class _Run:
     # 5. Publication --------------------------------------------------------------------------
 
     def _publish(self, journal: Journal) -> None:
-        todo = [r for r in journal.rows() if r.state == jn.APPROVED and r.qr is not None]
-        size = max(1, self.request.publish_chunk)
-        with Progress("发布 publish", total=len(todo), unit="certificates") as progress:
-            for number, start in enumerate(range(0, len(todo), size), start=1):
-                chunk = todo[start : start + size]
+        """Publish the signed rows ``publish_chunk`` at a time, reading the journal as it goes."""
+
+        def todo() -> Iterator[JournalRow]:
+            return (r for r in journal.each_row() if r.state == jn.APPROVED and r.qr is not None)
+
+        count = sum(1 for _ in todo())
+        with Progress("发布 publish", total=count, unit="certificates") as progress:
+            for number, chunk in enumerate(_in_pages(todo(), max(1, self.request.publish_chunk)), start=1):
                 results = self.client.publish(self.batch_id, [(r.row, r.qr or "") for r in chunk])
                 crash_point("publish", number)
                 published, refused = _publish_results(results)
@@ -477,7 +504,7 @@ class _Run:
     # 6. Manifest -----------------------------------------------------------------------------
 
     def _finish(self, journal: Journal, *, rewrite: bool) -> Exit:
-        manifest = build_manifest(journal.rows(), self.batch_id, self.code, journal.meta("batch_pdf"))
+        manifest = build_manifest(journal.each_row(), self.batch_id, self.code, journal.meta("batch_pdf"))
         out = self.request.out_dir
         if rewrite or not (out / JSON_NAME).exists():
             write_manifest(manifest, out)
@@ -501,6 +528,17 @@ class _RowRefusedError(Exception):
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
+
+
+def _in_pages(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    iterator = iter(items)
+    while page := list(itertools.islice(iterator, size)):
+        yield page
+
+
+def _to_sign(journal: Journal) -> Iterator[JournalRow]:
+    """Approved rows (or rows another run published) with no QR text yet."""
+    return (r for r in journal.each_row() if r.state in (jn.APPROVED, jn.PUBLISHED) and r.qr is None)
 
 
 def certificate_document(row: JournalRow, institution_code: str) -> dict[str, Any]:

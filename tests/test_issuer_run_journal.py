@@ -45,6 +45,20 @@ def test_starting_again_with_the_same_batch_is_harmless(tmp_path: Path) -> None:
         assert len(journal.rows()) == 2
 
 
+def test_each_row_reads_pages_and_sees_every_row_once_while_rows_are_written(tmp_path: Path) -> None:
+    """The run's stages page through the journal (memory flat in the roster) and write as they go."""
+    with Journal.open(tmp_path) as journal:
+        journal.start(
+            "batch-1", "sha-1", "Y000011000001", [(n + 2, {"holder_name": f"人{n}"}) for n in range(7)]
+        )
+        seen = []
+        for row in journal.each_row(page=3):
+            seen.append(row.row)
+            journal.record_signed([(row.row, f"SP2:{row.row}")])  # a write between two rows handed out
+        assert seen == [1, 2, 3, 4, 5, 6, 7]
+        assert [r.qr for r in journal.rows()] == [f"SP2:{n}" for n in range(1, 8)]
+
+
 @pytest.mark.parametrize(("batch_id", "sha"), [("batch-2", "sha-1"), ("batch-1", "sha-2")])
 def test_another_batch_in_the_same_directory_is_refused(tmp_path: Path, batch_id: str, sha: str) -> None:
     _started(tmp_path).close()
