@@ -30,6 +30,10 @@ SUBMITTED, APPROVED, PUBLISHED = "submitted", "approved", "published"
 INVALID, REJECTED = "invalid", "rejected"
 FINAL_STATES = frozenset({PUBLISHED, INVALID, REJECTED})
 _PAGE_ROWS = 500  # rows read at a time by ``each_row``
+# The columns in the order ``_journal_row`` reads them.
+_SELECT_ROWS = "SELECT row, roster_row, fields, state, certificate, qr, files, code, reason FROM rows"
+_PAGE_AFTER = _SELECT_ROWS + " WHERE row > ? ORDER BY row LIMIT ?"
+_ONE_ROW = _SELECT_ROWS + " WHERE row = ?"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -172,22 +176,21 @@ class Journal:
         one starts after the last row number seen."""
         last = 0
         while True:
-            found = self._db.execute(
-                "SELECT row, roster_row, fields, state, certificate, qr, files, code, reason FROM rows"
-                " WHERE row > ? ORDER BY row LIMIT ?",
-                (last, page),
-            ).fetchall()
+            found = self._db.execute(_PAGE_AFTER, (last, page)).fetchall()
             if not found:
                 return
             yield from map(_journal_row, found)
             last = found[-1][0]
 
+    def _row(self, row: int) -> JournalRow | None:
+        found = self._db.execute(_ONE_ROW, (row,)).fetchone()
+        return None if found is None else _journal_row(found)
+
     def record_decisions(self, decisions: Iterable[Decision]) -> None:
         """Record the registry's decisions; an approved row's certificate number never changes."""
-        known = {row.row: row for row in self.rows()}
         with self._transaction():
             for decision in decisions:
-                before = known.get(decision.row)
+                before = self._row(decision.row)  # one at a time: a batch's rows are never all held
                 if before is None or before.state in FINAL_STATES:
                     continue
                 _require_same_number(before, decision)
