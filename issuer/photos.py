@@ -193,13 +193,19 @@ def _member(name: str) -> PurePosixPath | None:
 def _read_file(folder: Path, member: PurePosixPath) -> bytes | None:
     target = folder.joinpath(*member.parts)
     try:
-        if not target.resolve().is_relative_to(folder.resolve()) or not target.is_file():
+        if not target.resolve().is_relative_to(_real(folder)) or not target.is_file():
             return None
         if target.stat().st_size > MAX_BYTES:
             return None
         return target.read_bytes()
     except OSError:
         return None
+
+
+@functools.lru_cache(maxsize=8)
+def _real(folder: Path) -> Path:
+    """The photo folder with its links resolved, once per run rather than once per photo."""
+    return folder.resolve()
 
 
 def _read_member(archive: zipfile.ZipFile, member: PurePosixPath) -> bytes | None:
