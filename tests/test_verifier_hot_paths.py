@@ -84,3 +84,21 @@ def test_hot_answers_carry_the_security_headers(client: httpx.Client, world: Wor
 def test_other_methods_on_the_hot_paths_reach_the_router(client: httpx.Client) -> None:
     assert client.get("/api/v1/verify").json()["code"] == "method_not_allowed"
     assert client.post("/api/v1/ping").status_code in (404, 405)
+
+
+def test_hot_answers_carry_every_header_a_routed_answer_gets(client: httpx.Client) -> None:
+    """The hot paths answer in front of the security-headers middleware and add its headers
+    themselves: the same names and values as an API answer that went through it."""
+    routed, hot = client.get("/api/v1/trust"), client.get("/api/v1/ping")
+    assert routed.status_code == hot.status_code == 200
+    added = {name for name in routed.headers if name not in ("content-length", "content-type", "date")}
+    assert {"cache-control", "content-security-policy", "permissions-policy"} <= added
+    assert {name: hot.headers.get(name) for name in added} == {name: routed.headers[name] for name in added}
+
+
+def test_a_declared_body_over_the_limit_is_refused_before_the_hot_path(client: httpx.Client) -> None:
+    """A well-formed verify body over 16 KiB is not verified by the hot path: 413 with the error shape."""
+    answer = client.post("/api/v1/verify", json={"qr": "SP1:" + "0" * 17_000})
+    assert answer.status_code == 413
+    assert answer.json()["code"] == "body_too_large"
+    assert answer.headers["x-frame-options"] == "DENY"

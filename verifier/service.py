@@ -205,7 +205,7 @@ def create_app(
     decode_pool: DecodePool | None = None,
     attestor: Attestor | None = None,
     trusted_proxies: TrustedProxies | None = None,
-) -> FastAPI:
+) -> _Service:
     """The verifier service as an ASGI app; the caller starts and stops `verifier` (see `serve`).
     The app closes the verifier's pooled registry connections when its event loop shuts down.
 
@@ -226,7 +226,7 @@ def create_app(
             await pool.close()
             await verifier.aclose()
 
-    app = FastAPI(
+    app = _Service(
         lifespan=lifespan,
         title="skillpass verifier",
         version="1",
@@ -241,9 +241,9 @@ def create_app(
     _add_api_routes(app, verifier, attestor)
     add_batch_routes(app, verifier, attestor)
     _add_page_routes(app)
-    app.add_middleware(_HotPaths, verifier=verifier)
     app.add_middleware(_BodyLimit)
     app.add_middleware(_SecurityHeaders)
+    app.hot_paths = _HotPaths(app.layers, verifier)
     return app
 
 
@@ -511,14 +511,35 @@ class _BodyLimit:
         await self._app(scope, receive, send)
 
 
-class _HotPaths:
-    """``POST /api/v1/verify`` with a well-formed body, and ``GET /api/v1/ping``, answered before
-    FastAPI's exception layers, router and endpoint machinery, which cost more than the offline
-    verification itself (docs/performance.md).
+class _Service(FastAPI):
+    """The FastAPI app with its two hot paths answered in front of it (``_HotPaths``)."""
 
-    Anything else, including a verify body that does not parse or one that asks for a receipt, goes
-    on to FastAPI with the body replayed, so every refusal keeps its one error shape; the OpenAPI
-    document still describes the verify route. Sits inside ``_BodyLimit`` and ``_SecurityHeaders``, so limits and headers apply.
+    hot_paths: _HotPaths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.hot_paths(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def layers(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Everything behind the hot paths: FastAPI with its middleware, handlers and routes."""
+        await super().__call__(scope, receive, send)
+
+
+class _HotPaths:
+    """``POST /api/v1/verify`` with a well-formed body of a declared length within the limit, and
+    ``GET /api/v1/ping``, answered before FastAPI and every middleware: FastAPI's own entry (its
+    telemetry check reads the environment on every request), Starlette's error and body-limit
+    layers, our two middlewares, the router and the endpoint machinery cost more than the ping
+    itself and about as much as a verification's decoding (docs/performance.md).
+
+    What the middlewares would add is added here: the security headers of ``_SecurityHeaders`` (one
+    constant list), and ``_BodyLimit``'s rule, by answering only bodies whose Content-Length is
+    within ``JSON_BODY_LIMIT``. Anything else, including a chunked body, a verify body that does
+    not parse or one that asks for a receipt, goes through the whole app (with the body replayed
+    when it was read), so every refusal keeps its one error shape and every limit its answer; the
+    OpenAPI document still describes the verify route.
     """
 
     def __init__(self, app: ASGIApp, verifier: Verifier) -> None:
@@ -526,10 +547,11 @@ class _HotPaths:
         self._verifier = verifier
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/api/v1/ping" and scope["method"] == "GET":
+        path, method = scope["path"], scope["method"]
+        if path == "/api/v1/ping" and method == "GET":
             await _send_json(send, 200, _PONG)
             return
-        if scope["type"] != "http" or scope["path"] != "/api/v1/verify" or scope["method"] != "POST":
+        if path != "/api/v1/verify" or method != "POST" or not _fits(scope):
             await self._app(scope, receive, send)
             return
         raw = await _whole_body(receive)
@@ -552,11 +574,25 @@ class _HotPaths:
         await _send_json(send, 200, json_bytes(verdict.to_json()))
 
 
+def _fits(scope: Scope) -> bool:
+    """Whether the request declares a body length the JSON limit allows (``_BodyLimit``'s rule)."""
+    declared = _content_length(scope)
+    return declared is not None and declared <= JSON_BODY_LIMIT
+
+
 _PONG = b'{"pong":true}'
 
 
+# What ``_SecurityHeaders`` adds to an API answer, for the hot paths that answer in front of it.
+_API_HEADERS = (*_SECURITY_HEADERS, (b"cache-control", b"no-store"))
+
+
 async def _send_json(send: Send, status: int, body: bytes) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *_API_HEADERS,
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -604,9 +640,7 @@ class _SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
-                headers.extend(_SECURITY_HEADERS)
-                if is_api:
-                    headers.append((b"cache-control", b"no-store"))
+                headers.extend(_API_HEADERS if is_api else _SECURITY_HEADERS)
                 message["headers"] = headers
             await send(message)
 
