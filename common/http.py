@@ -3,7 +3,8 @@ run on its C parser (httptools) and libuv loop (uvloop).
 
 The standard encoder and the pure-Python parser each cost more per request than a whole offline
 verification (docs/performance.md), so the services answer through ``FastJSONResponse`` and start
-uvicorn with ``UVICORN_SPEED``.
+uvicorn with ``UVICORN_SPEED``. For the same reason each service answers its few hot requests in
+front of FastAPI (``FrontedFastAPI``).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 from typing import Any, Final, Literal, TypedDict
 
 import orjson
+from fastapi import FastAPI
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["UVICORN_SPEED", "FastJSONResponse", "json_bytes"]
+__all__ = ["UVICORN_SPEED", "FastJSONResponse", "FrontedFastAPI", "json_bytes"]
 
 
 class _UvicornSpeed(TypedDict):
@@ -35,3 +38,27 @@ class FastJSONResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return json_bytes(content)
+
+
+class FrontedFastAPI(FastAPI):
+    """A FastAPI app with a front: an ASGI callable that sees every HTTP request first, answers the
+    few hot ones itself and hands the rest to ``layers`` (FastAPI with all its middleware).
+
+    FastAPI's own entry (its telemetry check reads the environment on every request), Starlette's
+    error and body-limit layers, the service's middlewares, the router and the endpoint machinery
+    cost more than the hot requests themselves (docs/performance.md). A front must do itself what
+    those layers would have done for the requests it answers (headers, limits, error shapes), and
+    hand over anything unusual. Without a front the app is plain FastAPI.
+    """
+
+    front: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is not None and scope["type"] == "http":
+            await self.front(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def layers(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Everything behind the front: FastAPI with its middleware, handlers and routes."""
+        await super().__call__(scope, receive, send)

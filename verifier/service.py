@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from common.clients import TrustedProxies
 from common.errors import SkillpassError
-from common.http import UVICORN_SPEED, FastJSONResponse, json_bytes
+from common.http import UVICORN_SPEED, FastJSONResponse, FrontedFastAPI, json_bytes
 from verifier.batch_service import BATCH_PATH, REPORT_PATH, Attestor, add_batch_routes, single_result
 from verifier.bulk import DEFAULT_BATCH_LIMITS, BatchError
 from verifier.decode_pool import DecodePool, uploader
@@ -205,7 +205,7 @@ def create_app(
     decode_pool: DecodePool | None = None,
     attestor: Attestor | None = None,
     trusted_proxies: TrustedProxies | None = None,
-) -> _Service:
+) -> FrontedFastAPI:
     """The verifier service as an ASGI app; the caller starts and stops `verifier` (see `serve`).
     The app closes the verifier's pooled registry connections when its event loop shuts down.
 
@@ -226,7 +226,7 @@ def create_app(
             await pool.close()
             await verifier.aclose()
 
-    app = _Service(
+    app = FrontedFastAPI(
         lifespan=lifespan,
         title="skillpass verifier",
         version="1",
@@ -243,7 +243,7 @@ def create_app(
     _add_page_routes(app)
     app.add_middleware(_BodyLimit)
     app.add_middleware(_SecurityHeaders)
-    app.hot_paths = _HotPaths(app.layers, verifier)
+    app.front = _HotPaths(app.layers, verifier)
     return app
 
 
@@ -511,28 +511,10 @@ class _BodyLimit:
         await self._app(scope, receive, send)
 
 
-class _Service(FastAPI):
-    """The FastAPI app with its two hot paths answered in front of it (``_HotPaths``)."""
-
-    hot_paths: _HotPaths
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self.hot_paths(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
-
-    async def layers(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Everything behind the hot paths: FastAPI with its middleware, handlers and routes."""
-        await super().__call__(scope, receive, send)
-
-
 class _HotPaths:
     """``POST /api/v1/verify`` with a well-formed body of a declared length within the limit, and
-    ``GET /api/v1/ping``, answered before FastAPI and every middleware: FastAPI's own entry (its
-    telemetry check reads the environment on every request), Starlette's error and body-limit
-    layers, our two middlewares, the router and the endpoint machinery cost more than the ping
-    itself and about as much as a verification's decoding (docs/performance.md).
+    ``GET /api/v1/ping``, answered in front of FastAPI and every middleware (``FrontedFastAPI``),
+    whose layers cost more than the ping itself and about as much as a verification's decoding.
 
     What the middlewares would add is added here: the security headers of ``_SecurityHeaders`` (one
     constant list), and ``_BodyLimit``'s rule, by answering only bodies whose Content-Length is
