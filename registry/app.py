@@ -3,13 +3,12 @@ and the tests run."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
-from common.http import FastJSONResponse
+from common.http import FastJSONResponse, FrontedFastAPI
 from registry import (
     boundary,
     console,
     holder_pages,
+    hot_record,
     http_errors,
     pages,
     pages_complaints,
@@ -24,15 +23,17 @@ from registry.service import Registry
 from registry.settings import Settings
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """An app serving the registry described by ``settings`` (the schema must already exist)."""
-    app = FastAPI(
+def create_app(settings: Settings) -> FrontedFastAPI:
+    """An app serving the registry described by ``settings`` (the schema must already exist);
+    record look-ups, on every online verification's path, are answered in front of FastAPI
+    (``registry.hot_record``)."""
+    app = FrontedFastAPI(
         title="skillpass registry 全国联网查询系统",
         version="1",
         description="Directory, review, publication, status lists, public query and audit log. See docs/api.md.",
         default_response_class=FastJSONResponse,
     )
-    app.state.registry = Registry(settings)
+    app.state.registry = registry = Registry(settings)
     http_errors.install(app)
     app.include_router(routes_public.router)
     app.include_router(routes_directory.router)
@@ -46,4 +47,5 @@ def create_app(settings: Settings) -> FastAPI:
     console.install(app)
     app.add_middleware(http_errors.BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(boundary.RefuseUnstorable)
+    app.front = hot_record.HotRecord(app.layers, registry)
     return app
