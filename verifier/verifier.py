@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import httpx
 import orjson
 
@@ -26,6 +25,7 @@ from verifier import engine
 from verifier.engine import TrustData
 from verifier.errors import RegistryUnavailableError
 from verifier.hosts import host_finding
+from verifier.registry_client import RegistryClient, RegistryHttpError
 from verifier.trust import TrustStore, VerifierConfig
 from verifier.verdict import HolderInput, RegistryRecord, Verdict, with_note
 
@@ -53,7 +53,7 @@ class Verifier:
         self._clock = clock
         self.store = store or TrustStore(config, clock=clock)
         self._client: httpx.Client | None = None
-        self._session: tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession] | None = None
+        self._session: tuple[asyncio.AbstractEventLoop, RegistryClient] | None = None
 
     def verify_text(
         self, qr_text: str, *, holder: HolderInput | None = None, online: bool | None = None
@@ -193,7 +193,7 @@ class Verifier:
         if self._session is not None:
             _, session = self._session
             self._session = None
-            await session.close()
+            await session.aclose()
 
     # --- the registry's public, per-certificate endpoints ------------------------------------
 
@@ -207,24 +207,22 @@ class Verifier:
         return _checked(_Answer(response.status_code, response.content), url)
 
     async def _request_async(self, method: str, url: str, json: dict[str, str] | None = None) -> _Answer:
+        body = None if json is None else orjson.dumps(json)
         try:
-            async with self._pooled_session().request(method, url, json=json) as response:
-                answer = _Answer(response.status, await response.read())
-        except (aiohttp.ClientError, TimeoutError) as e:
+            status, content = await self._pooled_session().request(method, url, body)
+        except (OSError, TimeoutError, RegistryHttpError) as e:
             raise RegistryUnavailableError("registry_unreachable", f"{method} {url}: {e!r}") from e
-        return _checked(answer, url)
+        return _checked(_Answer(status, content), url)
 
-    def _pooled_session(self) -> aiohttp.ClientSession:
-        """One pooled session per event loop (connections belong to the loop that opened them);
-        keep-alive connections to the registry are reused across requests. aiohttp rather than
-        httpx here: its client costs about a ninth of the CPU per request (docs/decisions.md)."""
+    def _pooled_session(self) -> RegistryClient:
+        """One pooled client per event loop (connections belong to the loop that opened them);
+        keep-alive connections to the registry are reused across requests. Our own small client
+        rather than aiohttp or httpx: it costs a fraction of their CPU per look-up
+        (``verifier.registry_client``, docs/decisions.md)."""
         loop = asyncio.get_running_loop()
         if self._session is None or self._session[0] is not loop:
-            session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=_POOL_SIZE),
-                timeout=aiohttp.ClientTimeout(total=self.config.timeout),
-                json_serialize=lambda value: orjson.dumps(value).decode(),
-            )
+            assert self.config.base_url is not None  # only online steps ask the registry
+            session = RegistryClient(self.config.base_url, pool_size=_POOL_SIZE, timeout=self.config.timeout)
             self._session = (loop, session)
         return self._session[1]
 
