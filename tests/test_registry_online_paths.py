@@ -1,9 +1,11 @@
-"""The record online verifiers read (``GET /api/v1/certificates/{n}/record``), answered in front of
-FastAPI (``registry.hot_record``): the route's very answers, on SQLite and PostgreSQL, a status change
-seen by the next look-up, and every unusual request handed to the whole app with its usual answer.
+"""The record and the holder confirmation online verifiers ask for (``GET /api/v1/certificates/{n}/record``,
+``POST …/confirm-holder``), answered in front of FastAPI (``registry.online_paths``): the routes'
+very answers, on SQLite and PostgreSQL, a status change seen by the next look-up, the rate limit
+taken once and only for a valid body, and every unusual request handed to the whole app with its
+usual answer.
 
-The parity test asks the front and the app behind it (``app.layers``, where the route still is) the
-same questions in process; everything else goes over real HTTP.
+The parity tests ask the front and the app behind it (``app.layers``, where the routes still are)
+the same questions in process; everything else goes over real HTTP.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -46,10 +49,14 @@ def _registry(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[t
         app.state.registry.db.dispose()
 
 
+HOLDER = roster_row(1)
+CONFIRM = "/api/v1/certificates/{}/confirm-holder"
+
+
 def _published(api: Api) -> tuple[str, str]:
     """One published certificate: its number and the SHA-256 of its credential."""
     api.add_institution(CODE, KEY)
-    row = roster_row(1)
+    row = HOLDER
     [approved] = api.approved_batch(CODE, "B-1", [row])["rows"]
     qr = sign_row(approved, str(row["id_number"]), KEY)
     api.ok("POST", "/api/v1/batches/B-1/publish", CODE, json={"credentials": [{"row": 1, "qr": qr}]})
@@ -102,15 +109,9 @@ def test_the_front_answers_as_the_route_does(database_url: str, tmp_path: Path) 
             RECORD.format("%E8%AF%81" + number) + f"?sha256={digest}",
         ]
 
-        async def ask(target: Any) -> list[tuple[int, str, bytes]]:
-            transport = httpx.ASGITransport(app=target)
-            async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:
-                answers = [await client.get(question) for question in questions]
-            return [(a.status_code, a.headers["content-type"], a.content) for a in answers]
-
-        front, routed = asyncio.run(ask(app)), asyncio.run(ask(app.layers))
-        assert front == routed
-        assert [status for status, _, _ in front] == [200, 200, 200, 404, 404, 404, 404, 404, 404]
+        front = _ask(app, [("GET", question, None, {}) for question in questions])
+        assert front == _ask(app.layers, [("GET", question, None, {}) for question in questions])
+        assert [status for status, _, _, _ in front] == [200, 200, 200, 404, 404, 404, 404, 404, 404]
 
 
 def test_unusual_requests_get_the_whole_apps_answers(database_url: str, tmp_path: Path) -> None:
@@ -127,3 +128,76 @@ def test_unusual_requests_get_the_whole_apps_answers(database_url: str, tmp_path
         oversized = api.call("GET", path, params=query, content=b"x" * 2048)
         assert (oversized.status_code, oversized.json()["code"]) == (413, "body_too_large")
         assert api.ok("GET", path, params=query, content=b"")["status"] == "valid"
+
+
+def _ask(target: Any, requests: Sequence[tuple[str, str, bytes | None, dict[str, str]]]) -> list[Any]:
+    """Each request's status, content type, Retry-After and body from ``target``, in process."""
+
+    async def ask() -> list[Any]:
+        transport = httpx.ASGITransport(app=target)
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:
+            answers = [
+                await client.request(method, url, content=body, headers=headers)
+                for method, url, body, headers in requests
+            ]
+        return [
+            (a.status_code, a.headers.get("content-type"), a.headers.get("retry-after"), a.content)
+            for a in answers
+        ]
+
+    return asyncio.run(ask())
+
+
+def test_the_confirmation_answers_as_the_route_does(database_url: str, tmp_path: Path) -> None:
+    with _registry(database_url, tmp_path, query_burst=1000) as (api, app):
+        number, _ = _published(api)
+        url = CONFIRM.format(number)
+        name, id_number = str(HOLDER["holder_name"]), str(HOLDER["id_number"])
+        json_type = {"content-type": "application/json"}
+        bodies = [
+            {"holder_name": name, "id_number": id_number},
+            {"holder_name": f" {name} ", "id_number": id_number.lower()},
+            {"holder_name": name, "id_number": id_number[:-1] + "0"},
+            {"holder_name": "李四", "id_number": id_number},
+            {"holder_name": name},
+            {"holder_name": name, "id_number": id_number, "extra": 1},
+            {"holder_name": name, "id_number": 5},
+            {"holder_name": "", "id_number": id_number},
+            {"holder_name": name + "\u0000", "id_number": id_number},
+            [name, id_number],
+        ]
+        requests = [("POST", url, json.dumps(body).encode(), json_type) for body in bodies]
+        requests += [
+            ("POST", url, b'{"holder_name": "\\ud800", "id_number": "1"}', json_type),
+            ("POST", url, b"{not json", json_type),
+            ("POST", url, b"", json_type),
+            ("POST", url, json.dumps(bodies[0]).encode(), {"content-type": "text/plain"}),
+            (
+                "POST",
+                url,
+                json.dumps(bodies[0]).encode(),
+                {"content-type": "application/json; charset=utf-8"},
+            ),
+            ("POST", CONFIRM.format(number[:-1] + "9"), json.dumps(bodies[0]).encode(), json_type),
+        ]
+        front = _ask(app, requests)
+        assert front == _ask(app.layers, requests)
+        statuses = [status for status, _, _, _ in front]
+        assert statuses[:4] == [200] * 4 and statuses[4:13] == [422, 422, 422, 422, 400, 422, 400, 400, 422]
+        assert [json.loads(body)["match"] for _, _, _, body in front[:4]] == [True, True, False, False]
+
+
+def test_the_confirmation_takes_one_token_and_only_for_a_valid_body(
+    database_url: str, tmp_path: Path
+) -> None:
+    with _registry(database_url, tmp_path, query_burst=2, query_rate_per_second=0.001) as (api, _):
+        number, _ = _published(api)
+        url = CONFIRM.format(number)
+        valid = {"holder_name": str(HOLDER["holder_name"]), "id_number": str(HOLDER["id_number"])}
+        for _ in range(3):  # refused bodies take no token
+            assert api.call("POST", url, json={"holder_name": "x"}).status_code == 422
+        assert api.ok("POST", url, json=valid) == {"match": True}
+        assert api.ok("POST", url, json=valid) == {"match": True}
+        limited = api.call("POST", url, json=valid)
+        assert (limited.status_code, limited.json()["code"]) == (429, "rate_limited")
+        assert limited.headers["retry-after"] == "1"
