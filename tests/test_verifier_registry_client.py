@@ -12,7 +12,10 @@ app over real HTTP runs in test_verifier_trust.py.
 from __future__ import annotations
 
 import asyncio
+import ssl
+import subprocess
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,17 +28,18 @@ Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, "Server"], Await
 class Server:
     """A loopback server running ``handler`` per connection; counts connections and requests."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, tls: ssl.SSLContext | None = None) -> None:
         self.handler = handler
+        self.tls = tls
         self.connections = 0
         self.requests: list[bytes] = []
         self.open_now = 0
         self.most_open = 0
 
     async def __aenter__(self) -> str:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
         port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
+        return f"https://localhost:{port}" if self.tls else f"http://127.0.0.1:{port}"
 
     async def __aexit__(self, *_: Any) -> None:
         self._server.close()
@@ -236,3 +240,31 @@ def test_a_redirect_is_an_answer_not_followed() -> None:
 
     assert _run(run()) == (301, b"")
     assert len(server.requests) == 1
+
+
+def test_https_checks_the_certificate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An https registry URL is spoken to over TLS, its certificate verified against the system's
+    trust store (here a test CA named by SSL_CERT_FILE, as an operator adds a private CA); a
+    certificate the store does not trust is an error, never a plaintext or unverified fallback."""
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-days", "2", "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert),
+         "-addext", "subjectAltName=DNS:localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+    server = Server(_keep_alive, served)
+
+    async def run() -> None:
+        async with server as url:
+            with pytest.raises(ssl.SSLCertVerificationError):
+                await RegistryClient(url, pool_size=1, timeout=5).request("GET", f"{url}/r")
+            monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+            client = RegistryClient(url, pool_size=1, timeout=5)
+            assert await client.request("GET", f"{url}/r") == (200, b"{}")
+            await client.aclose()
+
+    _run(run())
+    assert len(server.requests) == 1 and server.requests[0].split(b"\r\n")[1].startswith(b"Host: localhost:")
