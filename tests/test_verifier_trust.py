@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -489,6 +490,21 @@ def test_unreachable_registry_gives_the_offline_verdict_with_a_note(
     summary = verifier.trust_summary()
     assert summary["available"] and summary["fresh"] and summary["sequence"] == 1
     assert summary["age_seconds"] == 60 and summary["registry_url"] == url
+    verifier.stop()
+
+
+@PATHS
+def test_a_registry_url_that_is_not_http_gives_the_offline_verdict_with_a_note(
+    tmp_path: Path, registry: FakeRegistry, url: str, path: str
+) -> None:
+    synced = _verifier(tmp_path, registry, url)
+    config = replace(synced.config, registry_url="ftp://registry.test")
+    verifier = Verifier(config, clock=lambda: registry.now, store=synced.store)
+    text = registry.world.qr()
+    registry.publish(text)
+    verdict = _verify(verifier, path, text)
+    assert (verdict.result, verdict.mode) == ("valid", "offline")
+    assert [note["code"] for note in verdict.notes] == ["registry_unreachable"]
     verifier.stop()
 
 

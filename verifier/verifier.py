@@ -210,7 +210,7 @@ class Verifier:
         body = None if json is None else orjson.dumps(json)
         try:
             status, content = await self._pooled_session().request(method, url, body)
-        except (OSError, TimeoutError, RegistryHttpError) as e:
+        except (OSError, TimeoutError, RegistryHttpError, ValueError) as e:  # ValueError: not an http(s) URL
             raise RegistryUnavailableError("registry_unreachable", f"{method} {url}: {e!r}") from e
         return _checked(_Answer(status, content), url)
 
