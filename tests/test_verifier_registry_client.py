@@ -176,6 +176,10 @@ def test_an_idle_connection_the_server_closed_is_replaced_once() -> None:
     ("reply", "error"),
     [
         (b'HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{"cut', ConnectionResetError),  # cut short
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 999999\r\n\r\n" + b" " * 100_000,
+            RegistryHttpError,
+        ),  # too long
         (b"SMTP ready\r\n\r\n", RegistryHttpError),  # not HTTP at all
         (b"", TimeoutError),  # never answers
     ],

@@ -25,9 +25,12 @@ from urllib.parse import urlsplit
 
 import httptools
 
-__all__ = ["RegistryClient", "RegistryHttpError"]
+__all__ = ["MAX_ANSWER_BYTES", "RegistryClient", "RegistryHttpError"]
 
 _USER_AGENT: Final = b"skillpass-verifier"
+#: The largest answer read: a record or a confirmation is a few hundred bytes, and a registry (or anything
+#: posing as one) that sends more is cut off rather than held in memory until the timeout.
+MAX_ANSWER_BYTES: Final = 64 * 1024
 
 
 class RegistryHttpError(Exception):
@@ -42,6 +45,7 @@ class _Connection(asyncio.Protocol):
         self._parser = httptools.HttpResponseParser(self)
         self._answer: asyncio.Future[tuple[int, bytes]] | None = None
         self._body: list[bytes] = []
+        self._size = 0
         self.received = False  # whether any byte of the current answer arrived
         self.reusable = False
 
@@ -64,6 +68,10 @@ class _Connection(asyncio.Protocol):
     # httptools callbacks
 
     def on_body(self, body: bytes) -> None:
+        self._size += len(body)
+        if self._size > MAX_ANSWER_BYTES:
+            self._fail(RegistryHttpError(f"the answer is longer than {MAX_ANSWER_BYTES} bytes"))
+            return
         self._body.append(body)
 
     def on_message_complete(self) -> None:
@@ -78,7 +86,7 @@ class _Connection(asyncio.Protocol):
         """Send one request; its status and body."""
         assert self._transport is not None
         self._answer = asyncio.get_running_loop().create_future()
-        self._body, self.received, self.reusable = [], False, False
+        self._body, self._size, self.received, self.reusable = [], 0, False, False
         self._transport.write(request)
         return await self._answer
 
