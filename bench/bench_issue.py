@@ -56,7 +56,7 @@ from common.calendar import registry_day
 from credential import decode
 from issuer.client import RegistryClient
 from issuer.journal import PUBLISHED
-from issuer.run import Console, IssueRequest, _Run, _submitted_fields, new_batch_id
+from issuer.run import Console, IssueRequest, _Run, new_batch_id
 from keys import Signer, to_jwk, write_private_key
 from schemas import resident_id_check_char
 
@@ -404,10 +404,7 @@ def _submit_and_review(run: _Run, journal: Any, url: str, reviewer: str) -> None
 
 
 def _submit(run: _Run, journal: Any) -> None:
-    rows = run._read_rows()
-    journal.start(run.batch_id, run.roster_sha256, CODE, [(r.number, r.fields) for r in rows])
-    run.client.submit_batch(run.batch_id, CODE, [_submitted_fields(r.fields) for r in journal.rows()])
-    journal.set_meta("submitted", "1")
+    run._submit(journal, run._read_rows())
 
 
 def _approve_all(url: str, batch_id: str, reviewer: str) -> None:
