@@ -17,6 +17,7 @@ from credential.cbor_guard import check_structure
 
 __all__ = [
     "Sign1",
+    "canonical_sign1",
     "check_structure",
     "decode_sign1",
     "require_eddsa_with_kid",
@@ -34,8 +35,10 @@ from credential.constants import (
     Limits,
 )
 from credential.errors import CredentialError
+from credential.frozen import assemble
 from keys import PublicKey, Signer
 
+_KID = Header.KID  # bound once: an IntEnum member lookup costs ~100 ns (Python 3.11), per credential
 _UNDERSTOOD_HEADERS = frozenset({Header.ALG, Header.CRIT, Header.CONTENT_TYPE, Header.KID, Header.TYP})
 
 
@@ -52,7 +55,7 @@ class Sign1:
     @property
     def kid(self) -> bytes:
         """The protected ``kid`` (empty when absent)."""
-        kid = self.protected.get(Header.KID, b"")
+        kid = self.protected.get(_KID, b"")
         return kid if isinstance(kid, bytes) else b""
 
     def to_be_signed(self) -> bytes:
@@ -61,8 +64,39 @@ class Sign1:
 
 
 def sig_structure(protected_bytes: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
-    """``["Signature1", protected, external_aad, payload]`` as CBOR (RFC 9052 §4.4)."""
-    return cbor2.dumps(["Signature1", protected_bytes, external_aad, payload])
+    """``["Signature1", protected, external_aad, payload]`` as CBOR (RFC 9052 §4.4).
+
+    Written by concatenation, byte for byte what ``cbor2.dumps`` of that array writes (a test
+    compares them), at a fifth of its cost: every verification builds it.
+    """
+    return b"".join(
+        (
+            _SIGNATURE1_HEAD,
+            _bstr_head(len(protected_bytes)),
+            protected_bytes,
+            _bstr_head(len(external_aad)),
+            external_aad,
+            _bstr_head(len(payload)),
+            payload,
+        )
+    )
+
+
+# An array of four, then the text "Signature1".
+_SIGNATURE1_HEAD = b"\x84\x6aSignature1"
+
+
+def _bstr_head(length: int) -> bytes:
+    """The head of a CBOR byte string of ``length`` bytes, in the shortest form (RFC 8949 §3)."""
+    if length < 24:
+        return bytes((0x40 | length,))
+    if length < 0x100:
+        return bytes((0x58, length))
+    if length < 0x10000:
+        return b"\x59" + length.to_bytes(2, "big")
+    if length < 0x1_0000_0000:
+        return b"\x5a" + length.to_bytes(4, "big")
+    return b"\x5b" + length.to_bytes(8, "big")
 
 
 def sign1(
@@ -83,7 +117,7 @@ def sign1(
 
 def decode_sign1(data: bytes, limits: Limits) -> Sign1:
     """Check CBOR well-formedness within limits, then the tag and the four-element shape."""
-    fast = _decode_canonical_sign1(data)
+    fast = canonical_sign1(data)
     if fast is not None:
         return fast
     check_structure(data, limits)
@@ -143,11 +177,14 @@ _EMPTY_MAP = 0xA0
 _SIGNATURE_HEAD = bytes.fromhex("5840")
 
 
-def _decode_canonical_sign1(data: bytes) -> Sign1 | None:
+def canonical_sign1(data: bytes) -> Sign1 | None:
     """Slice a credential in skillpass's own canonical layout; None sends it down the general path.
 
     This is the verifier's hot path: it avoids two CBOR decodes for the common case and accepts
-    nothing the general path would reject, since anything unexpected returns None.
+    nothing the general path would reject, since anything unexpected returns None. What it
+    accepts also passes ``require_eddsa_with_kid`` by construction (protected header exactly
+    ``{alg: EdDSA, kid: 8 bytes}``, empty unprotected header, a 64-byte signature), so a caller
+    holding its answer need not run that policy again.
     """
     if not data.startswith(_CANONICAL_HEAD) or len(data) < 25 or data[16] != _EMPTY_MAP:
         return None
@@ -170,9 +207,17 @@ def _decode_canonical_sign1(data: bytes) -> Sign1 | None:
     pos += length
     if len(payload) != length or data[pos : pos + 2] != _SIGNATURE_HEAD or len(data) != pos + 66:
         return None
-    protected_bytes = data[3:16]
-    protected = {1: -8, 4: data[8:16]}  # plain int labels (alg, kid), as cbor2 would decode them
-    return Sign1(protected_bytes, protected, {}, payload, data[pos + 2 :])
+    return assemble(
+        Sign1,
+        {
+            "protected_bytes": data[3:16],
+            # plain int labels (alg, kid), as cbor2 would decode them
+            "protected": {1: -8, 4: data[8:16]},
+            "unprotected": {},
+            "payload": payload,
+            "signature": data[pos + 2 :],
+        },
+    )
 
 
 def _protected_map(protected_bytes: bytes, limits: Limits) -> Mapping[Any, Any]:

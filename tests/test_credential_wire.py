@@ -19,6 +19,7 @@ from common import qrimage
 from credential import CertificateClaims, CredentialError, decode, encode, plain_form, url_form, verify
 from credential.base45 import b45encode
 from credential.constants import DEFAULT_LIMITS, QR_PREFIX, CertificateKey, Claim
+from credential.cose import sig_structure
 from credential.qr_text import from_qr_text, to_qr_text
 from keys import Signer
 
@@ -186,3 +187,12 @@ def test_decoded_claims_are_complete_equal_and_hashable_like_constructed_ones(si
     assert vars(decoded.id_masked) == vars(claims.id_masked)
     with pytest.raises(dataclasses.FrozenInstanceError):
         decoded.level = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("length", [0, 1, 23, 24, 255, 256, 65535, 65536])
+def test_sig_structure_is_the_cbor_array_byte_for_byte(length: int) -> None:
+    """The concatenated Sig_structure equals cbor2's encoding of the array at every length boundary."""
+    data = bytes(range(256)) * (length // 256 + 1)
+    protected, payload, aad = data[: length % 40], data[:length], data[: length // 2]
+    assert sig_structure(protected, payload) == cbor2.dumps(["Signature1", protected, b"", payload])
+    assert sig_structure(protected, payload, aad) == cbor2.dumps(["Signature1", protected, aad, payload])
