@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import Any, Final
 
-from common.calendar import cst_minute, registry_day
+from common.calendar import CHINA_STANDARD_TIME, cst_minute, registry_day
 from credential import CertificateClaims, CredentialError, decode
 from credential.directory import REMOVED, Directory, Institution, KeyEntry
 from credential.status_list import StatusList
@@ -114,6 +114,9 @@ class TrustData:
     _offline_passed: dict[int, tuple[Check, ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    _later: dict[tuple[bytes, date], tuple[dict[str, str], ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         for institution in self.directory.institutions:
@@ -152,6 +155,20 @@ class TrustData:
         if len(self._windows) >= _WINDOW_MEMO_SIZE:
             self._windows.clear()
         self._windows[memo_key] = answer
+        return answer
+
+    def later_withdrawals(self, signing_key: _SigningKey, today: date) -> tuple[dict[str, str], ...]:
+        """``_later_withdrawals`` memoised per (key, day): its answer changes only with the trust data
+        (these objects never change) and the day; every offline *valid* asks for it."""
+        memo_key = (signing_key.entry.kid, today)
+        try:
+            return self._later[memo_key]
+        except KeyError:
+            pass
+        answer = _later_withdrawals(signing_key, today)
+        if len(self._later) >= _WINDOW_MEMO_SIZE:
+            self._later.clear()
+        self._later[memo_key] = answer
         return answer
 
     def offline_passed(self, list_id: int) -> tuple[Check, ...]:
@@ -246,7 +263,7 @@ def verify(
 
     # (4) key valid, (5) institution active, (6) within scope — all at the issue date, which
     # cannot lie in the future (the registry's calendar, with the tolerated clock skew)
-    if claims.issue_date > registry_day(now + clock_skew):
+    if claims.issue_date > _registry_day(now + clock_skew):
         return run.stop(_KEY_VALID, Failure("issue_date_future"), claims, institution, confirmation)
     window = trust.window_verdict(signing_key, claims)
     if window is not None:
@@ -274,11 +291,27 @@ def verify(
     # (9) online only: the registry published exactly these bytes under this number
     if record_failure is not None:
         return run.stop(_RECORD, record_failure, claims, institution, confirmation)
-    verdict = run.valid(claims, institution, confirmation)
-    if is_online:
-        return verdict
-    notes = _later_withdrawals(signing_key, registry_day(now))
-    return replace(verdict, notes=notes) if notes else verdict
+    notes = () if is_online else trust.later_withdrawals(signing_key, _registry_day(now))
+    return run.valid(claims, institution, confirmation, notes)
+
+
+# The registry day last asked for and its span [start, end) in unix seconds. A verifier judges
+# credentials in bursts within one day, and the calendar conversion cost more than a check. A
+# tuple, replaced whole, so that threads sharing it read a consistent span.
+_last_day: tuple[float, float, date] = (0.0, 0.0, date.min)
+
+
+def _registry_day(unix: float) -> date:
+    """``common.calendar.registry_day``, memoised for the day last asked (China Standard Time is a
+    fixed offset without daylight saving, so every day is exactly 86,400 seconds long)."""
+    global _last_day
+    start, end, day = _last_day
+    if start <= unix < end:
+        return day
+    day = registry_day(unix)
+    start = datetime.combine(day, time(), CHINA_STANDARD_TIME).timestamp()
+    _last_day = (start, start + 86400, day)
+    return day
 
 
 def _later_withdrawals(signing_key: _SigningKey, today: date) -> tuple[dict[str, str], ...]:
@@ -404,9 +437,14 @@ class _Run:
         self.status: dict[str, Any] | None = None
 
     def valid(
-        self, claims: CertificateClaims, institution: Institution, confirmation: dict[str, Any] | None
+        self,
+        claims: CertificateClaims,
+        institution: Institution,
+        confirmation: dict[str, Any] | None,
+        notes: tuple[dict[str, str], ...],
     ) -> Verdict:
-        """Every check passed: valid, unless the holder someone typed is not this certificate's."""
+        """Every check passed: valid, unless the holder someone typed is not this certificate's.
+        ``notes`` are the warnings beside it (offline: a key or institution withdrawn later)."""
         outcome, code, message = VALID, VALID, messages.VALID
         differs = _holder_difference(confirmation)
         if differs is not None:
@@ -430,6 +468,7 @@ class _Run:
             self.status,
             self.now,
             self.trust_version,
+            notes,
         )
 
     def stop(

@@ -196,6 +196,7 @@ def make_verdict(
     status: dict[str, Any] | None = None,
     verified_at: int | None = None,
     trust_version: int | None = None,
+    notes: tuple[dict[str, str], ...] = (),
 ) -> Verdict:
     """``Verdict(...)`` for the engine's hot path, equal to it field by field.
 
@@ -222,7 +223,7 @@ def make_verdict(
             "trust_age_seconds": trust_age_seconds,
             "mode": mode,
             "holder_confirmation": holder_confirmation,
-            "notes": (),
+            "notes": notes,
             "status": status,
             "verified_at": verified_at,
             "trust_version": trust_version,
