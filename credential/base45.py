@@ -17,6 +17,7 @@ from functools import cache
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 BASE43_ALPHABET = ALPHABET.replace(" ", "").replace("%", "")
 _INVALID = 0xFF
+_TYPICAL_LANES = 4296 // 3  # the longest text a QR code holds (version 40-L), in triplets
 
 
 class Base45Error(ValueError):
@@ -35,6 +36,8 @@ class TripletCodec:
             for n in range(65536)
         ]
         self._digits = bytes(alphabet.index(chr(b)) if chr(b) in alphabet else _INVALID for b in range(256))
+        self._masks: tuple[int, int, int, int] = (0, 0, 0, 0)  # lanes covered, then ``_lane_masks``
+        self._lane_masks(_TYPICAL_LANES)
 
     def encode(self, data: bytes) -> str:
         """Each big-endian pair to three characters, a final odd byte to two."""
@@ -51,11 +54,12 @@ class TripletCodec:
     def decode(self, text: str) -> bytes:
         """Decode strictly: unknown characters, a dangling character and values over range are errors.
 
-        Every step runs in C: the characters become digit values by ``bytes.translate``, the three
-        digits of all triplets are placed in 3-byte lanes of three big integers, and one
-        ``a + r·b + r²·c`` computes every triplet's value at once. A lane whose top byte is not
-        zero held a value over 65535 (such as base45's ``GGW``). This is several times faster than
-        a loop or a lookup table, and it is the verifier's hot path.
+        Every step runs in C: the characters become digit values by ``bytes.translate``; read as
+        one big integer, every triplet's three digits sit in one 3-byte lane, and masking out each
+        digit's byte of every lane at once lets one ``a + r·b + r²·c`` compute every triplet's
+        value (at most 44·(1 + r + r²) < 2²⁴, so no lane carries into the next). A lane whose top
+        byte is not zero held a value over 65535 (such as base45's ``GGW``). This is several times
+        faster than a loop or a lookup table, and it is the verifier's hot path.
         """
         try:
             values = text.encode("ascii").translate(self._digits)
@@ -67,13 +71,12 @@ class TripletCodec:
             raise Base45Error("dangling single character")
         whole = len(values) - len(values) % 3
         count = whole // 3
-        lanes = []
-        for position in range(3):
-            lane = bytearray(3 * count)
-            lane[2::3] = values[position:whole:3]
-            lanes.append(int.from_bytes(lane, "big"))
+        first, second, third = self._lane_masks(count)
+        lanes = int.from_bytes(values[:whole], "big")
         radix = self.radix
-        packed = (lanes[0] + radix * lanes[1] + radix * radix * lanes[2]).to_bytes(3 * count, "big")
+        packed = (
+            ((lanes & first) >> 16) + radix * ((lanes & second) >> 8) + radix * radix * (lanes & third)
+        ).to_bytes(whole, "big")
         if packed[0::3].count(0) != count:
             raise Base45Error("a triplet's value exceeds 65535")
         out = bytearray(2 * count)
@@ -85,6 +88,15 @@ class TripletCodec:
                 raise Base45Error("a final pair's value exceeds 255")
             out.append(last)
         return bytes(out)
+
+    def _lane_masks(self, count: int) -> tuple[int, int, int]:
+        """Masks of the first, second and third byte of ``count`` or more 3-byte lanes (counted from
+        the low end, so longer masks serve shorter texts). Grown on demand, replaced whole."""
+        masks = self._masks
+        if masks[0] < count:
+            first = int.from_bytes(b"\xff\x00\x00" * count, "big")
+            masks = self._masks = (count, first, first >> 8, first >> 16)
+        return masks[1], masks[2], masks[3]
 
 
 @cache
