@@ -127,3 +127,14 @@ def test_every_good_credential_is_its_own_canonical_encoding() -> None:
     tag = cbor2.loads(parsed.cose_bytes)
     assert isinstance(tag, cbor2.CBORTag) and tag.tag == TAG_COSE_SIGN1
     assert cbor2.dumps(tag, canonical=True) == parsed.cose_bytes
+
+
+@pytest.mark.parametrize("canonical", [True, False])
+def test_bytes_after_the_claims_are_named_trailing_before_anything_else(canonical: bool) -> None:
+    """The claims decoder does not report where the item ended; trailing bytes still get their own
+    code, also when the claims before them are not canonical and their keys are out of order."""
+    body = typical_claims().to_cwt()[Claim.CERTIFICATE]
+    if not canonical:
+        body = {k: body[k] for k in sorted(body, reverse=True)}
+    assert _code(_signed(PROTECTED, _payload(body) + b"\x00")) == "cbor_trailing"
+    assert _code(_signed(PROTECTED, _payload(body) + _payload(body))) == "cbor_trailing"
