@@ -150,7 +150,14 @@ class StatusList:
         return self._bits
 
     def get(self, index: int) -> int:
-        """The raw value at ``index`` (may exceed the registered ``Status`` values when bits > 1)."""
+        """The raw value at ``index`` (may exceed the registered ``Status`` values when bits > 1).
+
+        An index in range is read inline (a verifier reads one per credential); anything else goes
+        through ``_locate``, which says what is wrong with it.
+        """
+        if type(index) is int and 0 <= index < self._size:
+            position = index * self._bits
+            return (self._data[position >> 3] >> (position & 7)) & self._mask
         byte, shift = self._locate(index)
         return (self._data[byte] >> shift) & self._mask
 

@@ -83,12 +83,11 @@ def certificate_number(claims: CertificateClaims, institution: Institution) -> F
     The claims layer already guarantees the number's shape (``[YS]`` + 21 digits), so the common
     case is three slice comparisons; only a disagreement runs the schemas rule, which names it.
     """
-    number = claims.certificate_number
+    number, code = claims.certificate_number, institution.code
     if (
-        number.startswith(institution.code)
-        and len(institution.code) == 13
-        and number[13:15] == f"{claims.issue_date.year % 100:02d}"
-        and number[15] == str(claims.level)
+        len(code) == 13
+        and number.startswith(code)
+        and number[13:16] == f"{claims.issue_date.year % 100:02d}{claims.level}"
         and number[16:] != _NO_SERIAL
     ):
         return None

@@ -241,7 +241,7 @@ def verify(
     except CredentialError as e:
         return run.stop(_FORMAT, Failure(e.code, "", e.detail), None, None)
     claims = parsed.claims
-    confirmation = _holder(claims, holder, holder_match)
+    confirmation = None if holder is None else _holder(claims, holder, holder_match)
 
     # (2) key known
     if trust is None:
@@ -398,11 +398,7 @@ def _window_checks(signing_key: _SigningKey, claims: CertificateClaims) -> tuple
     return None if failure is None else (_SCOPE, failure)
 
 
-def _holder(
-    claims: CertificateClaims, holder: HolderInput | None, holder_match: bool | None
-) -> dict[str, Any] | None:
-    if holder is None:
-        return None
+def _holder(claims: CertificateClaims, holder: HolderInput, holder_match: bool | None) -> dict[str, Any]:
     if holder_match is not None:
         return checks.holder_online(holder_match, claims, holder)
     return checks.holder_offline(claims, holder)
