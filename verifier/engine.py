@@ -159,7 +159,8 @@ class TrustData:
 
     def later_withdrawals(self, signing_key: _SigningKey, today: date) -> tuple[dict[str, str], ...]:
         """``_later_withdrawals`` memoised per (key, day): its answer changes only with the trust data
-        (these objects never change) and the day; every offline *valid* asks for it."""
+        (these objects never change) and the day; every offline *valid* asks for it. The verdicts
+        share the note dictionaries, as they share the passed checks: nothing edits them in place."""
         memo_key = (signing_key.entry.kid, today)
         try:
             return self._later[memo_key]
