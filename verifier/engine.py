@@ -27,7 +27,7 @@ from datetime import date, datetime, time
 from typing import Any, Final
 
 from common.calendar import CHINA_STANDARD_TIME, cst_minute, registry_day
-from credential import CertificateClaims, CredentialError, decode
+from credential import CertificateClaims, CredentialError, ParsedCredential, decode
 from credential.directory import REMOVED, Directory, Institution, KeyEntry
 from credential.status_list import StatusList
 from keys import PublicKey
@@ -212,8 +212,12 @@ def verify(
     online: bool | None = None,
     holder_match: bool | None = None,
     clock_skew: int = CLOCK_SKEW,
+    decoded: ParsedCredential | None = None,
 ) -> Verdict:
     """Judge one QR text at reference time ``now`` (unix seconds).
+
+    ``decoded``: ``qr_text`` already decoded by the caller (the online path decodes it to ask the
+    registry about it), so that a verdict never decodes the same text twice.
 
     ``online`` (default: whether a ``record`` was given) adds check (9): ``record`` is what the
     registry answered for the certificate number, ``None`` meaning it has no such record.
@@ -238,7 +242,7 @@ def verify(
 
     # (1) format
     try:
-        parsed = decode(qr_text)
+        parsed = decode(qr_text) if decoded is None else decoded
     except CredentialError as e:
         return run.stop(_FORMAT, Failure(e.code, "", e.detail), None, None)
     claims = parsed.claims

@@ -131,6 +131,7 @@ class Verifier:
         base = f"{self.config.base_url}/api/v1/certificates/{number}"
         return _OnlineStep(
             text=text,
+            parsed=parsed,
             trust=trust,
             now=now,
             holder=holder,
@@ -243,6 +244,7 @@ class _OnlineStep:
     """A well-formed credential on its way to the registry: what the verdict needs afterwards."""
 
     text: str
+    parsed: ParsedCredential  # ``text`` decoded, so that its verdict does not decode it again
     trust: TrustData | None
     now: int
     holder: HolderInput | None
@@ -258,7 +260,12 @@ class _OnlineStep:
     def offline(self, note: str) -> Verdict:
         """The offline verdict, its own notes kept and ``note`` added (nothing is dropped)."""
         verdict = engine.verify(
-            self.text, self.trust, self.now, holder=self.holder, clock_skew=self.clock_skew
+            self.text,
+            self.trust,
+            self.now,
+            holder=self.holder,
+            clock_skew=self.clock_skew,
+            decoded=self.parsed,
         )
         return with_note(verdict, note)
 
@@ -274,6 +281,7 @@ class _OnlineStep:
             holder=self.holder,
             holder_match=holder_match,
             clock_skew=self.clock_skew,
+            decoded=self.parsed,
         )
         return verdict if note is None else with_note(verdict, note)
 
