@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -145,7 +146,9 @@ def _ask(target: Any, requests: Sequence[tuple[str, str, bytes | None, dict[str,
             for a in answers
         ]
 
-    return asyncio.run(ask())
+    # A thread of its own: in a worker where Playwright ran, this thread already has a running loop.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, ask()).result()
 
 
 def test_the_confirmation_answers_as_the_route_does(database_url: str, tmp_path: Path) -> None:

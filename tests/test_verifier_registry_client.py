@@ -15,6 +15,7 @@ import asyncio
 import ssl
 import subprocess
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,9 @@ async def _keep_alive(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 
 
 def _run(coroutine: Awaitable[Any]) -> Any:
-    return asyncio.run(coroutine)  # type: ignore[arg-type]
+    # A thread of its own: in a worker where Playwright ran, this thread already has a running loop.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()  # type: ignore[arg-type]
 
 
 def test_requests_reuse_connections_and_the_pool_bounds_them() -> None:
