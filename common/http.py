@@ -14,9 +14,9 @@ from typing import Any, Final, Literal, TypedDict
 import orjson
 from fastapi import FastAPI
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["UVICORN_SPEED", "FastJSONResponse", "FrontedFastAPI", "json_bytes"]
+__all__ = ["UVICORN_SPEED", "FastJSONResponse", "FrontedFastAPI", "json_bytes", "replaying", "whole_body"]
 
 
 class _UvicornSpeed(TypedDict):
@@ -62,3 +62,31 @@ class FrontedFastAPI(FastAPI):
     async def layers(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Everything behind the front: FastAPI with its middleware, handlers and routes."""
         await super().__call__(scope, receive, send)
+
+
+async def whole_body(receive: Receive) -> bytes:
+    """A request's body, read whole (a front reads it only when its declared length is within the limit)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replaying(raw: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the body a front already read, then whatever the connection says next, so
+    the request can still go to the whole app."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    return replay

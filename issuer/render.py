@@ -108,7 +108,7 @@ def render_each(
     """``render_outputs`` for a run of any size: the ``count`` items are taken as they come, a few chunks in
     flight at a time, and each result is handed on as soon as it is in (memory flat in the roster size).
     ``face`` must hold every character printed; a certificate number unfit for a file name stops the run at
-    its item (the files before it are complete)."""
+    its chunk (the files before it are complete)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(out_dir)
     if progress is not None:
@@ -194,12 +194,12 @@ def _render_one(
     photo = None if item.view.photo is None else item.view.photo.source.read(item.view.photo.name)
     marker = _MARKER + fingerprint(item, photo)
     stale = marker.encode("ascii") not in (_read(paths.pdf) or b"")
-    stamp = (
-        stamp_page(item.view, item.qr_text, font=face, photo_bytes=photo) if stale or stamp_wanted else None
-    )
-    if stale and stamp is not None:
-        write_atomic(paths.pdf, certificate_pdf(stamp, keywords=marker))
-        written.append("pdf")
+    stamp = None
+    if stale or stamp_wanted:
+        stamp = stamp_page(item.view, item.qr_text, font=face, photo_bytes=photo)
+        if stale:
+            write_atomic(paths.pdf, certificate_pdf(stamp, keywords=marker))
+            written.append("pdf")
     return dataclasses.replace(paths, written=tuple(written)), stamp if stamp_wanted else None
 
 

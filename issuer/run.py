@@ -274,7 +274,7 @@ class _Run:
         journal.set_meta("submitted", "1")
         self.console.note(f"已提交批次 submitted batch {self.batch_id}（{len(submitted)} 行 rows）")
         crash_point("submitted")
-        release_freed_memory()
+        _release_freed_memory()
 
     def _read_rows(self) -> list[RosterRow]:
         try:
@@ -322,7 +322,7 @@ class _Run:
             return False
         journal.record_decisions(_decisions(batch, self.code))
         del batch
-        release_freed_memory()
+        _release_freed_memory()
         return True
 
     def _wait(self, batch: dict[str, Any]) -> dict[str, Any]:
@@ -440,9 +440,8 @@ class _Run:
         if not count:
             return
         out = self.request.out_dir
-        taken: collections.deque[JournalRow] = (
-            collections.deque()
-        )  # rows handed to rendering, not yet recorded
+        # Rows handed to rendering whose files are not yet recorded, oldest first.
+        taken: collections.deque[JournalRow] = collections.deque()
 
         def items() -> Iterator[RenderItem]:
             for row in chosen():
@@ -539,7 +538,7 @@ class _RowRefusedError(Exception):
         self.reason = reason
 
 
-def release_freed_memory() -> None:
+def _release_freed_memory() -> None:
     """Hand the memory freed by a whole-batch step (the submission, the review report) back to the system.
 
     Both hold every row at once for a moment; glibc keeps what they freed in the process (as free heap

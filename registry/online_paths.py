@@ -28,9 +28,9 @@ from urllib.parse import parse_qsl
 from anyio import to_thread
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from common.http import FastJSONResponse
+from common.http import FastJSONResponse, replaying, whole_body
 from registry import certificates, query
 from registry.boundary import unstorable
 from registry.deps import within_rate_limit
@@ -76,10 +76,10 @@ class OnlinePaths:
         await self._answer(scope, receive, send, look_up)
 
     async def _confirm(self, scope: Scope, receive: Receive, send: Send, number: str) -> None:
-        raw = await _whole_body(receive)
+        raw = await whole_body(receive)
         body = _confirm_body(raw)
         if body is None:  # the app words the refusal, from the same bytes
-            await self._app(scope, _replaying(raw, receive), send)
+            await self._app(scope, replaying(raw, receive), send)
             return
         registry = self._registry
         if not within_rate_limit(registry, Request(scope)):
@@ -150,30 +150,3 @@ def _declared_body(scope: Scope) -> bool:
         if name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
             return True
     return False
-
-
-async def _whole_body(receive: Receive) -> bytes:
-    """The request body (its declared length is within the limit)."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replaying(raw: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that gives the body already read, then whatever the connection says next."""
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return {"type": "http.request", "body": raw, "more_body": False}
-
-    return replay

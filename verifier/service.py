@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from common.clients import TrustedProxies
 from common.errors import SkillpassError
-from common.http import UVICORN_SPEED, FastJSONResponse, FrontedFastAPI, json_bytes
+from common.http import UVICORN_SPEED, FastJSONResponse, FrontedFastAPI, json_bytes, replaying, whole_body
 from verifier.batch_service import BATCH_PATH, REPORT_PATH, Attestor, add_batch_routes, single_result
 from verifier.bulk import DEFAULT_BATCH_LIMITS, BatchError
 from verifier.decode_pool import DecodePool, uploader
@@ -536,14 +536,14 @@ class _HotPaths:
         if path != "/api/v1/verify" or method != "POST" or not _fits(scope):
             await self._app(scope, receive, send)
             return
-        raw = await _whole_body(receive)
+        raw = await whole_body(receive)
         try:
             body = VerifyBody.model_validate_json(raw)
         except ValidationError:
-            await self._app(scope, _replaying(raw, receive), send)  # FastAPI words the refusal
+            await self._app(scope, replaying(raw, receive), send)  # FastAPI words the refusal
             return
         if body.receipt:  # signing is the route's (in a worker thread), not the hot path's
-            await self._app(scope, _replaying(raw, receive), send)
+            await self._app(scope, replaying(raw, receive), send)
             return
         try:
             verdict = await _verify(self._verifier, body.qr, _holder(body.holder), body.online)
@@ -577,33 +577,6 @@ async def _send_json(send: Send, status: int, body: bytes) -> None:
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-async def _whole_body(receive: Receive) -> bytes:
-    """The request body (already bounded by ``_BodyLimit``)."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replaying(raw: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that gives the body already read, then whatever the connection says next."""
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return {"type": "http.request", "body": raw, "more_body": False}
-
-    return replay
 
 
 class _SecurityHeaders:
