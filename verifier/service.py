@@ -634,16 +634,7 @@ async def _buffer(receive: Receive, limit: int) -> Receive | None:
         chunks.append(chunk)
         if not more_body:
             break
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-
-    return replay
+    return replaying(b"".join(chunks), receive)
 
 
 async def _drain(receive: Receive) -> None:

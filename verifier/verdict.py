@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from credential.frozen import assemble
 from verifier.messages import CHECK_PASSED, NOT_RUN, NOTES, OUTCOME_LABELS, OUTCOME_SYMBOLS
 
 PASS, FAIL, NOT_RUN_OUTCOME = "pass", "fail", "not_run"
@@ -178,10 +179,6 @@ class Verdict:
         }
 
 
-_new_object = object.__new__
-_set_attribute = object.__setattr__
-
-
 def make_verdict(
     outcome: str,
     code: str,
@@ -202,13 +199,11 @@ def make_verdict(
 
     A frozen dataclass sets each of its 17 fields through ``object.__setattr__``, about 1.4 µs
     per verdict, a few per cent of a whole verification; filling the instance dictionary at once
-    gives the same immutable object for a third of that. ``tests/test_verifier_engine.py`` checks
+    (``credential.frozen.assemble``) gives the same immutable object for a third of that. ``tests/test_verifier_engine.py`` checks
     that both ways build equal verdicts.
     """
-    verdict = _new_object(Verdict)
-    _set_attribute(
-        verdict,
-        "__dict__",
+    return assemble(
+        Verdict,
         {
             "outcome": outcome,
             "result": _RESULT_OF_OUTCOME[outcome],
@@ -229,7 +224,6 @@ def make_verdict(
             "trust_version": trust_version,
         },
     )
-    return verdict
 
 
 def note(code: str) -> dict[str, str]:
