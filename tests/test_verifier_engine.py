@@ -17,7 +17,7 @@ import cbor2
 import pytest
 from credential_fixtures import typical_claims
 
-from common.calendar import cst_minute, registry_day
+from common.calendar import cst_minute
 from credential import encode
 from credential.constants import DEFAULT_LIMITS, TAG_COSE_SIGN1
 from credential.directory import (
@@ -33,7 +33,6 @@ from credential.directory import (
 from credential.qr_text import from_qr_text, to_qr_text
 from credential.status_list import Status, StatusList
 from keys import Signer
-from verifier import engine
 from verifier.engine import CLOCK_SKEW, TrustData, verify
 from verifier.messages import FAILURES
 from verifier.verdict import CHECK_CODES, HolderInput, RegistryRecord, Verdict, make_verdict
@@ -588,12 +587,3 @@ def test_holder_confirmed_online_by_the_registry(world: World) -> None:
 
 def test_every_failure_message_is_bilingual() -> None:
     assert all(zh and en and zh != en for zh, en in FAILURES.values())
-
-
-def test_memoised_registry_day_agrees_with_the_calendar_across_midnights() -> None:
-    """The engine remembers the day last asked; forwards, backwards and on both sides of a China
-    Standard Time midnight (16:00 UTC) it answers what ``registry_day`` answers."""
-    midnight = int(datetime(2026, 11, 18, 16, 0, tzinfo=UTC).timestamp())
-    moments = [midnight + offset for offset in (-86401, -86400, -1, 0, 1, 86399, 86400, -2, 5, 0.5, -0.5)]
-    for moment in moments:
-        assert engine._registry_day(moment) == registry_day(moment), moment

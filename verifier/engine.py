@@ -23,10 +23,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any, Final
 
-from common.calendar import CHINA_STANDARD_TIME, cst_minute, registry_day
+from common.calendar import cst_minute, registry_day
 from credential import CertificateClaims, CredentialError, ParsedCredential, decode
 from credential.directory import REMOVED, Directory, Institution, KeyEntry
 from credential.status_list import StatusList
@@ -268,7 +268,7 @@ def verify(
 
     # (4) key valid, (5) institution active, (6) within scope — all at the issue date, which
     # cannot lie in the future (the registry's calendar, with the tolerated clock skew)
-    if claims.issue_date > _registry_day(now + clock_skew):
+    if claims.issue_date > registry_day(now + clock_skew):
         return run.stop(_KEY_VALID, Failure("issue_date_future"), claims, institution, confirmation)
     window = trust.window_verdict(signing_key, claims)
     if window is not None:
@@ -296,27 +296,8 @@ def verify(
     # (9) online only: the registry published exactly these bytes under this number
     if record_failure is not None:
         return run.stop(_RECORD, record_failure, claims, institution, confirmation)
-    notes = () if is_online else trust.later_withdrawals(signing_key, _registry_day(now))
+    notes = () if is_online else trust.later_withdrawals(signing_key, registry_day(now))
     return run.valid(claims, institution, confirmation, notes)
-
-
-# The registry day last asked for and its span [start, end) in unix seconds. A verifier judges
-# credentials in bursts within one day, and the calendar conversion cost more than a check. A
-# tuple, replaced whole, so that threads sharing it read a consistent span.
-_last_day: tuple[float, float, date] = (0.0, 0.0, date.min)
-
-
-def _registry_day(unix: float) -> date:
-    """``common.calendar.registry_day``, memoised for the day last asked (China Standard Time is a
-    fixed offset without daylight saving, so every day is exactly 86,400 seconds long)."""
-    global _last_day
-    start, end, day = _last_day
-    if start <= unix < end:
-        return day
-    day = registry_day(unix)
-    start = datetime.combine(day, time(), CHINA_STANDARD_TIME).timestamp()
-    _last_day = (start, start + 86400, day)
-    return day
 
 
 def _later_withdrawals(signing_key: _SigningKey, today: date) -> tuple[dict[str, str], ...]:
