@@ -21,10 +21,10 @@ Stale or missing trust data (fail closed, never *valid*):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from common.calendar import cst_minute, registry_day
 from credential import CertificateClaims, CredentialError, ParsedCredential, decode
@@ -76,7 +76,9 @@ CLOCK_SKEW: Final = 300
 (_FORMAT, _KEY_KNOWN, _SIGNATURE, _KEY_VALID, _INSTITUTION, _SCOPE, _CERTNO, _STATUS, _RECORD) = range(
     len(CHECK_CODES)
 )
-_WINDOW_MEMO_SIZE: Final = 4096
+_MEMO_SIZE: Final = 4096
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 _STATUS_VALUE: Final = {REVOKED: REVOKED, SUSPENDED: SUSPENDED}
 _STATUS_FROM_REGISTRY: Final = Check(CHECK_CODES[_STATUS], PASS, None, *messages.STATUS_PASSED_REGISTRY)
 _ALL_PASSED_ONLINE: Final = (*PASSED[:_STATUS], _STATUS_FROM_REGISTRY, PASSED[_RECORD])
@@ -147,30 +149,14 @@ class TrustData:
             claims.level,
             claims.work_type,
         )
-        try:
-            return self._windows[memo_key]
-        except KeyError:
-            pass
-        answer = _window_checks(signing_key, claims)
-        if len(self._windows) >= _WINDOW_MEMO_SIZE:
-            self._windows.clear()
-        self._windows[memo_key] = answer
-        return answer
+        return _memoised(self._windows, memo_key, lambda: _window_checks(signing_key, claims))
 
     def later_withdrawals(self, signing_key: _SigningKey, today: date) -> tuple[dict[str, str], ...]:
         """``_later_withdrawals`` memoised per (key, day): its answer changes only with the trust data
         (these objects never change) and the day; every offline *valid* asks for it. The verdicts
         share the note dictionaries, as they share the passed checks: nothing edits them in place."""
         memo_key = (signing_key.entry.kid, today)
-        try:
-            return self._later[memo_key]
-        except KeyError:
-            pass
-        answer = _later_withdrawals(signing_key, today)
-        if len(self._later) >= _WINDOW_MEMO_SIZE:
-            self._later.clear()
-        self._later[memo_key] = answer
-        return answer
+        return _memoised(self._later, memo_key, lambda: _later_withdrawals(signing_key, today))
 
     def offline_passed(self, list_id: int) -> tuple[Check, ...]:
         """Checks (1)–(8) all passed offline; (8) says which status list's time it holds "as of".
@@ -200,6 +186,20 @@ class TrustData:
     def expires_at(self) -> int:
         """The earliest expiry of the directory and the status lists."""
         return min(self.directory.expires_at, self.status_lists_expire_at)
+
+
+def _memoised(memo: dict[_K, _V], key: _K, compute: Callable[[], _V]) -> _V:
+    """``memo[key]``, computed and kept on first use; the memo is emptied when it holds
+    ``_MEMO_SIZE`` answers, so that it stays small whatever the credentials seen."""
+    try:
+        return memo[key]
+    except KeyError:
+        pass
+    answer = compute()
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = answer
+    return answer
 
 
 def verify(
