@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -44,7 +43,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import _wrk as wrk
 from _measure import result
+from _wrk import lua_cycle
 from harness.ports import free_port
 from harness.records import institution_record
 
@@ -57,20 +58,8 @@ HOST = "127.0.0.1"
 CODE = "Y000011000001"
 PASSPHRASE = "bench passphrase"  # noqa: S105  # a throwaway registry in a temporary folder
 BATCH_ID = "bench"
-_STARTUP_SECONDS = 60.0
 _SETUP_TIMEOUT = 300.0  # a 1,000-row batch on a loaded machine at nice 19
 _PUBLISH_CHUNK = 500  # credentials per publish request, as `skillpass issue` sends them
-_PYTHON_CLI = "from skillpass.cli import main; raise SystemExit(main())"
-
-
-@dataclass
-class Round:
-    """One wrk run: requests/s, latency percentiles (ms) and the servers' CPU seconds per request."""
-
-    rate: float
-    p50: float
-    p99: float
-    cpu_per_request: float
 
 
 def main() -> int:
@@ -83,10 +72,7 @@ def main() -> int:
         try:
             return _measure_all(_start_services(Path(tmp), servers, args.credentials), args)
         finally:
-            for server in servers:
-                server.terminate()
-            for server in servers:
-                server.wait(timeout=15)
+            wrk.stop(servers)
 
 
 @dataclass
@@ -109,14 +95,14 @@ def _start_services(work: Path, servers: list[subprocess.Popen[bytes]], count: i
     verifier against it (and the bare app), each a process of its own, as deployed."""
     bare_port, registry_port, verifier_port = free_port(), free_port(), free_port()
     bare_url, registry_url = f"http://{HOST}:{bare_port}", f"http://{HOST}:{registry_port}"
-    bare = _spawn([sys.executable, "-m", "uvicorn", "bare_asgi:app", "--host", HOST, "--port", str(bare_port),
-                   "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"],
-                  servers, cwd=Path(__file__).resolve().parent)  # fmt: skip
+    bare = wrk.spawn([sys.executable, "-m", "uvicorn", "bare_asgi:app", "--host", HOST, "--port", str(bare_port),
+                      "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"],
+                     servers, _environment(), cwd=Path(__file__).resolve().parent)  # fmt: skip
     admin_token = _init_registry(work / "registry")
-    registry = _spawn([sys.executable, "-c", _PYTHON_CLI, "registry", "serve", "--data-dir", str(work / "registry"),
-                       "--host", HOST, "--port", str(registry_port)], servers)  # fmt: skip
-    _ready(bare, f"{bare_url}/")
-    _ready(registry, f"{registry_url}/healthz")
+    registry = wrk.spawn([*wrk.PYTHON_CLI, "registry", "serve", "--data-dir", str(work / "registry"),
+                          "--host", HOST, "--port", str(registry_port)], servers, _environment())  # fmt: skip
+    wrk.ready(bare, f"{bare_url}/")
+    wrk.ready(registry, f"{registry_url}/healthz")
     started = time.perf_counter()
     numbers, texts = _publish_over_http(registry_url, admin_token, count)
     print(f"{len(texts)} distinct credentials filed, approved, signed and published over HTTP "
@@ -126,12 +112,12 @@ def _start_services(work: Path, servers: list[subprocess.Popen[bytes]], count: i
     (work / "registry.jwk").write_text(json.dumps(key), encoding="utf-8")
     trust = ["--registry", registry_url, "--registry-key", str(work / "registry.jwk"),
              "--cache-dir", str(work / "verifier-cache")]  # fmt: skip
-    subprocess.run([sys.executable, "-c", _PYTHON_CLI, "verifier", "sync", *trust], check=True,
+    subprocess.run([*wrk.PYTHON_CLI, "verifier", "sync", *trust], check=True,
                    stdout=subprocess.DEVNULL)  # fmt: skip
     verifier_url = f"http://{HOST}:{verifier_port}"
-    verifier = _spawn([sys.executable, "-c", _PYTHON_CLI, "verifier", "serve", "--host", HOST,
-                       "--port", str(verifier_port), *trust], servers)  # fmt: skip
-    _ready(verifier, f"{verifier_url}/healthz")
+    verifier = wrk.spawn([*wrk.PYTHON_CLI, "verifier", "serve", "--host", HOST,
+                          "--port", str(verifier_port), *trust], servers, _environment())  # fmt: skip
+    wrk.ready(verifier, f"{verifier_url}/healthz")
     return Services(work, bare, registry, verifier, bare_url, registry_url, verifier_url, numbers, texts)
 
 
@@ -153,11 +139,11 @@ def _measure_all(s: Services, args: argparse.Namespace) -> int:
     }
     if args.warmup > 0:
         for url, script, _ in targets.values():  # warm every path up once
-            _wrk(url, script, [], args.warmup, args.connections)
-    measured: dict[str, list[Round]] = {name: [] for name in targets}
+            wrk.run(url, script, [], args.warmup, args.connections)
+    measured: dict[str, list[wrk.Round]] = {name: [] for name in targets}
     for _ in range(args.rounds):
         for name, (url, script, processes) in targets.items():
-            measured[name].append(_wrk(url, script, processes, args.seconds, args.connections))
+            measured[name].append(wrk.run(url, script, processes, args.seconds, args.connections))
     _report(measured, args)
     return 0
 
@@ -167,7 +153,7 @@ def _measure_all(s: Services, args: argparse.Namespace) -> int:
 
 def _init_registry(data_dir: Path) -> str:
     """`skillpass registry init` into ``data_dir``; the first admin token it wrote there."""
-    subprocess.run([sys.executable, "-c", _PYTHON_CLI, "registry", "init", "--data-dir", str(data_dir)],
+    subprocess.run([*wrk.PYTHON_CLI, "registry", "init", "--data-dir", str(data_dir)],
                    check=True, env=_environment(), stdout=subprocess.DEVNULL)  # fmt: skip
     return (data_dir / "admin.token").read_text(encoding="utf-8").strip()
 
@@ -268,30 +254,6 @@ def _environment() -> dict[str, str]:
     return os.environ | {"SKILLPASS_KEY_PASSPHRASE": PASSPHRASE}
 
 
-def _spawn(
-    argv: list[str], servers: list[subprocess.Popen[bytes]], cwd: Path | None = None
-) -> subprocess.Popen[bytes]:
-    """Start a server process without waiting for it, so that servers start side by side."""
-    server = subprocess.Popen(argv, cwd=cwd, env=_environment(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)  # fmt: skip
-    servers.append(server)
-    return server
-
-
-def _ready(server: subprocess.Popen[bytes], ready_url: str) -> None:
-    """Wait until ``ready_url`` answers (a server that exits meanwhile ends the run)."""
-    deadline = time.monotonic() + _STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server for {ready_url} exited with {server.returncode}")
-        try:
-            if httpx.get(ready_url, timeout=1.0).is_success:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise SystemExit(f"{ready_url} did not start")
-
-
 def _check_answers(
     registry_url: str, verifier_url: str, numbers: list[tuple[str, str]], texts: list[str]
 ) -> None:
@@ -313,83 +275,18 @@ def _wrk_scripts(work: Path, numbers: list[tuple[str, str]], texts: list[str]) -
         "verify_offline": [json.dumps({"qr": t, "online": False}) for t in texts],
     }
     scripts = {"record": work / "record.lua"}
-    scripts["record"].write_text(_lua_cycle(paths, 'wrk.format("GET", item)'), encoding="utf-8")
+    scripts["record"].write_text(lua_cycle(paths, 'wrk.format("GET", item)'), encoding="utf-8")
     for name, items in bodies.items():
         scripts[name] = work / f"{name}.lua"
         call = 'wrk.format("POST", "/api/v1/verify", {["Content-Type"] = "application/json"}, item)'
-        scripts[name].write_text(_lua_cycle(items, call), encoding="utf-8")
+        scripts[name].write_text(lua_cycle(items, call), encoding="utf-8")
     return scripts
-
-
-def _lua_cycle(items: list[str], call: str) -> str:
-    listed = ",\n".join(json.dumps(item) for item in items)  # JSON strings are valid Lua strings here
-    return f"""local items = {{
-{listed}
-}}
-local i = 0
-request = function()
-  i = i % #items + 1
-  local item = items[i]
-  return {call}
-end
-response = function(status, headers, body)
-  if status ~= 200 then
-    error("HTTP " .. status)
-  end
-end
-"""
-
-
-_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
-_PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _wrk(url: str, script: Path | None, processes: list[subprocess.Popen[bytes]], seconds: int,
-         connections: int) -> Round:  # fmt: skip
-    argv = [
-        "wrk",
-        "-t",
-        "1",
-        "-c",
-        str(connections),
-        "-d",
-        f"{seconds}s",
-        "--timeout",
-        "30s",
-        "--latency",
-        url,
-    ]
-    if script is not None:
-        argv[1:1] = ["-s", str(script)]
-    cpu_before = sum(_cpu_seconds(p.pid) for p in processes)
-    run = subprocess.run(argv, check=False, capture_output=True, text=True)
-    if run.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed:\n{run.stdout}{run.stderr}")
-    output = run.stdout
-    cpu = sum(_cpu_seconds(p.pid) for p in processes) - cpu_before
-    if "Non-2xx" in output or "errors:" in output.replace(
-        "Socket errors: connect 0, read 0, write 0, timeout 0", ""
-    ):
-        raise SystemExit(f"wrk saw failed requests against {url}:\n{output}")
-    rate_match = _RATE.search(output)
-    percentiles = {p: float(v) * _UNITS[u] for p, v, u in _PERCENTILE.findall(output)}
-    if rate_match is None or len(percentiles) != 2:
-        raise SystemExit(f"cannot read wrk's answer:\n{output}")
-    rate = float(rate_match.group(1))
-    return Round(rate, percentiles["50"], percentiles["99"], cpu / max(1.0, rate * seconds))
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # ---- the report
 
 
-def _report(measured: dict[str, list[Round]], args: argparse.Namespace) -> None:
+def _report(measured: dict[str, list[wrk.Round]], args: argparse.Namespace) -> None:
     print(f"{args.rounds} rounds × {args.seconds} s per endpoint, wrk 1 thread, {args.connections} connections, "
           f"{args.credentials} distinct credentials; os.cpu_count() = {os.cpu_count()}")  # fmt: skip
     best = {name: max(rounds, key=lambda r: r.rate) for name, rounds in measured.items()}
@@ -409,7 +306,7 @@ def _report(measured: dict[str, list[Round]], args: argparse.Namespace) -> None:
     _ratio(measured, "verifier GET /api/v1/ping", "bare ASGI app GET /", 0.8)
 
 
-def _ratio(measured: dict[str, list[Round]], top: str, bottom: str, target: float) -> None:
+def _ratio(measured: dict[str, list[wrk.Round]], top: str, bottom: str, target: float) -> None:
     best = max(r.rate for r in measured[top]) / max(r.rate for r in measured[bottom])
     rounds = [a.rate / b.rate for a, b in zip(measured[top], measured[bottom], strict=True)]
     print(f"{top} / {bottom}: {best:.0%} (median of rounds {statistics.median(rounds):.0%})")
