@@ -8,8 +8,8 @@ from registry import (
     boundary,
     console,
     holder_pages,
+    hot_paths,
     http_errors,
-    online_paths,
     pages,
     pages_complaints,
     routes_batches,
@@ -25,8 +25,8 @@ from registry.settings import Settings
 
 def create_app(settings: Settings) -> FrontedFastAPI:
     """An app serving the registry described by ``settings`` (the schema must already exist);
-    record look-ups and holder confirmations, on every online verification's path, are answered in
-    front of FastAPI (``registry.online_paths``)."""
+    record look-ups and holder confirmations, on every online verification's path, and the public
+    query are answered in front of FastAPI (``registry.hot_paths``)."""
     app = FrontedFastAPI(
         title="skillpass registry 全国联网查询系统",
         version="1",
@@ -47,5 +47,5 @@ def create_app(settings: Settings) -> FrontedFastAPI:
     console.install(app)
     app.add_middleware(http_errors.BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(boundary.RefuseUnstorable)
-    app.front = online_paths.OnlinePaths(app.layers, registry)
+    app.front = hot_paths.HotPaths(app.layers, registry)
     return app

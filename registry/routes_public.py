@@ -92,13 +92,7 @@ def status_list(reg: RegistryDep, request: Request, list_id: ListId) -> Response
 def certificate_query(reg: RegistryDep, request: Request, body: QueryIn) -> dict[str, Any]:
     """By certificate number + holder name, or holder name + ID number."""
     _rate_limit(reg, request)
-    if (body.certificate_number is None) == (body.id_number is None):
-        raise RegistryError("invalid_request", "give certificate_number or id_number, not both")
-    with reg.db.read() as conn:
-        if body.certificate_number is not None:
-            return query.by_number(conn, body.certificate_number, body.holder_name)
-        assert body.id_number is not None
-        return query.by_holder(conn, body.holder_name, body.id_number, reg.digests)
+    return query.answer(reg.db, body, reg.digests)
 
 
 @router.get("/api/v1/certificates/{number}/record")

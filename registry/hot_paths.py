@@ -1,15 +1,16 @@
-"""The two requests on every online verification's path, answered in front of FastAPI:
-``GET /api/v1/certificates/{number}/record`` and ``POST …/{number}/confirm-holder``.
+"""The registry's busiest requests, answered in front of FastAPI: the two on every online
+verification's path, ``GET /api/v1/certificates/{number}/record`` and ``POST …/{number}/confirm-holder``,
+and the public query, ``POST /api/v1/certificates/query``.
 
 FastAPI's layers (its entry, the middlewares, a router of a hundred routes, dependency solving, two
 worker-thread hops for a plain ``def`` route and its response validation) cost several times the
 look-ups themselves (docs/performance.md). This front answers them with the same look-ups
-(``certificates.record``, ``query.confirm_holder``), the same checks in the same order and the same
+(``certificates.record``, ``query.confirm_holder``, ``query.answer``), the same checks in the same order and the same
 JSON, and hands everything unusual to the whole app, which answers it as before: another method,
 a body where none belongs or a body that is not plain JSON of a declared length within the limit,
 a body that does not validate or holds what the database could not store (``json_body``), a path or
-query with a NUL (``boundary``), a trailing slash. Confirm-holder takes its rate-limit token here
-only for a valid body, as the route does after validation.
+query with a NUL (``boundary``), a trailing slash. Confirm-holder and the query take their
+rate-limit token here only for a valid body, as the routes do after validation.
 
 On SQLite a look-up runs on the event loop: one indexed row from a local file, read in WAL mode,
 where readers never wait for a writer, takes less CPU than handing it to a thread would. On
@@ -26,7 +27,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from anyio import to_thread
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -37,18 +38,20 @@ from registry.deps import within_rate_limit
 from registry.errors import RegistryError
 from registry.http_errors import send_error
 from registry.json_body import unstorable_error
-from registry.models import ConfirmHolderIn
+from registry.models import ConfirmHolderIn, QueryIn
 from registry.service import Registry
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+_QUERY = "/api/v1/certificates/query"
 _RECORD = re.compile(r"/api/v1/certificates/([^/]+)/record")
 _CONFIRM = re.compile(r"/api/v1/certificates/([^/]+)/confirm-holder")
 _log = logging.getLogger("skillpass.registry")
 
 
-class OnlinePaths:
-    """ASGI front (``FrontedFastAPI.front``) for record look-ups and holder confirmations; ``app``
-    is the whole app, for everything else."""
+class HotPaths:
+    """ASGI front (``FrontedFastAPI.front``) for record look-ups, holder confirmations and public
+    queries; ``app`` is the whole app, for everything else."""
 
     def __init__(self, app: ASGIApp, registry: Registry) -> None:
         self._app = app
@@ -60,10 +63,14 @@ class OnlinePaths:
         if record is not None and not _declared_body(scope) and not unstorable(scope):
             await self._record(scope, receive, send, record.group(1))
             return
-        confirm = _CONFIRM.fullmatch(path) if method == "POST" else None
-        if confirm is not None and self._plain_json(scope) and not unstorable(scope):
-            await self._confirm(scope, receive, send, confirm.group(1))
-            return
+        if method == "POST" and self._plain_json(scope) and not unstorable(scope):
+            if path == _QUERY:
+                await self._query(scope, receive, send)
+                return
+            confirm = _CONFIRM.fullmatch(path)
+            if confirm is not None:
+                await self._confirm(scope, receive, send, confirm.group(1))
+                return
         await self._app(scope, receive, send)
 
     async def _record(self, scope: Scope, receive: Receive, send: Send, number: str) -> None:
@@ -76,15 +83,10 @@ class OnlinePaths:
         await self._answer(scope, receive, send, look_up)
 
     async def _confirm(self, scope: Scope, receive: Receive, send: Send, number: str) -> None:
-        raw = await whole_body(receive)
-        body = _confirm_body(raw)
-        if body is None:  # the app words the refusal, from the same bytes
-            await self._app(scope, replaying(raw, receive), send)
+        body = await self._rate_limited_body(scope, receive, send, ConfirmHolderIn)
+        if body is None:
             return
         registry = self._registry
-        if not within_rate_limit(registry, Request(scope)):
-            await send_error(send, scope, RegistryError("rate_limited"))
-            return
 
         def look_up() -> dict[str, Any]:
             with registry.db.read() as conn:
@@ -92,6 +94,29 @@ class OnlinePaths:
             return {"match": match}
 
         await self._answer(scope, receive, send, look_up)
+
+    async def _query(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await self._rate_limited_body(scope, receive, send, QueryIn)
+        if body is None:
+            return
+        registry = self._registry
+        await self._answer(scope, receive, send, lambda: query.answer(registry.db, body, registry.digests))
+
+    async def _rate_limited_body(
+        self, scope: Scope, receive: Receive, send: Send, model: type[M]
+    ) -> M | None:
+        """The body as ``model``, once a rate-limit token is taken for it; None when the request was
+        answered instead: by the app for a body it refuses (it words the refusal, from the same
+        bytes), or ``rate_limited``."""
+        raw = await whole_body(receive)
+        body = _valid_body(raw, model)
+        if body is None:
+            await self._app(scope, replaying(raw, receive), send)
+            return None
+        if not within_rate_limit(self._registry, Request(scope)):
+            await send_error(send, scope, RegistryError("rate_limited"))
+            return None
+        return body
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, look_up: Callable[[], T]) -> None:
         """Run ``look_up`` (on the loop for SQLite, in a thread otherwise) and answer its JSON, or
@@ -120,7 +145,7 @@ class OnlinePaths:
         return json_type and length is not None and length <= self._registry.settings.max_body_bytes
 
 
-def _confirm_body(raw: bytes) -> ConfirmHolderIn | None:
+def _valid_body(raw: bytes, model: type[M]) -> M | None:
     """The body as the route reads it (``json.loads``, the storable-strings check, then the model),
     or None for anything the route would refuse."""
     try:
@@ -130,7 +155,7 @@ def _confirm_body(raw: bytes) -> ConfirmHolderIn | None:
     if unstorable_error(value) is not None:
         return None
     try:
-        return ConfirmHolderIn.model_validate(value)
+        return model.model_validate(value)
     except ValidationError:
         return None
 

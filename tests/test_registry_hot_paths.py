@@ -1,8 +1,8 @@
 """The record and the holder confirmation online verifiers ask for (``GET /api/v1/certificates/{n}/record``,
-``POST …/confirm-holder``), answered in front of FastAPI (``registry.online_paths``): the routes'
-very answers, on SQLite and PostgreSQL, a status change seen by the next look-up, the rate limit
-taken once and only for a valid body, and every unusual request handed to the whole app with its
-usual answer.
+``POST …/confirm-holder``) and the public query (``POST /api/v1/certificates/query``), answered in
+front of FastAPI (``registry.hot_paths``): the routes' very answers, on SQLite and PostgreSQL, a
+status change seen by the next look-up, the rate limit taken once and only for a valid body, and
+every unusual request handed to the whole app with its usual answer.
 
 The parity tests ask the front and the app behind it (``app.layers``, where the routes still are)
 the same questions in process; everything else goes over real HTTP.
@@ -52,6 +52,8 @@ def _registry(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[t
 
 HOLDER = roster_row(1)
 CONFIRM = "/api/v1/certificates/{}/confirm-holder"
+QUERY = "/api/v1/certificates/query"
+JSON_TYPE = {"content-type": "application/json"}
 
 
 def _published(api: Api) -> tuple[str, str]:
@@ -202,5 +204,55 @@ def test_the_confirmation_takes_one_token_and_only_for_a_valid_body(
         assert api.ok("POST", url, json=valid) == {"match": True}
         assert api.ok("POST", url, json=valid) == {"match": True}
         limited = api.call("POST", url, json=valid)
+        assert (limited.status_code, limited.json()["code"]) == (429, "rate_limited")
+        assert limited.headers["retry-after"] == "1"
+
+
+def test_the_query_answers_as_the_route_does(database_url: str, tmp_path: Path) -> None:
+    with _registry(database_url, tmp_path, query_burst=1000) as (api, app):
+        number, _ = _published(api)
+        name, id_number = str(HOLDER["holder_name"]), str(HOLDER["id_number"])
+        bodies: list[Any] = [
+            {"certificate_number": number, "holder_name": name},
+            {"certificate_number": number, "holder_name": f" {name} "},
+            {"holder_name": name, "id_number": id_number},
+            {"holder_name": name, "id_number": id_number.lower()},
+            {"certificate_number": number, "holder_name": "李四"},
+            {"certificate_number": number[:-1] + "9", "holder_name": name},
+            {"holder_name": name, "id_number": id_number[:-1] + "0"},
+            {"certificate_number": number, "holder_name": name, "id_number": id_number},
+            {"holder_name": name},
+            {"certificate_number": number, "holder_name": name, "extra": 1},
+            {"certificate_number": number + "0", "holder_name": name},
+            {"certificate_number": 5, "holder_name": name},
+            {"certificate_number": number, "holder_name": ""},
+            {"certificate_number": number, "holder_name": name + "\u0000"},
+            [number, name],
+        ]
+        requests = [("POST", QUERY, json.dumps(body).encode(), JSON_TYPE) for body in bodies]
+        requests += [
+            ("POST", QUERY, b"{not json", JSON_TYPE),
+            ("POST", QUERY, json.dumps(bodies[0]).encode(), {"content-type": "text/plain"}),
+            ("POST", QUERY + "/", json.dumps(bodies[0]).encode(), JSON_TYPE),
+        ]
+        front = _ask(app, requests)
+        assert front == _ask(app.layers, requests)
+        statuses = [status for status, _, _, _ in front]
+        assert statuses == [200] * 4 + [404] * 3 + [422] * 6 + [400, 422, 400, 422, 307]
+        found = [json.loads(body)["certificates"][0]["certificate"] for _, _, _, body in front[:4]]
+        assert {c["certificate_number"] for c in found} == {number}
+        assert all(id_number not in body.decode() for _, _, _, body in front)
+
+
+def test_the_query_takes_one_token_and_only_for_a_valid_body(database_url: str, tmp_path: Path) -> None:
+    with _registry(database_url, tmp_path, query_burst=2, query_rate_per_second=0.001) as (api, _):
+        number, _ = _published(api)
+        valid = {"certificate_number": number, "holder_name": str(HOLDER["holder_name"])}
+        for _ in range(3):  # refused bodies take no token
+            assert api.call("POST", QUERY, json={"certificate_number": number}).status_code == 422
+        both = api.call("POST", QUERY, json=valid | {"id_number": str(HOLDER["id_number"])})
+        assert (both.status_code, both.json()["code"]) == (422, "invalid_request")  # checked after the token
+        assert api.ok("POST", QUERY, json=valid)["certificates"][0]["status"] == "valid"
+        limited = api.call("POST", QUERY, json=valid)
         assert (limited.status_code, limited.json()["code"]) == (429, "rate_limited")
         assert limited.headers["retry-after"] == "1"
