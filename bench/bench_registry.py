@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import secrets
+import subprocess
 import sys
+import tempfile
 import time
 import zlib
 from collections.abc import Iterator
@@ -29,23 +32,23 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from harness.ports import free_port
 from harness.postgres import fresh_database, start_postgres
-from harness.servers import serve_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _wrk as wrk
 from _measure import result
 from harness.records import institution_record
 
 from credential.status_token import sign_status_list_token
 from keys import Signer
-from registry import approval, batches, institutions, migrate, query
-from registry.app import create_app
+from registry import approval, batches, institutions, query
 from registry.audit import Digests
 from registry.clock import Now
 from registry.schema import batches as batches_table
 from registry.schema import rows
 from registry.service import Registry
-from registry.settings import Settings
+from registry.setup import open_registry
 from registry.status_tokens import build_status_list
 from registry.tokens import Principal
 from schemas import resident_id_check_char
@@ -53,6 +56,10 @@ from schemas import resident_id_check_char
 CODE = "Y000011000001"
 NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)
 ADMIN = Principal("admin", None, "bench")
+_PASSPHRASE = "bench passphrase"  # noqa: S105  # a throwaway registry in a temporary folder
+_ENV = os.environ | {"SKILLPASS_KEY_PASSPHRASE": _PASSPHRASE}
+_QUERY = "/api/v1/certificates/query"
+_HTTP_SECONDS = 10
 
 
 def _percentile(samples: list[float], q: float) -> float:
@@ -115,12 +122,6 @@ def _zlib_choices(raw: bytes, share: float) -> None:
         result(
             f"status list lst, {share:.0%} set, zlib {label}", f"{best_ms:.1f} ms CPU, {size:,} bytes", "—"
         )
-
-
-def _settings(url: str, signer: Signer) -> Settings:
-    return Settings(
-        database_url=url, signer=signer, hmac_secret=b"k" * 32, clock=lambda: NOW, query_burst=10**9
-    )
 
 
 def _id(serial: int) -> str:
@@ -230,7 +231,7 @@ def _probe_values(indices: list[int]) -> Iterator[dict[str, Any]]:
         yield {"certificate_number": number, "holder_name": f"持证人{i % 9973}"}
 
 
-def bench_query(reg: Registry, count: int) -> None:
+def bench_query(reg: Registry, data_dir: Path, count: int) -> None:
     """Query latency in process (database + answer) and over HTTP (one client, sequential)."""
     start = time.perf_counter()
     probes = _load_certificates(reg, count)
@@ -244,26 +245,45 @@ def bench_query(reg: Registry, count: int) -> None:
     _report("query in process", in_process)
     result(f"public query in process, {count:,} certificates in PostgreSQL", _figure(in_process), "p99 < 10 ms",
            _percentile(in_process, 0.99) < 0.010)  # fmt: skip
-    app = create_app(reg.settings)
-    with serve_app(app) as url, httpx.Client(base_url=url) as client:
-        over_http = []
-        for number, name in probes:
-            start = time.perf_counter()
-            response = client.post(
-                "/api/v1/certificates/query", json={"certificate_number": number, "holder_name": name}
-            )
-            over_http.append(time.perf_counter() - start)
-            assert response.status_code == 200, response.text
-        baseline = []
-        for _ in probes:
-            start = time.perf_counter()
-            client.get("/healthz")
-            baseline.append(time.perf_counter() - start)
-    app.state.registry.db.dispose()
-    _report("query over HTTP", over_http)
-    result(f"public query over HTTP, {count:,} certificates in PostgreSQL", _figure(over_http), "p99 < 10 ms",
-           _percentile(over_http, 0.99) < 0.010)  # fmt: skip
-    _report("GET /healthz over HTTP (transport baseline)", baseline)
+    _query_over_http(data_dir, reg.settings.database_url, count, probes)
+
+
+def _query_over_http(data_dir: Path, database_url: str, count: int, probes: list[tuple[str, str]]) -> None:
+    """The registry as deployed, a process of its own (`skillpass registry serve`, uvicorn with
+    httptools + uvloop) on the same database, asked by `wrk` in another process: one connection, one
+    query after another through the distinct probes, so p50/p99 are what one user waits. Its own
+    /healthz, asked the same way, is the transport's floor."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        server = wrk.spawn([*wrk.PYTHON_CLI, "registry", "serve", "--data-dir", str(data_dir),
+                            "--database-url", database_url, "--port", str(port),
+                            "--query-rate", "1e9", "--query-burst", str(10**9)], servers, _ENV)  # fmt: skip
+        wrk.ready(server, f"{url}/healthz")
+        number, name = probes[0]
+        answer = httpx.post(f"{url}{_QUERY}", json={"certificate_number": number, "holder_name": name})
+        if (
+            answer.status_code != 200
+            or answer.json()["certificates"][0]["certificate"]["certificate_number"] != number
+        ):
+            raise SystemExit(f"the registry does not find a loaded certificate: {answer.text}")
+        script = data_dir / "query.lua"
+        bodies = [json.dumps({"certificate_number": n, "holder_name": h}) for n, h in probes]
+        call = f'wrk.format("POST", "{_QUERY}", {{["Content-Type"] = "application/json"}}, item)'
+        script.write_text(wrk.lua_cycle(bodies, call), encoding="utf-8")
+        wrk.run(url, script, [], 2, 1)  # warm-up
+        query = wrk.run(url, script, [server], _HTTP_SECONDS, 1)
+        healthz = wrk.run(f"{url}/healthz", None, [server], _HTTP_SECONDS, 1)
+    finally:
+        wrk.stop(servers)
+    print(f"query over HTTP (wrk, 1 connection, {len(probes)} distinct probes, {_HTTP_SECONDS} s): "
+          f"p50 {query.p50:.2f} ms, p99 {query.p99:.2f} ms, {query.rate:,.0f} queries/s")  # fmt: skip
+    result(f"public query over HTTP, {count:,} certificates in PostgreSQL (wrk, 1 connection)",
+           f"p50 {query.p50:.2f} ms, p99 {query.p99:.2f} ms", "p99 < 10 ms", query.p99 < 10.0)  # fmt: skip
+    print(
+        f"GET /healthz over HTTP (the transport's floor): p50 {healthz.p50:.2f} ms, p99 {healthz.p99:.2f} ms"
+    )
 
 
 def _figure(samples: list[float]) -> str:
@@ -303,12 +323,16 @@ def main() -> None:
     bench_status_list(signer)
     if args.status_lists_only:
         return
-    with _database(args.database_url) as url:
-        reg = Registry(_settings(url, signer))
-        migrate.upgrade(reg.db.engine)
+    with _database(args.database_url) as url, tempfile.TemporaryDirectory(prefix="skillpass-bench-") as tmp:
+        data_dir = Path(tmp) / "registry"
+        # The served registry and the one loading rows here share the data directory's keys and secret.
+        subprocess.run([*wrk.PYTHON_CLI, "registry", "init", "--data-dir", str(data_dir), "--database-url", url],
+                       check=True, env=_ENV, stdout=subprocess.DEVNULL)  # fmt: skip
+        settings = open_registry(data_dir, _PASSPHRASE, url, clock=lambda: NOW, query_burst=10**9)
+        reg = Registry(settings)
         try:
             bench_approval(reg, args.batch_rows)
-            bench_query(reg, args.certificates)
+            bench_query(reg, data_dir, args.certificates)
         finally:
             reg.db.dispose()
 
