@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from credential import CredentialError, decode, verify
 from credential.directory import Institution
@@ -105,12 +105,17 @@ def publish(
     digests: Digests,
 ) -> list[Outcome]:
     """Check and store each uploaded credential; return one outcome per upload, in order. A suspended
-    institution publishes nothing (``institution_not_active``); the administrator still may."""
+    institution publishes nothing (``institution_not_active``); the administrator still may.
+
+    Only the uploaded rows are read, and the accepted ones are stored by one statement at the end (in
+    the same transaction), not one update and re-read per row: an upload of 500 rows of a 10,000-row
+    batch costs 500 rows' work, not 10,000's (bench/bench_issue.py). A row uploaded twice in one
+    request is judged against the credential accepted earlier in it (``accepted``)."""
     require_active(conn, batch.institution_code, now, by_admin=principal.role == ADMIN)
     institution = load_institution(conn, batch.institution_code)
-    found = {r.row_no: r for r in conn.execute(select(rows).where(rows.c.batch_pk == batch.id))}
+    found = _uploaded_rows(conn, batch.id, {item["row"] for item in credentials})
     outcomes: list[Outcome] = []
-    published: list[list[Any]] = []
+    accepted: dict[int, tuple[int, bytes, str]] = {}  # row number -> (primary key, COSE bytes, SHA-256)
     for item in credentials:
         number = item["row"]
         row = found.get(number)
@@ -119,33 +124,70 @@ def publish(
             continue
         cose_bytes, rejection = check_credential(item["qr"], row, institution)
         digest = hashlib.sha256(cose_bytes).hexdigest()
-        if rejection is None and row.state == PUBLISHED and row.credential_sha256 != digest:
+        earlier = accepted.get(number)
+        stored = earlier[2] if earlier is not None else row.credential_sha256
+        published = earlier is not None or row.state == PUBLISHED
+        if rejection is None and published and stored != digest:
             rejection = _rejected(number, "already_published")
         if rejection is not None:
             outcomes.append(rejection)
             continue
-        if row.state == APPROVED:
-            conn.execute(
-                update(rows)
-                .where(rows.c.id == row.id)
-                .values(
-                    state=PUBLISHED, credential=cose_bytes, credential_sha256=digest, published_at=now.unix
-                )
-            )
-            found[number] = conn.execute(select(rows).where(rows.c.id == row.id)).one()
-            # Never the credential's SHA-256 itself: that is what /record takes as proof of holding it.
-            published.append([number, row.certificate_number, digests.of("credential", digest)])
+        if not published:
+            accepted[number] = (row.id, cose_bytes, digest)
         outcomes.append(Outcome(number, "published"))
-    if published:
-        append_event(
-            conn,
-            time=now.unix,
-            actor=principal.actor,
-            action="certificate.publish",
-            subject=batch.institution_code,
-            data={
-                "batch_id": digests.batch_id(batch.institution_code, batch.batch_id),
-                "published": published,
-            },
-        )
+    if accepted:
+        _store(conn, batch, accepted, found, principal, now, digests)
     return outcomes
+
+
+_UPLOAD_PAGE = 500  # row numbers per query (well under every database's limit on parameters)
+
+
+def _uploaded_rows(conn: Connection, batch_pk: int, numbers: set[int]) -> dict[int, Any]:
+    """The batch's rows that the upload names, by row number."""
+    wanted = sorted(numbers)
+    found: dict[int, Any] = {}
+    for start in range(0, len(wanted), _UPLOAD_PAGE):
+        page = wanted[start : start + _UPLOAD_PAGE]
+        query = select(rows).where(rows.c.batch_pk == batch_pk, rows.c.row_no.in_(page))
+        found.update((r.row_no, r) for r in conn.execute(query))
+    return found
+
+
+def _store(
+    conn: Connection,
+    batch: Any,
+    accepted: dict[int, tuple[int, bytes, str]],
+    found: dict[int, Any],
+    principal: Principal,
+    now: Now,
+    digests: Digests,
+) -> None:
+    """Mark the accepted rows published (one statement for them all) and log one event for the upload."""
+    conn.execute(
+        update(rows)
+        .where(rows.c.id == bindparam("row_pk"))
+        .values(
+            state=PUBLISHED,
+            credential=bindparam("cose"),
+            credential_sha256=bindparam("digest"),
+            published_at=now.unix,
+        ),
+        [{"row_pk": pk, "cose": cose, "digest": digest} for pk, cose, digest in accepted.values()],
+    )
+    # Never the credential's SHA-256 itself: that is what /record takes as proof of holding it.
+    published = [
+        [number, found[number].certificate_number, digests.of("credential", digest)]
+        for number, (_, _, digest) in accepted.items()
+    ]
+    append_event(
+        conn,
+        time=now.unix,
+        actor=principal.actor,
+        action="certificate.publish",
+        subject=batch.institution_code,
+        data={
+            "batch_id": digests.batch_id(batch.institution_code, batch.batch_id),
+            "published": published,
+        },
+    )

@@ -149,3 +149,38 @@ def _non_canonical(qr: str) -> str:
     signature = OWN_KEY.sign(sig_structure(parsed.sign1.protected_bytes, bloated))
     cose = cbor2.dumps(cbor2.CBORTag(18, [parsed.sign1.protected_bytes, {}, bloated, signature]))
     return QR_PREFIX + b45encode(cose)
+
+
+def test_one_upload_naming_a_row_twice_publishes_it_once(database_url: str, tmp_path: Path) -> None:
+    """Rows are stored together at the end of an upload: a row named again later in the same upload is
+    judged against the credential accepted earlier in it, and only that one is stored."""
+    with running_registry(database_url, tmp_path) as api:
+        api.add_institution(OWN, OWN_KEY)
+        second_key = Signer.generate()
+        _register(api, second_key)
+        rows = [roster_row(1), roster_row(2)]
+        api.ok("POST", "/api/v1/batches", OWN, json={"batch_id": "B", "institution_code": OWN, "rows": rows})
+        report = api.ok("POST", "/api/v1/batches/B/review", "reviewer", json={"approve_all_valid": True})
+        first, second = (
+            sign_row(r, roster["id_number"], OWN_KEY) for r, roster in zip(report["rows"], rows, strict=True)
+        )
+        other = sign_row(report["rows"][1], rows[1]["id_number"], second_key)
+        upload = [
+            {"row": 2, "qr": second},
+            {"row": 2, "qr": other},
+            {"row": 1, "qr": first},
+            {"row": 2, "qr": second},
+        ]
+        result = api.ok("POST", "/api/v1/batches/B/publish", OWN, json={"credentials": upload})
+        assert [(r["row"], r["state"], r.get("code")) for r in result["results"]] == [
+            (2, "published", None),
+            (2, "rejected", "already_published"),
+            (1, "published", None),
+            (2, "published", None),
+        ]
+        for report_row, qr in zip(report["rows"], (first, second), strict=True):
+            number = report_row["certificate"]["certificate_number"]
+            digest = hashlib.sha256(from_qr_text(qr, DEFAULT_LIMITS)[0]).hexdigest()
+            record = api.ok("GET", f"/api/v1/certificates/{number}/record", params={"sha256": digest})
+            assert record["credential_sha256"] == digest
+        assert _publish(api, 2, other)["code"] == "already_published"
