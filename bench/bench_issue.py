@@ -193,8 +193,8 @@ def _measured(step: Callable[[], object], processes: _Sampler) -> Stage:
     return Stage(seconds, sum(processes.cpu()) - cpu, _kib(os.getpid(), "VmHWM") / 1024)
 
 
-# Not a stage of the pipeline (the render stage writes the QR files too): what they cost alone, one process.
-_QR_ALONE = "QR images alone (PNG+SVG, 1 process)"
+# Not a stage of the pipeline (the render stage writes the QR image too): what it costs alone, one process.
+_QR_ALONE = "QR image alone (PNG, 1 process)"
 
 
 def _require_all_published(rows: Iterable[Any], expected: int) -> None:
@@ -418,9 +418,9 @@ def _approve_all(url: str, batch_id: str, reviewer: str) -> None:
 
 
 def _qr_images(texts: list[str]) -> None:
+    """The PNG each certificate gets (the SVG is written only on request: ``skillpass issue --svg``)."""
     for text in texts:
         qrimage.render_png(text)
-        qrimage.render_svg(text)
 
 
 @contextmanager

@@ -144,6 +144,12 @@ def _add_issue(subparsers: Any) -> None:
         type=int,
         help="生成 PDF 的进程数（默认每核一个） / rendering processes (default: one per core)",
     )
+    issue.add_argument(
+        "--svg",
+        action="store_true",
+        help="另为每张证书写出二维码 SVG 文件（默认只写 PDF、PNG 和文本）/ also write each certificate's QR as "
+        "an SVG file (default: PDF, PNG and text only)",
+    )
     issue.add_argument("--publish-chunk", type=int, default=500, help=argparse.SUPPRESS)
     form = issue.add_mutually_exclusive_group()
     form.add_argument(
@@ -206,6 +212,7 @@ def _issue(args: argparse.Namespace) -> int:
         require_photos=not args.without_photos,
         seal=args.seal,
         verifier_url=verifier_url,
+        svg=args.svg,
     )
     with _client(args, credentials) as client:
         try:

@@ -1,6 +1,10 @@
-"""Write every certificate's files — ``<certno>.txt`` (QR text), ``.png`` and ``.svg`` (QR at level Q) and
-``.pdf`` — in parallel across cores, safely under crashes and cheaply on re-runs.
+"""Write every certificate's files — ``<certno>.txt`` (QR text), ``.png`` (QR at level Q) and ``.pdf``, and
+``.svg`` (the QR as vectors) when asked — in parallel across cores, safely under crashes and cheaply on re-runs.
 
+- Few files: each file is a new inode, and creating one is the costliest system call of a certificate (on
+  some file systems far more than drawing its QR), so the SVG, which no one receives by default (the holder
+  gets the PDF, the PNG and the text; the PDF already holds the QR as vectors), is written only on request
+  (``svg``; ``skillpass issue --svg``).
 - Atomic: each file is written under a temporary name in the same folder and renamed into place, so a run
   killed at any moment never leaves a half-written file under a final name.
 - Idempotent: a file that already holds the right content is not touched. For the QR files the right content
@@ -59,12 +63,13 @@ class RenderItem:
 
 @dataclass(frozen=True)
 class RenderedPaths:
-    """Where one certificate's files are, and which of them this run (re)wrote (``"png"``, ``"pdf"``, …)."""
+    """Where one certificate's files are (``svg`` None when not asked for), and which of them this run
+    (re)wrote (``"png"``, ``"pdf"``, …)."""
 
     certificate_number: str
     txt: Path
     png: Path
-    svg: Path
+    svg: Path | None
     pdf: Path
     written: tuple[str, ...] = ()
 
@@ -77,12 +82,14 @@ def render_outputs(
     progress: Progress | None = None,
     font: FontFace | None = None,
     batch_pdf: Path | None = None,
+    svg: bool = False,
 ) -> list[RenderedPaths]:
     """Write all files of all items into ``out_dir``; results in the order of ``items``.
 
     ``workers`` defaults to the number of cores; 1 renders in this process. ``font`` defaults to a batch
     subset of the installed CJK face. With ``batch_pdf``, the batch print file is written there too, one
-    page per item in order. Every certificate number is checked before any file is written.
+    page per item in order; with ``svg``, each QR as an SVG file too. Every certificate number is checked
+    before any file is written.
     """
     for item in items:
         _safe_name(item.view.certificate_number)
@@ -91,7 +98,9 @@ def render_outputs(
         return []
     face = font or batch_subset(printed_text(item.view, item.qr_text) for item in items)
     return list(
-        render_each(items, len(items), out_dir, face, workers=workers, progress=progress, batch_pdf=batch_pdf)
+        render_each(
+            items, len(items), out_dir, face, workers=workers, progress=progress, batch_pdf=batch_pdf, svg=svg
+        )
     )
 
 
@@ -104,6 +113,7 @@ def render_each(
     workers: int | None = None,
     progress: Progress | None = None,
     batch_pdf: Path | None = None,
+    svg: bool = False,
 ) -> Iterator[RenderedPaths]:
     """``render_outputs`` for a run of any size: the ``count`` items are taken as they come, a few chunks in
     flight at a time, and each result is handed on as soon as it is in (memory flat in the roster size).
@@ -114,7 +124,8 @@ def render_each(
     if progress is not None:
         progress.set_total(count)
     with _print_file(batch_pdf, face) as book:
-        for done in _rendered(items, count, out_dir, face, workers, stamps=book is not None):
+        wanted = _Wanted(stamps=book is not None, svg=svg)
+        for done in _rendered(items, count, out_dir, face, workers, wanted):
             for paths, stamp in done:
                 if book is not None and stamp is not None:
                     book.page(stamp)
@@ -126,14 +137,22 @@ def render_each(
 _Done = list[tuple[RenderedPaths, PageStamp | None]]
 
 
+@dataclass(frozen=True)
+class _Wanted:
+    """What a worker hands back or writes beyond the certificate's own files: the page stamps (for the
+    batch print file) and the SVG."""
+
+    stamps: bool
+    svg: bool
+
+
 def _rendered(
     items: Iterable[RenderItem],
     count: int,
     out_dir: Path,
     face: FontFace,
     workers: int | None,
-    *,
-    stamps: bool,
+    wanted: _Wanted,
 ) -> Iterator[_Done]:
     """Each chunk's results, in the order of ``items`` (the print file's page order). At most two chunks per
     worker are queued ahead of the one being read, so neither the items nor the stamps pile up."""
@@ -142,7 +161,7 @@ def _rendered(
     chunks = _chunks(items, size)
     if processes == 1 or count <= size:
         for chunk in chunks:
-            yield _render_chunk(chunk, out_dir, face, stamps)
+            yield _render_chunk(chunk, out_dir, face, wanted)
         return
     # forkserver, not fork: the issuing process has threads (a console's server), and a child forked while
     # one of them holds a lock waits on it forever.
@@ -150,7 +169,7 @@ def _rendered(
     with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
         pending: collections.deque[Future[_Done]] = collections.deque()
         for chunk in chunks:
-            pending.append(pool.submit(_render_chunk, chunk, out_dir, face, stamps))
+            pending.append(pool.submit(_render_chunk, chunk, out_dir, face, wanted))
             if len(pending) > 2 * processes:
                 yield pending.popleft().result()
         while pending:
@@ -165,28 +184,29 @@ def _chunks(items: Iterable[RenderItem], size: int) -> Iterator[list[RenderItem]
         yield chunk
 
 
-def _render_chunk(chunk: list[RenderItem], out_dir: Path, face: FontFace, stamps: bool) -> _Done:
-    return [_render_one(item, out_dir, face, stamps) for item in chunk]
+def _render_chunk(chunk: list[RenderItem], out_dir: Path, face: FontFace, wanted: _Wanted) -> _Done:
+    return [_render_one(item, out_dir, face, wanted) for item in chunk]
 
 
 def _render_one(
-    item: RenderItem, out_dir: Path, face: FontFace, stamp_wanted: bool
+    item: RenderItem, out_dir: Path, face: FontFace, wanted: _Wanted
 ) -> tuple[RenderedPaths, PageStamp | None]:
-    """One certificate's files; its page stamp too when the PDF was drawn or ``stamp_wanted``."""
+    """One certificate's files; its page stamp too when the PDF was drawn or ``wanted.stamps``."""
     number = item.view.certificate_number
     paths = RenderedPaths(
         number,
         txt=out_dir / f"{number}.txt",
         png=out_dir / f"{number}.png",
-        svg=out_dir / f"{number}.svg",
+        svg=out_dir / f"{number}.svg" if wanted.svg else None,
         pdf=out_dir / f"{number}.pdf",
     )
     written = []
     cheap = {
         "txt": (paths.txt, (item.qr_text + "\n").encode("ascii")),
         "png": (paths.png, render_png(item.qr_text)),
-        "svg": (paths.svg, render_svg(item.qr_text).encode("utf-8")),
     }
+    if paths.svg is not None:
+        cheap["svg"] = (paths.svg, render_svg(item.qr_text).encode("utf-8"))
     for kind, (path, data) in cheap.items():
         if _read(path) != data:
             write_atomic(path, data)
@@ -195,12 +215,12 @@ def _render_one(
     marker = _MARKER + fingerprint(item, photo)
     stale = marker.encode("ascii") not in (_read(paths.pdf) or b"")
     stamp = None
-    if stale or stamp_wanted:
+    if stale or wanted.stamps:
         stamp = stamp_page(item.view, item.qr_text, font=face, photo_bytes=photo)
         if stale:
             write_atomic(paths.pdf, certificate_pdf(stamp, keywords=marker))
             written.append("pdf")
-    return dataclasses.replace(paths, written=tuple(written)), stamp if stamp_wanted else None
+    return dataclasses.replace(paths, written=tuple(written)), stamp if wanted.stamps else None
 
 
 @contextlib.contextmanager

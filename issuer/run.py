@@ -137,6 +137,8 @@ class IssueRequest:
     # Where the certificates' QR codes send a phone camera: ``https://host`` of the official verifier.
     # With it, the QR text, PNG, SVG and PDF carry the URL form; without it, the plain form.
     verifier_url: str | None = None
+    # Each certificate's QR as an SVG file too (``render``: not written unless asked for).
+    svg: bool = False
 
 
 def photo_source(request: IssueRequest) -> PhotoSource:
@@ -459,6 +461,7 @@ class _Run:
                     workers=self.request.workers,
                     progress=progress,
                     batch_pdf=out / BATCH_PDF if wants_batch else None,
+                    svg=self.request.svg,
                 )
                 for page in _in_pages(rendered, _RECORD_FILES_EVERY):
                     done = [(taken.popleft(), paths) for paths in page]
@@ -644,7 +647,7 @@ def _key_entry(entry: Mapping[str, Any]) -> KeyEntry:
 
 def _relative_files(paths: RenderedPaths, out_dir: Path) -> dict[str, str]:
     files = {"pdf": paths.pdf, "png": paths.png, "svg": paths.svg, "txt": paths.txt}
-    return {kind: path.relative_to(out_dir).as_posix() for kind, path in files.items()}
+    return {kind: path.relative_to(out_dir).as_posix() for kind, path in files.items() if path is not None}
 
 
 def _submitted_fields(fields: Mapping[str, object]) -> dict[str, object]:

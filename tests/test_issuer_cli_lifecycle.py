@@ -203,8 +203,11 @@ def test_signing_with_an_unregistered_key_is_refused_before_anything_is_signed(
         said = capsys.readouterr().err
         assert "[key_not_registered]" in said
         assert world.publications() == {}
-        assert main([*args[:-1], str(world.key), "--out", str(out)]) == 0
-        assert read_manifest_json(out)["counts"]["published"] == 1
+        assert main([*args[:-1], str(world.key), "--out", str(out), "--svg"]) == 0
+        manifest = read_manifest_json(out)
+        assert manifest["counts"]["published"] == 1
+        [row] = manifest["rows"]  # --svg: the QR as an SVG file too, named in the manifest
+        assert (out / row["files"]["svg"]).read_text("utf-8").lstrip().startswith("<?xml")
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:

@@ -97,11 +97,11 @@ def test_killed_and_run_again_finishes_exactly_once(
 
 
 def _uninterrupted_manifest(manifest: dict[str, object], out: Path) -> dict[str, object]:
-    """What a run that never crashed writes: every row published with its four files named after its number."""
+    """What a run that never crashed writes: every row published with its three files named after its number."""
     rows = []
     for row in manifest["rows"]:  # type: ignore[attr-defined]
         number = row["certificate_number"]
-        files = {kind: f"certificates/{number}.{kind}" for kind in ("pdf", "png", "svg", "txt")}
+        files = {kind: f"certificates/{number}.{kind}" for kind in ("pdf", "png", "txt")}
         assert all((out / path).is_file() for path in files.values())
         rows.append({**row, "state": "published", "code": None, "reason": None, "files": files})
     return {

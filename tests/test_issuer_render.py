@@ -21,7 +21,8 @@ from issuer.render import RenderError, RenderItem, render_outputs
 from keys import Signer
 
 NAMES = ["张伟", "王芳", "李娜", "买买提·艾力", "张𠮷"]
-KINDS = ("txt", "png", "svg", "pdf")
+KINDS = ("txt", "png", "svg", "pdf")  # with svg=True
+DEFAULT_KINDS = ("txt", "png", "pdf")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -53,7 +54,7 @@ def test_parallel_render_then_rerun_rewrites_nothing(items: list[RenderItem], tm
     out = tmp_path / "out"
     stream = io.StringIO()
     progress = Progress("渲染 render", stream=stream, force=True, unit="certificates", interval=0)
-    first = render_outputs(items, out, workers=2, progress=progress)
+    first = render_outputs(items, out, workers=2, progress=progress, svg=True)
     assert [r.certificate_number for r in first] == [i.view.certificate_number for i in items]
     assert all(r.written == KINDS for r in first)
     assert len(list(out.iterdir())) == 4 * len(items)
@@ -61,6 +62,7 @@ def test_parallel_render_then_rerun_rewrites_nothing(items: list[RenderItem], tm
     for item, paths in zip(items, first, strict=True):
         assert paths.txt.read_text("ascii") == item.qr_text + "\n"
         assert read_texts(Image.open(paths.png)) == [item.qr_text]
+        assert paths.svg is not None
         assert paths.svg.read_text("utf-8").lstrip().startswith(("<?xml", "<svg"))
         assert paths.pdf.read_bytes().startswith(b"%PDF-") and paths.pdf.stat().st_size < 300_000
     text = subprocess.run(
@@ -69,7 +71,7 @@ def test_parallel_render_then_rerun_rewrites_nothing(items: list[RenderItem], tm
     assert items[4].view.holder_name in text and items[4].view.certificate_number in text
 
     before = snapshot(out)
-    second = render_outputs(items, out, workers=2)
+    second = render_outputs(items, out, workers=2, svg=True)
     assert all(r.written == () for r in second)
     assert snapshot(out) == before
 
@@ -77,12 +79,12 @@ def test_parallel_render_then_rerun_rewrites_nothing(items: list[RenderItem], tm
 def test_changed_or_missing_files_are_rewritten_alone(items: list[RenderItem], tmp_path: Path) -> None:
     out = tmp_path / "out"
     few = items[:3]
-    render_outputs(few, out, workers=1)
+    assert all(r.svg is None for r in render_outputs(few, out, workers=1))  # no SVG unless asked for
     (out / f"{few[0].view.certificate_number}.png").write_bytes(b"half a png")
     (out / f"{few[1].view.certificate_number}.pdf").unlink()
     changed = RenderItem(few[2].view, few[1].qr_text)  # new QR text: everything for it changes
     again = render_outputs([few[0], few[1], changed], out, workers=1)
-    assert [r.written for r in again] == [("png",), ("pdf",), KINDS]
+    assert [r.written for r in again] == [("png",), ("pdf",), DEFAULT_KINDS]
 
 
 def test_stale_temporaries_of_dead_runs_are_removed(items: list[RenderItem], tmp_path: Path) -> None:
@@ -94,7 +96,7 @@ def test_stale_temporaries_of_dead_runs_are_removed(items: list[RenderItem], tmp
     stale.write_bytes(b"half")
     render_outputs(items[:1], out, workers=1)
     assert not stale.exists()
-    assert sorted(p.suffix for p in out.iterdir()) == [".pdf", ".png", ".svg", ".txt"]
+    assert sorted(p.suffix for p in out.iterdir()) == [".pdf", ".png", ".txt"]
 
 
 def test_unsafe_certificate_number_is_refused(items: list[RenderItem], tmp_path: Path) -> None:
