@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -49,7 +50,7 @@ class PhotoSource:
         member = _member(name)
         if member is None:
             return None
-        if self.path.is_dir():
+        if self._folder:
             return _read_file(self.path, member)
         return _read_member(_zip(self.path, os.getpid()), member)
 
@@ -58,16 +59,20 @@ class PhotoSource:
         member = _member(name)
         if member is None:
             return None
-        if self.path.is_dir():
+        if self._folder:
             try:
-                target = self.path.joinpath(*member.parts)
-                return target.stat().st_size if target.is_file() else None
+                return _size_inside(self.path, member)
             except OSError:
                 return None
         try:
             return _zip(self.path, os.getpid()).getinfo(str(member)).file_size
         except KeyError:
             return None
+
+    @functools.cached_property
+    def _folder(self) -> bool:
+        """A folder (else a ZIP), asked once rather than for every photo of a batch."""
+        return self.path.is_dir()
 
 
 @dataclass(frozen=True)
@@ -191,15 +196,30 @@ def _member(name: str) -> PurePosixPath | None:
 
 
 def _read_file(folder: Path, member: PurePosixPath) -> bytes | None:
-    target = folder.joinpath(*member.parts)
     try:
-        if not target.resolve().is_relative_to(_real(folder)) or not target.is_file():
+        size = _size_inside(folder, member)
+        if size is None or size > MAX_BYTES:
             return None
-        if target.stat().st_size > MAX_BYTES:
-            return None
-        return target.read_bytes()
+        return folder.joinpath(*member.parts).read_bytes()
     except OSError:
         return None
+
+
+def _size_inside(folder: Path, member: PurePosixPath) -> int | None:
+    """The size of ``member`` when it is a regular file inside ``folder`` once links are followed, else None.
+
+    A plain file right in the folder (the usual photo) needs one ``lstat``: not being a link, it is where its
+    name says. A link, or a name with folders in it, is resolved and must stay inside the folder. (Validation
+    and rendering ask this of every photo; resolving each path cost a system call per folder above it.)"""
+    target = folder.joinpath(*member.parts)
+    if len(member.parts) == 1:
+        found = target.lstat()
+        if not stat.S_ISLNK(found.st_mode):
+            return found.st_size if stat.S_ISREG(found.st_mode) else None
+    if not target.resolve().is_relative_to(_real(folder)):
+        return None
+    found = target.stat()
+    return found.st_size if stat.S_ISREG(found.st_mode) else None
 
 
 @functools.lru_cache(maxsize=8)

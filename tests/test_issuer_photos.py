@@ -143,3 +143,24 @@ def test_other_photos_are_turned_upright_and_reduced(name: str) -> None:
 def test_a_large_phone_photo_is_reduced() -> None:
     image = print_image(jpeg((1200, 1680), quality=95, noise=True))
     assert (image.width, image.height) == (354, 496) and len(image.data) < 200_000
+
+
+def test_links_are_followed_only_inside_the_folder(tmp_path: Path) -> None:
+    """A plain file in the folder is read after one ``lstat``; a link, or a name with folders in it, is
+    resolved first, and whatever ends outside the folder is not there at all."""
+    data = PHOTOS["ok.jpg"][0]
+    (tmp_path / "outside.jpg").write_bytes(data)
+    folder = tmp_path / "photos"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "plain.jpg").write_bytes(data)
+    (folder / "sub" / "nested.jpg").write_bytes(data)
+    (folder / "inside.jpg").symlink_to(folder / "plain.jpg")
+    (folder / "escape.jpg").symlink_to(tmp_path / "outside.jpg")
+    (folder / "sub" / "escape.jpg").symlink_to(tmp_path / "outside.jpg")
+    (folder / "away").symlink_to(tmp_path)
+    (folder / "folder.jpg").mkdir()
+    source = open_source(folder)
+    for name in ("plain.jpg", "sub/nested.jpg", "inside.jpg"):
+        assert (source.read(name), source.size(name)) == (data, len(data)), name
+    for name in ("escape.jpg", "sub/escape.jpg", "away/outside.jpg", "folder.jpg", "absent.jpg"):
+        assert (source.read(name), source.size(name)) == (None, None), name
