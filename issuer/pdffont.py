@@ -38,9 +38,11 @@ class GlyphUse:
     glyphs: dict[int, str] = field(default_factory=dict)
 
     def update(self, other: Mapping[int, str]) -> None:
-        """Add glyphs printed elsewhere (a page's use into the batch file's)."""
-        for gid, text in other.items():
-            self.glyphs.setdefault(gid, text)
+        """Add glyphs printed elsewhere (a page's use into the batch file's): only the ones not yet here, found
+        by one set difference (a batch file takes this for every page, and most of a page's glyphs are known)."""
+        glyphs = self.glyphs
+        for gid in other.keys() - glyphs.keys():
+            glyphs[gid] = other[gid]
 
 
 class PrintFont:
