@@ -96,6 +96,8 @@ class PrintFont:
         hmtx = self._tables["hmtx"]
         advances = [struct.unpack_from(">H", hmtx, 4 * i)[0] for i in range(metrics)]
         self._advances = advances + [advances[-1]] * (count - metrics)
+        self._codes: dict[str, tuple[int, bytes]] = {}  # character -> (glyph id, its hex form)
+        self._parts: dict[int, list[int]] = {}  # glyph id -> the glyphs it is composed of
 
     def has(self, char: str) -> bool:
         """True when the face maps ``char`` to a glyph."""
@@ -107,13 +109,17 @@ class PrintFont:
         return float(sum(advances[cmap.get(ord(c), 0)] for c in text) * size / self.units)
 
     def encode(self, text: str, use: GlyphUse) -> bytes:
-        """``text`` as a PDF hex string of glyph ids, recording each glyph in ``use``."""
-        cmap, glyphs = self._cmap, use.glyphs
+        """``text`` as a PDF hex string of glyph ids, recording each glyph in ``use``. Each character's glyph
+        id and its hex form are looked up once per process (``_codes``), not per character printed."""
+        codes, glyphs = self._codes, use.glyphs
         out = []
         for char in text:
-            gid = cmap.get(ord(char), 0)
-            glyphs.setdefault(gid, char)
-            out.append(b"%04X" % gid)
+            code = codes.get(char)
+            if code is None:
+                gid = self._cmap.get(ord(char), 0)
+                code = codes[char] = (gid, b"%04X" % gid)
+            glyphs.setdefault(code[0], char)
+            out.append(code[1])
         return b"<" + b"".join(out) + b">"
 
     def embed(self, writer: PdfWriter, use: GlyphUse, num: int) -> None:
@@ -145,14 +151,18 @@ class PrintFont:
         )
 
     def _closure(self, gids: Iterable[int]) -> set[int]:
-        """The glyphs plus every component glyph they are built from (composite glyphs), and .notdef."""
-        todo, seen = [0, *gids], set()
+        """The glyphs plus every component glyph they are built from (composite glyphs), and .notdef; each
+        glyph's components parsed once per process (``_parts``)."""
+        todo, seen, parts = [0, *gids], set(), self._parts
         while todo:
             gid = todo.pop()
             if gid in seen or gid >= len(self._glyphs):
                 continue
             seen.add(gid)
-            todo.extend(_components(self._glyphs[gid]))
+            found = parts.get(gid)
+            if found is None:
+                found = parts[gid] = _components(self._glyphs[gid])
+            todo.extend(found)
         return seen
 
     def _program(self, keep: set[int]) -> bytes:
@@ -166,14 +176,19 @@ class PrintFont:
             offset += len(self._glyphs[gid])
             last = gid
         loca += [offset] * (len(self._glyphs) - last)
-        tables = dict(self._tables)
-        head = bytearray(tables["head"])
+        tables = dict(self._fixed_tables)
+        tables["loca"] = _table(struct.pack(f">{len(loca)}I", *loca))
+        tables["glyf"] = _table(b"".join(glyf))
+        return _sfnt(tables)
+
+    @functools.cached_property
+    def _fixed_tables(self) -> dict[str, _Table]:
+        """The tables every document's font program copies unchanged, padded and summed once per process
+        (summing ``hmtx``, which covers every glyph of the batch, cost more than the glyphs a document keeps)."""
+        head = bytearray(self._tables["head"])
         head[8:12] = b"\0\0\0\0"  # checkSumAdjustment: not checked by PDF readers
         head[50:52] = b"\0\1"  # long loca offsets
-        tables["head"] = bytes(head)
-        tables["loca"] = struct.pack(f">{len(loca)}I", *loca)
-        tables["glyf"] = b"".join(glyf)
-        return _sfnt(tables)
+        return {tag: _table(bytes(head) if tag == "head" else data) for tag, data in self._tables.items()}
 
 
 @functools.cache
@@ -204,7 +219,21 @@ def _components(data: bytes) -> list[int]:
     return found
 
 
-def _sfnt(tables: Mapping[str, bytes]) -> bytes:
+@dataclass(frozen=True)
+class _Table:
+    """One table of a font program: its bytes padded to 4, their checksum and the unpadded length."""
+
+    padded: bytes
+    checksum: int
+    length: int
+
+
+def _table(data: bytes) -> _Table:
+    padded = data + b"\0" * (-len(data) % 4)
+    return _Table(padded, _checksum(padded), len(data))
+
+
+def _sfnt(tables: Mapping[str, _Table]) -> bytes:
     tags = sorted(tables)
     count = len(tags)
     power = 1 << (count.bit_length() - 1)
@@ -214,11 +243,10 @@ def _sfnt(tables: Mapping[str, bytes]) -> bytes:
     offset = 12 + 16 * count
     records, bodies = [], []
     for tag in tags:
-        data = tables[tag]
-        padded = data + b"\0" * (-len(data) % 4)
-        records.append(struct.pack(">4sIII", tag.encode("ascii"), _checksum(padded), offset, len(data)))
-        bodies.append(padded)
-        offset += len(padded)
+        table = tables[tag]
+        records.append(struct.pack(">4sIII", tag.encode("ascii"), table.checksum, offset, table.length))
+        bodies.append(table.padded)
+        offset += len(table.padded)
     return header + b"".join(records) + b"".join(bodies)
 
 
