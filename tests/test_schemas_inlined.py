@@ -1,0 +1,79 @@
+"""The validators follow no ``$ref`` at run time: ``schemas.structure`` inlines every reference once.
+Here generated documents (valid ones with one field replaced, removed or added) get exactly the
+errors a validator following the references through ``referencing``, as jsonschema does by itself,
+reports for them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.records import institution_record
+from hypothesis import given
+from hypothesis import strategies as st
+from jsonschema import FormatChecker, ValidationError
+from referencing import Registry, Resource
+from test_registry_support import roster_row
+
+from schemas import load_schema
+from schemas import structure as schema_structure
+
+_NAMES = ("certificate", "roster_row", "institution")
+_VALID: dict[str, dict[str, Any]] = {
+    "certificate": json.loads(
+        (Path(__file__).parents[1] / "examples" / "certificate-typical.json").read_text(encoding="utf-8")
+    ),
+    "roster_row": dict(roster_row(1)),
+    "institution": institution_record(),
+}
+_SCALARS = (
+    st.none() | st.booleans() | st.integers(-10, 10**7) | st.text(max_size=70) | st.floats(allow_nan=False)
+)
+_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=6)  # fmt: skip
+
+
+def _following_references(name: str) -> Any:
+    documents = [load_schema(n) for n in ("defs", *_NAMES)]
+    registry: Registry[Any] = Registry().with_resources(
+        (d["$id"], Resource.from_contents(d)) for d in documents
+    )
+    return schema_structure._StrictValidator(
+        load_schema(name), registry=registry, format_checker=FormatChecker(formats=["date"])
+    )
+
+
+_REFERENCE = {name: _following_references(name) for name in _NAMES}
+
+
+def _errors(validator: Any, doc: object) -> list[tuple[str, str, str, str]]:
+    def key(e: ValidationError) -> tuple[str, str, str, str]:
+        return (
+            json.dumps(list(e.absolute_path)),
+            str(e.validator),
+            repr(e.validator_value),
+            repr(e.instance),
+        )
+
+    return sorted(key(e) for e in validator.iter_errors(doc))
+
+
+@given(name=st.sampled_from(_NAMES), value=_VALUES, drop=st.booleans(), data=st.data())
+def test_inlined_references_report_what_followed_ones_do(
+    name: str, value: object, drop: bool, data: st.DataObject
+) -> None:
+    doc = dict(_VALID[name])
+    field = data.draw(st.sampled_from(sorted(doc)) | st.text(max_size=20))
+    if drop:
+        doc.pop(field, None)
+    else:
+        doc[field] = value
+    assert _errors(schema_structure._validator(name), doc) == _errors(_REFERENCE[name], doc)
+
+
+def test_valid_documents_stay_valid_and_a_referenced_rule_still_bites() -> None:
+    for name in _NAMES:
+        assert _errors(schema_structure._validator(name), _VALID[name]) == []
+    wrong_level = dict(_VALID["roster_row"], level=9)  # `level` is a reference to defs.json
+    [(path, keyword, _, _)] = _errors(schema_structure._validator("roster_row"), wrong_level)
+    assert (path, keyword) == ('["level"]', "maximum")
