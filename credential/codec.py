@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 
 import cbor2
 
 from credential import cose
 from credential.claims import CertificateClaims
-from credential.constants import DEFAULT_LIMITS, Claim, Limits
+from credential.constants import DEFAULT_LIMITS, CertificateKey, Claim, Limits
 from credential.errors import CredentialError
 from credential.frozen import assemble
 from credential.qr_text import read_qr_text, to_qr_text, to_url_text
@@ -31,6 +31,9 @@ _REFUSED_SEMANTIC_TAGS = dict.fromkeys(
 
 
 _CERTIFICATE = Claim.CERTIFICATE  # bound once: an IntEnum member lookup costs ~100 ns (Python 3.11)
+_ALL_KEYS = tuple(sorted(int(key) for key in CertificateKey))
+#: The certificate claim's two possible key sets (the work type is optional), in ascending order.
+_ASCENDING_KEYS = frozenset({_ALL_KEYS, tuple(k for k in _ALL_KEYS if k != CertificateKey.WORK_TYPE)})
 
 
 @dataclass(frozen=True)
@@ -83,14 +86,7 @@ def decode(text: str, limits: Limits = DEFAULT_LIMITS) -> ParsedCredential:
         raise CredentialError("zlib_too_large", "the credential is larger than any valid one")
     # skillpass's own layout passes the header policy by construction; only other bytes are judged
     message = cose.canonical_sign1(data) or _general_sign1(data, limits)
-    raw_claims, reencodes = _claims_item(message.payload, limits)
-    claims = CertificateClaims.from_cwt(raw_claims)
-    # Deterministic (spec §4): cbor2 writes every integer and length in its shortest form and keeps
-    # the map order it read, so an equal re-encoding plus ascending keys is the canonical form. This
-    # costs a fifth of a ``canonical=True`` encoding, which sorts every map: it is the hot path.
-    body = raw_claims[_CERTIFICATE]  # type: ignore[index]  # from_cwt checked the shape
-    if not reencodes or list(body) != sorted(body):
-        raise CredentialError("cbor_not_canonical", "the claims are not deterministically encoded")
+    claims = _claims(message.payload, limits)
     return assemble(
         ParsedCredential,
         {
@@ -115,6 +111,28 @@ def _general_sign1(data: bytes, limits: Limits) -> cose.Sign1:
     return message
 
 
+def _claims(payload: bytes, limits: Limits) -> CertificateClaims:
+    """The claims of any payload through every check, the first failure named (spec §4, §5)."""
+    raw_claims, reencodes = _claims_item(payload, limits)
+    claims = CertificateClaims.from_cwt(raw_claims)
+    # Deterministic (spec §4): cbor2 writes every integer and length in its shortest form and keeps
+    # the map order it read, so an equal re-encoding plus ascending keys is the canonical form. This
+    # costs a fifth of a ``canonical=True`` encoding, which sorts every map: it is the hot path.
+    # from_cwt checked the shape: the keys are the required ones, with or without the work type.
+    if not reencodes or tuple(raw_claims[_CERTIFICATE]) not in _ASCENDING_KEYS:  # type: ignore[index]
+        raise CredentialError("cbor_not_canonical", "the claims are not deterministically encoded")
+    return claims
+
+
+def _loads(payload: bytes, limits: Limits) -> object:
+    """The payload's first item, decoded by cbor2 with ``_strict_settings``."""
+    settings = _DEFAULT_SETTINGS if limits is DEFAULT_LIMITS else _strict_settings(limits)
+    try:
+        return cbor2.loads(payload, **settings)
+    except (cbor2.CBORDecodeError, ValueError, TypeError, RecursionError) as e:
+        raise CredentialError("claims_invalid", f"the payload is not strict CBOR: {e}") from e
+
+
 def _claims_item(payload: bytes, limits: Limits) -> tuple[object, bool]:
     """``_strict_cbor``'s item, and whether re-encoding it gives back exactly ``payload``.
 
@@ -124,10 +142,7 @@ def _claims_item(payload: bytes, limits: Limits) -> tuple[object, bool]:
     itself), so nothing follows it. Otherwise ``_strict_cbor`` decodes once more so that trailing
     bytes are named, and named first, exactly as before.
     """
-    try:
-        item = cbor2.loads(payload, **_strict_settings(limits))
-    except (cbor2.CBORDecodeError, ValueError, TypeError, RecursionError) as e:
-        raise CredentialError("claims_invalid", f"the payload is not strict CBOR: {e}") from e
+    item = _loads(payload, limits)
     try:
         reencoded = cbor2.dumps(item)
     except (cbor2.CBOREncodeError, ValueError, TypeError):  # no claims: from_cwt will say so
@@ -147,6 +162,9 @@ def _strict_settings(limits: Limits) -> dict[str, Any]:
         "tag_hook": _refuse_tag,
         "semantic_decoders": _REFUSED_SEMANTIC_TAGS,
     }
+
+
+_DEFAULT_SETTINGS: Final = _strict_settings(DEFAULT_LIMITS)  # built once: every verification uses them
 
 
 def _strict_cbor(payload: bytes, limits: Limits) -> object:
