@@ -39,9 +39,7 @@ _SUFFIX_CHARACTERS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ()-")  # ``_
 # The certificate claim's keys in the ascending order of the canonical form, without a work type and
 # with one: the only two orders a valid credential can have (every other key is required).
 _WITH_WORK_TYPE = tuple(int(key) for key in CertificateKey)
-_KEYS_AS_WRITTEN = frozenset(
-    {_WITH_WORK_TYPE, tuple(k for k in _WITH_WORK_TYPE if k != CertificateKey.WORK_TYPE)}
-)
+KEY_ORDERS = frozenset({_WITH_WORK_TYPE, tuple(k for k in _WITH_WORK_TYPE if k != CertificateKey.WORK_TYPE)})
 _from_ordinal = date.fromordinal
 _TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
 _CERTIFICATE_KEYS = frozenset(int(key) for key in CertificateKey)
@@ -221,7 +219,7 @@ def _as_written(claims: object) -> CertificateClaims | None:
     if type(claims) is not dict or len(claims) != 1:
         return None
     body = claims.get(_CERTIFICATE)
-    if type(body) is not dict or tuple(body) not in _KEYS_AS_WRITTEN or bool in map(type, body):
+    if type(body) is not dict or tuple(body) not in KEY_ORDERS or bool in map(type, body):
         return None
     if len(body) == len(_WITH_WORK_TYPE):
         serial, occupation, level, name, id_type, masked, work_type, days, status = body.values()

@@ -10,8 +10,8 @@ from typing import Any, Final, NoReturn
 import cbor2
 
 from credential import cose
-from credential.claims import CertificateClaims
-from credential.constants import DEFAULT_LIMITS, CertificateKey, Claim, Limits
+from credential.claims import KEY_ORDERS, CertificateClaims
+from credential.constants import DEFAULT_LIMITS, Claim, Limits
 from credential.errors import CredentialError
 from credential.frozen import assemble
 from credential.qr_text import read_qr_text, to_qr_text, to_url_text
@@ -31,9 +31,6 @@ _REFUSED_SEMANTIC_TAGS = dict.fromkeys(
 
 
 _CERTIFICATE = Claim.CERTIFICATE  # bound once: an IntEnum member lookup costs ~100 ns (Python 3.11)
-_ALL_KEYS = tuple(sorted(int(key) for key in CertificateKey))
-#: The certificate claim's two possible key sets (the work type is optional), in ascending order.
-_ASCENDING_KEYS = frozenset({_ALL_KEYS, tuple(k for k in _ALL_KEYS if k != CertificateKey.WORK_TYPE)})
 
 
 @dataclass(frozen=True)
@@ -119,7 +116,7 @@ def _claims(payload: bytes, limits: Limits) -> CertificateClaims:
     # the map order it read, so an equal re-encoding plus ascending keys is the canonical form. This
     # costs a fifth of a ``canonical=True`` encoding, which sorts every map: it is the hot path.
     # from_cwt checked the shape: the keys are the required ones, with or without the work type.
-    if not reencodes or tuple(raw_claims[_CERTIFICATE]) not in _ASCENDING_KEYS:  # type: ignore[index]
+    if not reencodes or tuple(raw_claims[_CERTIFICATE]) not in KEY_ORDERS:  # type: ignore[index]
         raise CredentialError("cbor_not_canonical", "the claims are not deterministically encoded")
     return claims
 
