@@ -126,8 +126,11 @@ def _decode_digits(digits: str, form: str) -> bytes:
         raise CredentialError("base45_invalid" if form == PLAIN else "base43_invalid", str(e)) from e
 
 
+_ZLIB_HEAD = bytes([ZLIB_FIRST_BYTE])  # built once: every credential a verifier reads is tested
+
+
 def _inflated(data: bytes, limits: Limits, form: str, host: str | None) -> QrPayload:
-    if data[:1] == bytes([ZLIB_FIRST_BYTE]):
+    if data.startswith(_ZLIB_HEAD):
         return QrPayload(_inflate(data, limits.max_decompressed), True, form, host)
     return QrPayload(data, False, form, host)
 
