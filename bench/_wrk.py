@@ -14,13 +14,15 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 PYTHON_CLI = [sys.executable, "-c", "from skillpass.cli import main; raise SystemExit(main())"]
+PASSPHRASE = "bench passphrase"  # noqa: S105  # throwaway keys in a temporary folder
+#: The environment of every command these benchmarks run: the key files' passphrase is read from it.
+ENV = os.environ | {"SKILLPASS_KEY_PASSPHRASE": PASSPHRASE}
 _STARTUP_SECONDS = 60.0
 
 
@@ -35,10 +37,10 @@ class Round:
 
 
 def spawn(
-    argv: list[str], servers: list[subprocess.Popen[bytes]], env: Mapping[str, str], cwd: Path | None = None
+    argv: list[str], servers: list[subprocess.Popen[bytes]], cwd: Path | None = None
 ) -> subprocess.Popen[bytes]:
-    """Start a server process without waiting for it, so that servers start side by side."""
-    server = subprocess.Popen(argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+    """Start a server process (with ``ENV``) without waiting for it, so that servers start side by side."""
+    server = subprocess.Popen(argv, cwd=cwd, env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)  # fmt: skip
     servers.append(server)
     return server

@@ -56,8 +56,6 @@ from schemas import resident_id_check_char
 CODE = "Y000011000001"
 NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)
 ADMIN = Principal("admin", None, "bench")
-_PASSPHRASE = "bench passphrase"  # noqa: S105  # a throwaway registry in a temporary folder
-_ENV = os.environ | {"SKILLPASS_KEY_PASSPHRASE": _PASSPHRASE}
 _QUERY = "/api/v1/certificates/query"
 _HTTP_SECONDS = 10
 
@@ -260,7 +258,7 @@ def _query_over_http(data_dir: Path, database_url: str, count: int, probes: list
     try:
         server = wrk.spawn([*wrk.PYTHON_CLI, "registry", "serve", "--data-dir", str(data_dir),
                             "--database-url", database_url, "--port", str(port),
-                            "--query-rate", "1e9", "--query-burst", str(10**9)], servers, _ENV)  # fmt: skip
+                            "--query-rate", "1e9", "--query-burst", str(10**9)], servers)  # fmt: skip
         wrk.ready(server, f"{url}/healthz")
         number, name = probes[0]
         answer = httpx.post(f"{url}{_QUERY}", json={"certificate_number": number, "holder_name": name})
@@ -328,8 +326,8 @@ def main() -> None:
         data_dir = Path(tmp) / "registry"
         # The served registry and the one loading rows here share the data directory's keys and secret.
         subprocess.run([*wrk.PYTHON_CLI, "registry", "init", "--data-dir", str(data_dir), "--database-url", url],
-                       check=True, env=_ENV, stdout=subprocess.DEVNULL)  # fmt: skip
-        settings = open_registry(data_dir, _PASSPHRASE, url, clock=lambda: NOW, query_burst=10**9)
+                       check=True, env=wrk.ENV, stdout=subprocess.DEVNULL)  # fmt: skip
+        settings = open_registry(data_dir, wrk.PASSPHRASE, url, clock=lambda: NOW, query_burst=10**9)
         reg = Registry(settings)
         try:
             bench_approval(reg, args.batch_rows)

@@ -56,7 +56,6 @@ from schemas import resident_id_check_char
 
 HOST = "127.0.0.1"
 CODE = "Y000011000001"
-PASSPHRASE = "bench passphrase"  # noqa: S105  # a throwaway registry in a temporary folder
 BATCH_ID = "bench"
 _SETUP_TIMEOUT = 300.0  # a 1,000-row batch on a loaded machine at nice 19
 _PUBLISH_CHUNK = 500  # credentials per publish request, as `skillpass issue` sends them
@@ -97,10 +96,10 @@ def _start_services(work: Path, servers: list[subprocess.Popen[bytes]], count: i
     bare_url, registry_url = f"http://{HOST}:{bare_port}", f"http://{HOST}:{registry_port}"
     bare = wrk.spawn([sys.executable, "-m", "uvicorn", "bare_asgi:app", "--host", HOST, "--port", str(bare_port),
                       "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"],
-                     servers, _environment(), cwd=Path(__file__).resolve().parent)  # fmt: skip
+                     servers, cwd=Path(__file__).resolve().parent)  # fmt: skip
     admin_token = _init_registry(work / "registry")
     registry = wrk.spawn([*wrk.PYTHON_CLI, "registry", "serve", "--data-dir", str(work / "registry"),
-                          "--host", HOST, "--port", str(registry_port)], servers, _environment())  # fmt: skip
+                          "--host", HOST, "--port", str(registry_port)], servers)  # fmt: skip
     wrk.ready(bare, f"{bare_url}/")
     wrk.ready(registry, f"{registry_url}/healthz")
     started = time.perf_counter()
@@ -116,7 +115,7 @@ def _start_services(work: Path, servers: list[subprocess.Popen[bytes]], count: i
                    stdout=subprocess.DEVNULL)  # fmt: skip
     verifier_url = f"http://{HOST}:{verifier_port}"
     verifier = wrk.spawn([*wrk.PYTHON_CLI, "verifier", "serve", "--host", HOST,
-                          "--port", str(verifier_port), *trust], servers, _environment())  # fmt: skip
+                          "--port", str(verifier_port), *trust], servers)  # fmt: skip
     wrk.ready(verifier, f"{verifier_url}/healthz")
     return Services(work, bare, registry, verifier, bare_url, registry_url, verifier_url, numbers, texts)
 
@@ -154,7 +153,7 @@ def _measure_all(s: Services, args: argparse.Namespace) -> int:
 def _init_registry(data_dir: Path) -> str:
     """`skillpass registry init` into ``data_dir``; the first admin token it wrote there."""
     subprocess.run([*wrk.PYTHON_CLI, "registry", "init", "--data-dir", str(data_dir)],
-                   check=True, env=_environment(), stdout=subprocess.DEVNULL)  # fmt: skip
+                   check=True, env=wrk.ENV, stdout=subprocess.DEVNULL)  # fmt: skip
     return (data_dir / "admin.token").read_text(encoding="utf-8").strip()
 
 
@@ -248,10 +247,6 @@ def _row(serial: int) -> dict[str, Any]:
 
 
 # ---- servers and wrk
-
-
-def _environment() -> dict[str, str]:
-    return os.environ | {"SKILLPASS_KEY_PASSPHRASE": PASSPHRASE}
 
 
 def _check_answers(
