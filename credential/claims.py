@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeGuard
 
 from credential.constants import ID_VISIBLE_SUFFIX, NO_WORK_TYPE, CertificateKey, Claim
 from credential.errors import CredentialError
@@ -34,15 +34,14 @@ _CERTNO_RE = re.compile(r"^[YS][0-9]{21}$")
 _SERIAL_MAX = 999_999
 #: What a decoded certificate number begins with until ``with_institution`` names the signer.
 UNKNOWN_INSTITUTION = "?" * 13
-_SUFFIX_RE = re.compile(r"^[0-9A-Z()\-]{1,4}$")
-_SUFFIX_CHARACTERS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ()-")  # ``_SUFFIX_RE``'s
+_SUFFIX_CHARACTERS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ()-")  # what the last 4 characters may be
 # The certificate claim's keys in the ascending order of the canonical form, without a work type and
 # with one: the only two orders a valid credential can have (every other key is required).
 _WITH_WORK_TYPE = tuple(int(key) for key in CertificateKey)
 KEY_ORDERS = frozenset({_WITH_WORK_TYPE, tuple(k for k in _WITH_WORK_TYPE if k != CertificateKey.WORK_TYPE)})
 _from_ordinal = date.fromordinal
 _TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
-_CERTIFICATE_KEYS = frozenset(int(key) for key in CertificateKey)
+_CERTIFICATE_KEYS = frozenset(_WITH_WORK_TYPE)
 # Members bound once: looking an IntEnum member up on its class costs ~100 ns in Python 3.11 (a
 # global ~10 ns), and decoding reads a dozen per credential.
 _CERTIFICATE = Claim.CERTIFICATE
@@ -191,12 +190,7 @@ def _integer(body: Mapping[int, Any], key: CertificateKey, low: int, high: int) 
 
 def _text(body: Mapping[int, Any], key: CertificateKey, max_length: int) -> str:
     value = body.get(key)
-    if (
-        not isinstance(value, str)
-        or not 0 < len(value) <= max_length
-        or value != value.strip()
-        or not value.isprintable()  # no control or bidi-override characters reach a screen
-    ):
+    if not _printable(value, max_length):
         raise CredentialError("claims_invalid", f"{key.name.lower()} must be printable text within limits")
     return value
 
@@ -247,15 +241,16 @@ def _as_written(claims: object) -> CertificateClaims | None:
     return _build(serial, occupation, level, name, id_type, masked, work_type, days, status)
 
 
-def _printable(value: object, max_length: int) -> bool:
-    """``_text``'s rule as a test."""
+def _printable(value: object, max_length: int) -> TypeGuard[str]:
+    """Text within ``max_length``, without surrounding space, control or bidi-override characters (none
+    of them may reach a screen)."""
     return (
         type(value) is str and 0 < len(value) <= max_length and value == value.strip() and value.isprintable()
     )
 
 
 def _masked_id(value: object) -> bool:
-    """``[length, suffix]`` within ``_strict``'s rules (the suffix's characters as ``_SUFFIX_RE``)."""
+    """``[length, suffix]``: the ID number's length and its last one to four characters."""
     if type(value) is not list or len(value) != 2:
         return False
     length, suffix = value
@@ -269,7 +264,7 @@ def _masked_id(value: object) -> bool:
 
 
 def _status_reference(value: object) -> bool:
-    """``[list, index]`` within ``_strict``'s rules."""
+    """``[list, index]``: a status list and an index within the largest list."""
     if type(value) is not list or len(value) != 2:
         return False
     status_list, status_index = value
@@ -290,11 +285,11 @@ def _strict(claims: object) -> CertificateClaims:
         raise CredentialError("claims_invalid", "unknown keys in the certificate claim")
     if bool in map(type, body):  # True == 1 and hashes alike in Python; bool has no subclasses
         raise CredentialError("claims_invalid", "certificate claim keys must be integers")
-    length, suffix = _pair(body, _K_ID_MASKED, int, str)
-    status_list, status_index = _pair(body, _K_STATUS, int, int)
-    if not (0 < length <= vocabulary.OTHER_ID_MAX and len(suffix) <= length and _SUFFIX_RE.fullmatch(suffix)):
+    masked = list(_pair(body, _K_ID_MASKED, int, str))
+    status = list(_pair(body, _K_STATUS, int, int))
+    if not _masked_id(masked):
         raise CredentialError("claims_invalid", "masked identity number")
-    if not (status_list >= 0 and 0 <= status_index <= vocabulary.STATUS_INDEX_MAX):
+    if not _status_reference(status):
         raise CredentialError("claims_invalid", "status reference out of range")
     work_type = body.get(_K_WORK_TYPE)
     if work_type == NO_WORK_TYPE:  # "no work type" is written by leaving the key out, only
@@ -308,10 +303,7 @@ def _strict(claims: object) -> CertificateClaims:
     occupation = _integer(body, _K_OCCUPATION, 1_000_000, 8_999_999)
     if work_type is not None:
         work_type = _text(body, _K_WORK_TYPE, vocabulary.WORK_TYPE_MAX)
-    masked = [length, suffix]
-    return _build(
-        serial, occupation, level, holder_name, id_type, masked, work_type, days, [status_list, status_index]
-    )
+    return _build(serial, occupation, level, holder_name, id_type, masked, work_type, days, status)
 
 
 def _build(
