@@ -115,7 +115,7 @@ def publish(
     institution = load_institution(conn, batch.institution_code)
     found = _uploaded_rows(conn, batch.id, {item["row"] for item in credentials})
     outcomes: list[Outcome] = []
-    accepted: dict[int, tuple[int, bytes, str]] = {}  # row number -> (primary key, COSE bytes, SHA-256)
+    accepted: dict[int, tuple[Any, bytes, str]] = {}  # row number -> (its row, COSE bytes, SHA-256)
     for item in credentials:
         number = item["row"]
         row = found.get(number)
@@ -133,10 +133,10 @@ def publish(
             outcomes.append(rejection)
             continue
         if not published:
-            accepted[number] = (row.id, cose_bytes, digest)
+            accepted[number] = (row, cose_bytes, digest)
         outcomes.append(Outcome(number, "published"))
     if accepted:
-        _store(conn, batch, accepted, found, principal, now, digests)
+        _store(conn, batch, accepted, principal, now, digests)
     return outcomes
 
 
@@ -157,8 +157,7 @@ def _uploaded_rows(conn: Connection, batch_pk: int, numbers: set[int]) -> dict[i
 def _store(
     conn: Connection,
     batch: Any,
-    accepted: dict[int, tuple[int, bytes, str]],
-    found: dict[int, Any],
+    accepted: dict[int, tuple[Any, bytes, str]],
     principal: Principal,
     now: Now,
     digests: Digests,
@@ -173,12 +172,12 @@ def _store(
             credential_sha256=bindparam("digest"),
             published_at=now.unix,
         ),
-        [{"row_pk": pk, "cose": cose, "digest": digest} for pk, cose, digest in accepted.values()],
+        [{"row_pk": row.id, "cose": cose, "digest": digest} for row, cose, digest in accepted.values()],
     )
     # Never the credential's SHA-256 itself: that is what /record takes as proof of holding it.
     published = [
-        [number, found[number].certificate_number, digests.of("credential", digest)]
-        for number, (_, _, digest) in accepted.items()
+        [number, row.certificate_number, digests.of("credential", digest)]
+        for number, (row, _, digest) in accepted.items()
     ]
     append_event(
         conn,
