@@ -266,8 +266,8 @@ class Journal:
     def forget_id_numbers(self) -> None:
         """Replace every full ID number by its masked form, leaving no copy in the files.
 
-        Called once every row is final: a completed run never reads the roster fields again (PDFs
-        are rendered before publication; a rerun only reports), so the clear numbers need not stay.
+        Called once every row is final and rendering has finished (the run's ``_finished``): a completed
+        run never reads the roster fields again (a rerun only reports), so the clear numbers need not stay.
         """
         if self.meta("id_numbers") == "masked":
             return

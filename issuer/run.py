@@ -1,4 +1,5 @@
-"""The issuance run: roster → validation → review → signing → rendering → publication → manifest.
+"""The issuance run: roster → validation → review → signing → rendering → publication → manifest
+(publication starts with the first rendered rows, while the rest are drawn).
 
 ``run_issue`` is what ``skillpass issue`` does. Every step first asks the journal what is already
 done, so the same command can be run again at any time — after the reviewer has acted, after a
@@ -25,6 +26,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
@@ -69,6 +71,7 @@ REVIEWED = "reviewed"
 _T = TypeVar("_T")
 _SIGN_COMMIT_EVERY = 500
 _RECORD_FILES_EVERY = 500  # rendered rows whose files are recorded in one transaction
+_RENDERING, _STARTED, _DONE = "rendering", "started", "done"  # journal meta: the render stage's progress
 _CERTIFICATE_FIELDS = frozenset(
     (
         "holder_name",
@@ -230,7 +233,7 @@ class _Run:
         with Journal.open(self.request.out_dir) as journal:
             self.batch_id = self.request.batch_id or journal.meta("batch_id") or new_batch_id()
             journal.require_batch(self.batch_id, self.roster_sha256)
-            if journal.complete():
+            if _finished(journal):
                 return self._finish(journal, rewrite=False)
             if journal.meta("submitted") is None:
                 self._validate_and_submit(journal)
@@ -450,9 +453,13 @@ class _Run:
                 taken.append(row)
                 yield self._item(row)
 
+        journal.set_meta(_RENDERING, _STARTED)  # rows may be published from here on, before all are drawn
         try:
             face = batch_subset(["".join(sorted(characters))])
-            with Progress("出图 render", total=count, unit="certificates") as progress:
+            with (
+                Progress("出图 render", total=count, unit="certificates") as progress,
+                _EarlyPublication(self, journal) as publication,
+            ):
                 rendered = render_each(
                     items(),
                     count,
@@ -466,11 +473,13 @@ class _Run:
                 for page in _in_pages(rendered, _RECORD_FILES_EVERY):
                     done = [(taken.popleft(), paths) for paths in page]
                     journal.record_files((r.row, _relative_files(p)) for r, p in done if r.files is None)
+                    publication.add(r for r, _ in done)
         except (RenderError, PdfError, FontError, PhotoError) as e:
             raise IssueError(e.code, e.message_zh, e.message_en) from e
         crash_point("rendered")
         if wants_batch:
             journal.set_meta("batch_pdf", BATCH_PDF)
+        journal.set_meta(_RENDERING, _DONE)
 
     def _item(self, row: JournalRow) -> RenderItem:
         document = certificate_document(row, self.code)
@@ -497,20 +506,33 @@ class _Run:
     # 5. Publication --------------------------------------------------------------------------
 
     def _publish(self, journal: Journal) -> None:
-        """Publish the signed rows ``publish_chunk`` at a time, reading the journal as it goes."""
+        """Publish the signed rows that rendering did not publish already (``_EarlyPublication``)
+        ``publish_chunk`` at a time, reading the journal as it goes."""
 
         def todo() -> Iterator[JournalRow]:
             return (r for r in journal.each_row() if r.state == jn.APPROVED and r.qr is not None)
 
         count = sum(1 for _ in todo())
         with Progress("发布 publish", total=count, unit="certificates") as progress:
-            for number, chunk in enumerate(_in_pages(todo(), max(1, self.request.publish_chunk)), start=1):
-                results = self.client.publish(self.batch_id, [(r.row, r.qr or "") for r in chunk])
-                crash_point("publish", number)
-                published, refused = _publish_results(results)
-                journal.record_published(published)
-                journal.record_publish_refused(refused)
+            for number, chunk in enumerate(_in_pages(todo(), self._publish_chunk), start=1):
+                self._record_publication(journal, number, self._publish_now(chunk))
                 progress.advance(len(chunk))
+
+    @property
+    def _publish_chunk(self) -> int:
+        return max(1, self.request.publish_chunk)
+
+    def _publish_now(self, chunk: Sequence[JournalRow]) -> list[dict[str, Any]]:
+        return self.client.publish(self.batch_id, [(r.row, r.qr or "") for r in chunk])
+
+    def _record_publication(
+        self, journal: Journal, number: int, results: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Record the registry's answer to the ``number``-th chunk sent."""
+        crash_point("publish", number)
+        published, refused = _publish_results(results)
+        journal.record_published(published)
+        journal.record_publish_refused(refused)
 
     # 6. Manifest -----------------------------------------------------------------------------
 
@@ -519,7 +541,7 @@ class _Run:
         out = self.request.out_dir
         if rewrite or not (out / JSON_NAME).exists():
             write_manifest(manifest, out)
-        if journal.complete():
+        if _finished(journal):
             journal.forget_id_numbers()
         counts = manifest.counts()
         self.console.say(
@@ -532,6 +554,74 @@ class _Run:
         return Exit.INCOMPLETE if unfinished else Exit.OK
 
 
+class _EarlyPublication:
+    """Publication of the rows rendered so far while the rest of the batch is still rendering.
+
+    The registry's share of publication (checking and storing each credential: about a tenth of a
+    certificate's CPU time) then runs beside the render workers instead of after them, on a core they leave
+    free now and then. A row is sent only once its files are recorded, as in the publication stage. One
+    chunk at a time goes to the registry from a background thread; the issuing thread records each answer
+    in the journal, in order, as it comes in (the journal is used from one thread only). A chunk the
+    registry cannot take now (``RegistryError``) stops early publication; the publication stage after
+    rendering sends what is left and reports the error as it always has. Nothing is lost either way: a
+    row the registry took whose answer is not recorded is published again, and the registry takes the
+    same credential twice as once.
+    """
+
+    def __init__(self, run: _Run, journal: Journal) -> None:
+        self._run = run
+        self._journal = journal
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish")
+        self._sent: collections.deque[Future[list[dict[str, Any]]]] = collections.deque()
+        self._chunk: list[JournalRow] = []
+        self._number = 0
+        self._stopped = False
+
+    def __enter__(self) -> _EarlyPublication:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            if self._chunk:
+                self._send(self._chunk)
+            self._pool.shutdown(wait=True)
+            self._record(until_empty=True)
+            return
+        # Rendering failed: what the registry already took is recorded; that error is the one reported.
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        with contextlib.suppress(Exception):
+            self._record(until_empty=True)
+
+    def add(self, rows: Iterable[JournalRow]) -> None:
+        """Rows whose files are now recorded: each approved one joins the chunk being filled."""
+        for row in rows:
+            if row.state == jn.APPROVED and row.qr is not None:
+                self._chunk.append(row)
+                if len(self._chunk) >= self._run._publish_chunk:
+                    self._send(self._chunk)
+                    self._chunk = []
+        self._record(until_empty=False)
+
+    def _send(self, chunk: list[JournalRow]) -> None:
+        if not self._stopped:
+            self._sent.append(self._pool.submit(self._run._publish_now, chunk))
+
+    def _record(self, *, until_empty: bool) -> None:
+        """Record the answers in, oldest first; with ``until_empty``, wait for the rest."""
+        while self._sent and (until_empty or self._sent[0].done()):
+            future = self._sent.popleft()
+            if future.cancelled():
+                continue
+            error = future.exception()
+            if isinstance(error, RegistryError):
+                self._stopped = True
+                continue
+            if error is not None:
+                raise error
+            self._number += 1
+            self._run._record_publication(self._journal, self._number, future.result())
+
+
 class _RowRefusedError(Exception):
     """A row that cannot be signed as approved (e.g. its certificate fails the schema)."""
 
@@ -539,6 +629,13 @@ class _RowRefusedError(Exception):
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
+
+
+def _finished(journal: Journal) -> bool:
+    """Every row final, and no rendering left half done: rows are published while the rest of the batch
+    is still being drawn (``_EarlyPublication``), so a run stopped then has every row published and its
+    batch print file still to finish, with the full ID numbers it prints."""
+    return journal.complete() and journal.meta(_RENDERING) != _STARTED
 
 
 def _release_freed_memory() -> None:
