@@ -12,7 +12,7 @@ from PIL import Image
 
 from issuer.photos import PRINT_SIZE, PhotoError, PhotoSource, open_source, print_image
 from issuer.roster import RosterRow
-from issuer.roster_validation import validate_rows
+from issuer.roster_validation import _PHOTOS_AHEAD, RosterValidator, validate_rows
 from schemas import resident_id_check_char
 
 ROW = {
@@ -111,6 +111,20 @@ def test_each_refusal_names_its_row(source: PhotoSource) -> None:
     )
     assert "GIF" in by_code["photo_type"].message_en and "JPEG" in by_code["photo_type"].message_zh
     assert "2 MiB" in by_code["photo_too_large"].message_en
+
+
+def test_photos_checked_ahead_give_each_row_its_own_answer(source: PhotoSource) -> None:
+    """``validate_rows`` checks photos on threads, a window of rows ahead: over a roster several windows
+    long, with duplicates among the rows, every row gets what checking it alone gives, in row order."""
+    count = 3 * _PHOTOS_AHEAD + 5
+    roster = [
+        RosterRow(n, {**ROW, "id_number": resident_id(n % 150), "photo": NAMES[n % len(NAMES)]})
+        for n in range(2, count + 2)
+    ]
+    alone = RosterValidator(photos=source, require_photos=True)
+    expected = [p for row in roster for p in alone.check(row)]
+    assert {p.code for p in expected} >= {"photo_missing", "photo_type", "duplicate_row"}
+    assert validate_rows(roster, photos=source, require_photos=True) == expected
 
 
 def test_photo_less_rows_pass_when_the_institution_chose_so(source: PhotoSource) -> None:
