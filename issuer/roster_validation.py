@@ -6,11 +6,9 @@ assessment date, duplicates within the file, characters the print font cannot sh
 in the future. The registry repeats the schema and scope checks on review; doing them here first means the
 clerk fixes the spreadsheet once, with a full list, instead of learning of one problem per upload.
 
-Speed: jsonschema with ``$ref`` resolution costs ~0.2 ms a row, too slow for 100,000 rows. We take the
-roster-row schema apart once (required keys, allowed keys, one compiled validator per field with references
-inlined) and remember which field values passed, since codes, names of occupations, levels and dates repeat
-from row to row. That is a gate: a row it accepts has no structural issue, so only the rule checks remain; a
-row it refuses goes through ``validate_roster_row`` for the exact issue list. A test keeps both paths equal.
+Speed: the photo check is most of a row's time, so photos are read and decoded ahead on threads
+(``RosterValidator.check_each``); ``schemas`` judges a valid row's structure field by field, remembering the
+values that passed.
 """
 
 from __future__ import annotations
@@ -21,18 +19,15 @@ import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Final
-
-from jsonschema import Draft202012Validator, FormatChecker, validators
+from typing import Final
 
 from credential.directory import Scope
 from issuer.photos import PhotoSource
 from issuer.photos import problem as photo_problem
 from issuer.progress import Progress
 from issuer.roster import RosterRow
-from schemas import Issue, load_schema, validate_roster_row
+from schemas import Issue, validate_roster_row
 from schemas.issues import describe_pointer_en, describe_pointer_zh
-from schemas.rules import person_issues
 from schemas.vocabulary import LEVEL_NAMES, LEVEL_NAMES_EN
 
 #: Codes this module adds to the schema's issue codes; code -> (Chinese, English) ``str.format`` templates.
@@ -142,78 +137,6 @@ def _from_issue(row: RosterRow, issue: Issue) -> RowProblem:
     return RowProblem(row.number, row.column(field_name) if field_name else "", issue.code, zh, en)
 
 
-_ROOT_KEYWORDS: Final = frozenset(
-    {"$schema", "$id", "title", "description", "type", "required", "additionalProperties", "properties"}
-)
-
-
-@dataclass(frozen=True)
-class _Gate:
-    """The roster-row schema taken apart: required and allowed keys, and one compiled validator per field."""
-
-    required: frozenset[str]
-    fields: Mapping[str, Any]
-
-
-@functools.cache
-def _gate() -> _Gate | None:
-    """Compile the gate once; ``None`` (always take the exact path) if the schema's shape ever changes."""
-    defs = load_schema("defs")["$defs"]
-
-    def inline(node: object) -> object:
-        if isinstance(node, dict):
-            if "$ref" in node:
-                return inline(defs[node["$ref"].rsplit("/", 1)[-1]])
-            return {k: inline(v) for k, v in node.items() if k != "$id"}
-        if isinstance(node, list):
-            return [inline(v) for v in node]
-        return node
-
-    schema = load_schema("roster_row")
-    if (
-        set(schema) != _ROOT_KEYWORDS
-        or schema["type"] != "object"
-        or schema["additionalProperties"] is not False
-    ):
-        return None
-    strict = validators.extend(
-        Draft202012Validator,
-        type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
-            "integer", lambda _c, v: isinstance(v, int) and not isinstance(v, bool)
-        ),
-    )
-    checker = FormatChecker(formats=["date"])
-    compiled = {k: strict(inline(v), format_checker=checker) for k, v in schema["properties"].items()}
-    return _Gate(frozenset(schema["required"]), compiled)
-
-
-@functools.lru_cache(maxsize=8192)
-def _field_is_valid(key: str, kind: str, value: object) -> bool:
-    # ``kind`` is part of the key because 1 == 1.0 == True; values repeat a lot (codes, levels, dates).
-    gate = _gate()
-    assert gate is not None
-    return bool(gate.fields[key].is_valid(value))
-
-
-def _structurally_valid(doc: Mapping[str, object]) -> bool:
-    gate = _gate()
-    if gate is None:
-        return not validate_roster_row(doc)
-    if not isinstance(doc, dict) or not gate.required <= doc.keys() or not doc.keys() <= gate.fields.keys():
-        return False
-    try:
-        return all(_field_is_valid(k, type(v).__name__, v) for k, v in doc.items())
-    except TypeError:  # an unhashable value (a list in JSON): ask the validator without the cache
-        return all(gate.fields[k].is_valid(v) for k, v in doc.items())
-
-
-def schema_issues(doc: Mapping[str, object]) -> list[Issue]:
-    """Exactly ``validate_roster_row(doc)``, faster for the common case of a structurally valid row."""
-    if _structurally_valid(doc):
-        return sorted(person_issues(doc, set()), key=lambda i: (i.pointer, i.code))
-    return validate_roster_row(doc)
-
-
 def _level_problem(row: RosterRow, code: str, level: int, levels: list[int]) -> RowProblem:
     return _problem(
         row,
@@ -286,7 +209,7 @@ class RosterValidator:
             for name in sorted(row.unparsed)
         ]
         doc = {k: v for k, v in fields.items() if k not in row.unparsed}
-        issues = [i for i in schema_issues(doc) if i.pointer.lstrip("/") not in row.unparsed]
+        issues = [i for i in validate_roster_row(doc) if i.pointer.lstrip("/") not in row.unparsed]
         problems.extend(_from_issue(row, i) for i in issues)
         bad = row.unparsed | {i.pointer.lstrip("/") for i in issues}
         good = {k: v for k, v in fields.items() if k not in bad}

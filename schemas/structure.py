@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Final
 
@@ -149,9 +150,76 @@ _BY_KEYWORD: Final[dict[str, Callable[[str, ValidationError], Iterator[Issue]]]]
 
 def structural_issues(name: str, doc: object) -> list[Issue]:
     """Every schema violation of ``doc`` against the schema ``name``, one ``Issue`` per field and rule."""
+    if _passes_by_field(name, doc):
+        return []
+    return _every_issue(name, doc)
+
+
+def _every_issue(name: str, doc: object) -> list[Issue]:
     found: list[Issue] = []
     for error in _validator(name).iter_errors(doc):
         at = pointer_of(tuple(error.absolute_path))
         found.extend(_BY_KEYWORD[str(error.validator)](at, error))
     # jsonschema reports each missing property as its own error on the parent; keep one issue per field.
     return list(dict.fromkeys(found))
+
+
+# The gate. jsonschema walks a document keyword by keyword and builds a validator for each property it
+# descends into: ~0.13 ms for a valid roster row, which at 10,000 rows a batch is paid twice (by the
+# issuer before submitting, by the registry on receiving). Our three schemas are flat objects (type,
+# required, no additional properties, one subschema per property), so a document is valid exactly when
+# its keys are allowed and present and each value passes its own property's subschema, and values repeat
+# from row to row (codes, occupations, levels, dates): each (property, value) is judged once and
+# remembered. A document the gate refuses goes through the whole validator for the exact issues.
+
+_FLAT_OBJECT_KEYWORDS: Final = frozenset(
+    {"type", "required", "additionalProperties", "properties"}
+    | {"$schema", "$id", "$defs", "title", "description"}  # no effect on validation once inlined
+)
+
+
+@dataclass(frozen=True)
+class _Gate:
+    """A flat object schema taken apart: its required and allowed keys, one compiled validator per key."""
+
+    required: frozenset[str]
+    fields: Mapping[str, Any]
+
+
+@functools.cache
+def _gate(name: str) -> _Gate | None:
+    """The gate of schema ``name``; None (always the whole validator) for a schema that is not flat."""
+    schema = _read(name)
+    if (
+        not set(schema) <= _FLAT_OBJECT_KEYWORDS
+        or schema.get("type") != "object"
+        or schema.get("additionalProperties") is not False
+    ):
+        return None
+    checker = FormatChecker(formats=["date"])
+    fields = {
+        key: _StrictValidator(_inlined(sub, schema), format_checker=checker)
+        for key, sub in schema.get("properties", {}).items()
+    }
+    return _Gate(frozenset(schema.get("required", ())), fields)
+
+
+def _passes_by_field(name: str, doc: object) -> bool:
+    """Whether ``doc`` is valid, judged key by key (False also when the gate cannot tell)."""
+    gate = _gate(name)
+    if gate is None or not isinstance(doc, dict):
+        return False
+    if not gate.required <= doc.keys() or not doc.keys() <= gate.fields.keys():
+        return False
+    try:
+        return all(_value_passes(name, key, type(value).__name__, value) for key, value in doc.items())
+    except TypeError:  # an unhashable value (a list or an object): judged without remembering
+        return all(gate.fields[key].is_valid(value) for key, value in doc.items())
+
+
+@functools.lru_cache(maxsize=16_384)
+def _value_passes(name: str, key: str, kind: str, value: object) -> bool:
+    # ``kind`` is part of the key because 1 == 1.0 == True hash alike and the schema tells them apart.
+    gate = _gate(name)
+    assert gate is not None
+    return bool(gate.fields[key].is_valid(value))

@@ -1,7 +1,8 @@
 """The validators follow no ``$ref`` at run time: ``schemas.structure`` inlines every reference once.
 Here generated documents (valid ones with one field replaced, removed or added) get exactly the
 errors a validator following the references through ``referencing``, as jsonschema does by itself,
-reports for them."""
+reports for them; and the gate that judges a document field by field, remembering the values that passed,
+gives exactly the issues of the whole validator."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from harness.records import institution_record
 from hypothesis import given
 from hypothesis import strategies as st
@@ -77,3 +79,32 @@ def test_valid_documents_stay_valid_and_a_referenced_rule_still_bites() -> None:
     wrong_level = dict(_VALID["roster_row"], level=9)  # `level` is a reference to defs.json
     [(path, keyword, _, _)] = _errors(schema_structure._validator("roster_row"), wrong_level)
     assert (path, keyword) == ('["level"]', "maximum")
+
+
+@given(name=st.sampled_from(_NAMES), value=_VALUES, drop=st.booleans(), data=st.data())
+def test_the_field_by_field_gate_gives_the_whole_validators_issues(
+    name: str, value: object, drop: bool, data: st.DataObject
+) -> None:
+    doc = dict(_VALID[name])
+    field = data.draw(st.sampled_from(sorted(doc)) | st.text(max_size=20))
+    if drop:
+        doc.pop(field, None)
+    else:
+        doc[field] = value
+    assert schema_structure.structural_issues(name, doc) == schema_structure._every_issue(name, doc)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"level": 0}, {"level": True}, {"level": 3.0}, {"holder_name": ""}, {"holder_name": "A  B"},
+     {"id_number": "11010519850312001x"}, {"id_type": "驾照"}, {"assessment_date": "2025-02-30"},
+     {"occupation_code": "9-31-01-03"}, {"work_type": "x" * 15}, {"photo": ""}, {"extra": 1},
+     {"holder_name": None}, {"occupation_name": " 电工"}, {"id_type": "护照", "id_number": "e123"}],
+)  # fmt: skip
+def test_the_gate_remembers_values_by_type_too(changes: dict[str, Any]) -> None:
+    """Each case after a valid row (whose values the gate now remembers): 3, 3.0 and True hash alike."""
+    assert schema_structure.structural_issues("roster_row", _VALID["roster_row"]) == []
+    doc = {**_VALID["roster_row"], **changes}
+    assert schema_structure.structural_issues("roster_row", doc) == schema_structure._every_issue(
+        "roster_row", doc
+    )
