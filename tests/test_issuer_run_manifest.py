@@ -68,3 +68,17 @@ def test_json_carries_rows_files_and_counts(tmp_path: Path) -> None:
     assert document["counts"]["published"] == 1
     assert document["rows"][0]["files"]["png"].endswith(".png")
     assert document["rows"][1]["certificate_number"] is None
+
+
+def test_json_is_what_the_standard_library_writes(tmp_path: Path) -> None:
+    """orjson writes manifest.json: byte for byte ``json.dumps(..., ensure_ascii=False, indent=2)`` (as a
+    manifest from an earlier version was), with quotes, backslashes, control and separator characters."""
+    awkward = ManifestEntry(5, '引号"\\反斜杠\t\n\x01\u2028\u2029😀', None, "rejected", "c", "", {})
+    manifest = Manifest("batch-2", "Y000011000001", [*ENTRIES, awkward], None)
+    _, json_path = write_manifest(manifest, tmp_path)
+    expected = json.dumps(manifest.to_json(), ensure_ascii=False, indent=2) + "\n"
+    assert json_path.read_bytes() == expected.encode("utf-8")
+    assert read_manifest_json(tmp_path)["rows"][-1]["holder_name"] == awkward.holder_name
+    assert list(read_manifest_json(tmp_path)["rows"][0]) == [
+        "row", "holder_name", "certificate_number", "state", "code", "reason", "files"
+    ]  # fmt: skip
