@@ -19,7 +19,6 @@ import collections
 import contextlib
 import ctypes
 import hashlib
-import itertools
 import os
 import secrets
 import signal
@@ -31,9 +30,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TextIO
 
 from common.errors import SkillpassError
+from common.paging import in_pages
 from credential import CertificateClaims, encode, url_form
 from credential.directory import KeyEntry, Scope
 from issuer import journal as jn
@@ -68,7 +68,6 @@ CERTIFICATES_DIR = "certificates"
 BATCH_PDF = "batch.pdf"
 REPORT_CSV = "report.csv"
 REVIEWED = "reviewed"
-_T = TypeVar("_T")
 _SIGN_COMMIT_EVERY = 500
 _RECORD_FILES_EVERY = 500  # rendered rows whose files are recorded in one transaction
 _RENDERING, _STARTED, _DONE = "rendering", "started", "done"  # journal meta: the render stage's progress
@@ -470,7 +469,7 @@ class _Run:
                     batch_pdf=out / BATCH_PDF if wants_batch else None,
                     svg=self.request.svg,
                 )
-                for page in _in_pages(rendered, _RECORD_FILES_EVERY):
+                for page in in_pages(rendered, _RECORD_FILES_EVERY):
                     done = [(taken.popleft(), paths) for paths in page]
                     journal.record_files((r.row, _relative_files(p)) for r, p in done if r.files is None)
                     publication.add(r for r, _ in done)
@@ -514,7 +513,7 @@ class _Run:
 
         count = sum(1 for _ in todo())
         with Progress("发布 publish", total=count, unit="certificates") as progress:
-            for number, chunk in enumerate(_in_pages(todo(), self._publish_chunk), start=1):
+            for number, chunk in enumerate(in_pages(todo(), self._publish_chunk), start=1):
                 self._record_publication(journal, number, self._publish_now(chunk))
                 progress.advance(len(chunk))
 
@@ -648,12 +647,6 @@ def _release_freed_memory() -> None:
     """
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).malloc_trim(0)
-
-
-def _in_pages(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
-    iterator = iter(items)
-    while page := list(itertools.islice(iterator, size)):
-        yield page
 
 
 def _to_sign(journal: Journal) -> Iterator[JournalRow]:

@@ -223,3 +223,24 @@ def test_a_call_that_fails_part_way_leaves_nothing_behind(tmp_path: Path) -> Non
         with pytest.raises(TypeError):  # the last row cannot be stored: not even the batch is recorded
             journal.start("batch-2", "sha-2", "Y000011000001", [*ROWS, (4, {"photo": object()})])
         assert journal.meta("batch_id") is None and journal.rows() == []
+
+
+def test_decisions_over_several_pages_each_reach_their_row(tmp_path: Path) -> None:
+    """Decisions are written a page at a time: over more rows than a page, in any order, each row gets
+    its own decision, a decision for a row the journal lacks changes nothing, and a final row stays."""
+    count = 2 * jn._PAGE_ROWS + 7
+    with Journal.open(tmp_path) as journal:
+        journal.start("b", "sha", "Y000011000001", [(n + 1, {"holder_name": f"h{n}"}) for n in range(count)])
+        journal.record_rejected([(5, "c", "r")])
+        numbers = {row: f"Y000011000001263{row:06d}" for row in range(1, count + 1)}
+        decisions = [Decision(row, jn.APPROVED, _certificate(numbers[row])) for row in reversed(numbers)]
+        journal.record_decisions([*decisions, Decision(count + 50, jn.APPROVED)])
+        rows = journal.rows()
+    assert len(rows) == count
+    for row in rows:
+        if row.row == 5:
+            assert (row.state, row.certificate) == (jn.REJECTED, None)
+        else:
+            assert row.state == jn.APPROVED
+            assert row.certificate is not None
+            assert row.certificate["certificate_number"] == numbers[row.row]
