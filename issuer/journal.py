@@ -213,19 +213,23 @@ class Journal:
                 )
 
     def record_signed(self, signed: Iterable[tuple[int, str]]) -> None:
-        """Record QR texts; a row keeps its first QR text forever."""
+        """Record QR texts; a row keeps its first QR text forever (a page of rows read by one query)."""
         with self._transaction():
-            for row, qr in signed:
-                found = self._db.execute("SELECT qr FROM rows WHERE row = ?", (row,)).fetchone()
-                if found is None:
-                    raise _unknown_row(row)
-                if found[0] is not None and found[0] != qr:
-                    raise JournalError(
-                        "journal_signature_changed",
-                        f"第 {row} 行已签名为另一份凭证：拒绝重复签发",
-                        f"row {row} was already signed into a different credential: refusing to issue it twice",
-                    )
-                self._db.execute("UPDATE rows SET qr = ? WHERE row = ?", (qr, row))
+            for page in in_pages(signed, _PAGE_ROWS):
+                marks = ",".join("?" * len(page))
+                query = f"SELECT row, qr FROM rows WHERE row IN ({marks})"  # noqa: S608 (only ?s)
+                before = dict(self._db.execute(query, [row for row, _ in page]).fetchall())
+                for row, qr in page:
+                    if row not in before:
+                        raise _unknown_row(row)
+                    if before[row] is not None and before[row] != qr:
+                        raise JournalError(
+                            "journal_signature_changed",
+                            f"第 {row} 行已签名为另一份凭证：拒绝重复签发",
+                            f"row {row} was already signed into a different credential: refusing to issue it twice",
+                        )
+                    before[row] = qr
+                self._db.executemany("UPDATE rows SET qr = ? WHERE row = ?", [(qr, row) for row, qr in page])
 
     def record_files(self, files: Iterable[tuple[int, Mapping[str, str]]]) -> None:
         """Record the rendered files of rows (paths relative to the output directory)."""
@@ -278,16 +282,22 @@ class Journal:
         if self.meta("id_numbers") == "masked":
             return
         with self._transaction():
-            for row in self.each_row():
-                fields = dict(row.fields)
-                fields["id_number"] = MaskedId.of(str(fields.get("id_number", ""))).display()
-                self._db.execute("UPDATE rows SET fields = ? WHERE row = ?", (_dump(fields), row.row))
+            for page in in_pages(self.each_row(), _PAGE_ROWS):
+                self._db.executemany(
+                    "UPDATE rows SET fields = ? WHERE row = ?",
+                    [(_masked_fields(r.fields), r.row) for r in page],
+                )
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('id_numbers', 'masked')")
         self._db.execute("VACUUM")  # rewrites every page: no freed space keeps an old value
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and the WAL keeps no old page
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
+
+
+def _masked_fields(fields: Mapping[str, Any]) -> str:
+    masked = MaskedId.of(str(fields.get("id_number", ""))).display()
+    return _dump({**fields, "id_number": masked})
 
 
 def _journal_row(r: tuple[Any, ...]) -> JournalRow:
