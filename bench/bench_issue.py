@@ -158,8 +158,13 @@ def _bench(tmp: Path, rows: int, workers: int | None, *, brief: bool) -> Peaks:
 
         cpu_before = processes.cpu()
         with _journal(run) as journal:
-            stage("validate", lambda: run._require_valid(run._read_rows(), _scopes(run)))
-            stage("submit+review", lambda: _submit_and_review(run, journal, url, tokens["reviewer"]))
+            rows_read: list[
+                Any
+            ] = []  # read once, as ``_validate_and_submit`` does, and let go after submission
+            stage("validate", lambda: _read_and_validate(run, rows_read))
+            stage(
+                "submit+review", lambda: _submit_and_review(run, journal, url, tokens["reviewer"], rows_read)
+            )
             stage("sign+encode", lambda: run._sign(journal))
             stage("PDFs, QR files, batch PDF; publishing", lambda: run._render(journal))
             stage("publish what rendering left", lambda: run._publish(journal))
@@ -393,18 +398,19 @@ def _scopes(run: _Run) -> Any:
     return parse_scopes(run.client.institution(CODE))
 
 
-def _submit_and_review(run: _Run, journal: Any, url: str, reviewer: str) -> None:
-    """Submission as ``_validate_and_submit`` does it, the reviewer's approval, then the run taking the
-    decisions; each step in its own function, so that (as in the real run) nothing one step read stays in
-    memory during the next."""
-    _submit(run, journal)
+def _read_and_validate(run: _Run, roster: list[Any]) -> None:
+    roster.extend(run._read_rows())
+    run._require_valid(roster, _scopes(run))
+
+
+def _submit_and_review(run: _Run, journal: Any, url: str, reviewer: str, roster: list[Any]) -> None:
+    """Submission of the rows validated, as ``_validate_and_submit`` does it, the reviewer's approval, then
+    the run taking the decisions; as in the real run, the rows are let go once submitted."""
+    run._submit(journal, roster)
+    roster.clear()
     _approve_all(url, run.batch_id, reviewer)
     if not run._reviewed(journal):
         raise SystemExit("the batch was not reviewed")
-
-
-def _submit(run: _Run, journal: Any) -> None:
-    run._submit(journal, run._read_rows())
 
 
 def _approve_all(url: str, batch_id: str, reviewer: str) -> None:
