@@ -53,7 +53,10 @@ class ParsedCredential:
 def encode(claims: CertificateClaims, signer: Signer, *, verifier_url: str | None = None) -> str:
     """Sign the claims as a CWT in COSE_Sign1 and return the QR text: the plain form, or the URL
     form for the verifier at ``verifier_url`` (``ValueError`` if that is not ``https://host``)."""
-    signed = cose.sign1(cbor2.dumps(claims.to_cwt()), signer)
+    # Plain int keys: cbor2 writes an IntEnum key (the certificate claim's) as the same integer, but
+    # finds its encoder by a search that cost several times the rest of the top-level map.
+    cwt = {int(key): value for key, value in claims.to_cwt().items()}
+    signed = cose.sign1(cbor2.dumps(cwt), signer)
     return to_qr_text(signed) if verifier_url is None else to_url_text(signed, verifier_url)
 
 
