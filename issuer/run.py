@@ -659,10 +659,12 @@ def certificate_document(row: JournalRow, institution_code: str) -> dict[str, An
     The registry compares a published credential with the row it approved, so whatever it holds
     (its normalised name, its number, issue date and status index) wins over the roster's copy.
     """
-    approved = row.certificate or {}
-    document = {k: v for k, v in row.fields.items() if k in _CERTIFICATE_FIELDS}
-    document.update({k: approved[k] for k in _APPROVED_FIELDS if k in approved})
-    document["id_number"] = str(row.fields.get("id_number", "")).strip().upper()
+    fields, approved = row.fields, row.certificate or {}
+    document = {k: v for k, v in fields.items() if k in _CERTIFICATE_FIELDS}
+    for k in _APPROVED_FIELDS:  # a loop, not a second dict to merge: every certificate signed passes here
+        if k in approved:
+            document[k] = approved[k]
+    document["id_number"] = str(fields.get("id_number", "")).strip().upper()
     document["institution_code"] = institution_code
     return document
 
@@ -677,13 +679,12 @@ def sign_row(row: JournalRow, institution_code: str, signer: Signer) -> str:
     signatures' worth of time per certificate (bench/bench_issue.py) and find nothing new.
     """
     document = certificate_document(row, institution_code)
-    issues = list(certificate_number_issues(document, set()))
-    try:
+    try:  # first: the number's rule reads the issue date, which becoming claims proved to be a date
         claims = CertificateClaims.from_certificate(document)
     except (KeyError, TypeError, ValueError) as e:
         raise _RowRefusedError("certificate_invalid", f"{type(e).__name__}: {e}") from e
-    if issues:
-        first = issues[0]
+    first = next(certificate_number_issues(document, set()), None)  # only the first is reported
+    if first is not None:
         raise _RowRefusedError(first.code, f"{first.pointer}: {first.message_zh} / {first.message_en}")
     return encode(claims, signer)
 
