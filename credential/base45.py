@@ -61,7 +61,8 @@ class TripletCodec:
         whole = len(data) - len(data) % 2
         count = whole // 2
         lanes = bytearray(4 * count)
-        memoryview(lanes).cast("H")[1::2] = memoryview(data)[:whole].cast("H")  # bytes as they are
+        lanes[2::4] = data[0:whole:2]  # each pair's high byte
+        lanes[3::4] = data[1:whole:2]  # and its low byte
         values = int.from_bytes(lanes, "big")
         quotient, markers = self._quotient_masks(count)
         multiplier = self._multiplier
