@@ -34,12 +34,14 @@ class TripletCodec:
         self._digits = bytes(alphabet.index(chr(b)) if chr(b) in alphabet else _INVALID for b in range(256))
         self._masks: tuple[int, int, int, int] = (0, 0, 0, 0)  # lanes covered, then ``_lane_masks``
         self._lane_masks(_TYPICAL_LANES)
-        # v // radix as (v · _multiplier) >> _SHIFT: exact for every v < 2¹⁶ with a product below 2³² (one
-        # lane), and the quotient fits the 11 bits ``_quotient_masks`` keeps.
+        # v // radix as (v · _multiplier) >> _SHIFT: exact for every v < 2¹⁶, with a product below 2³² (one
+        # lane) and a quotient within the 11 bits ``_quotient_masks`` keeps.
         self._multiplier = multiplier = -(-(1 << _SHIFT) // radix)
         exact = (multiplier * radix - (1 << _SHIFT)) * 0xFFFF < 1 << _SHIFT
-        if not exact or multiplier * 0xFFFF >> 32 or 0xFFFF // radix >> 11:
-            raise ValueError(f"no exact division by {radix} in a 32-bit lane")
+        in_lane = multiplier * 0xFFFF < 1 << 32 and 0xFFFF // radix < 1 << 11
+        digits_fit = radix**3 > 0xFFFF and radix <= _MARKER[0]  # a digit is a byte, never the marker
+        if not (exact and in_lane and digits_fit):
+            raise ValueError(f"three digits of radix {radix} cannot encode a pair in a 32-bit lane")
         # c0·2¹⁶ + c1·2⁸ + c2 = v·2¹⁶ + q1·(2⁸ − radix·2¹⁶) + q2·(1 − radix·2⁸), for q1 = v // radix and
         # q2 = q1 // radix: each lane's three digits from v, q1 and q2 by two products and sums.
         self._q1_weight = 0x100 - radix * 0x10000
