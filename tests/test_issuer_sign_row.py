@@ -5,6 +5,7 @@ with its code and nothing is signed."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -47,7 +48,17 @@ def approved_row(**certificate: Any) -> JournalRow:
         "status": {"index": 977635, "list": 2},
         "work_type": "维修电工",
     } | certificate
-    return JournalRow(1, 2, fields, APPROVED, approved, None, None, None, None)
+    return JournalRow(
+        row=1,
+        roster_row=2,
+        state=APPROVED,
+        qr=None,
+        code=None,
+        reason=None,
+        fields_json=json.dumps(fields, ensure_ascii=False),
+        certificate_json=json.dumps(approved, ensure_ascii=False),
+        files_json=None,
+    )
 
 
 def test_the_document_is_the_roster_row_overlaid_with_the_approved_certificate() -> None:
