@@ -21,7 +21,7 @@ Stale or missing trust data (fail closed, never *valid*):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final, TypeVar
@@ -77,6 +77,7 @@ CLOCK_SKEW: Final = 300
     len(CHECK_CODES)
 )
 _MEMO_SIZE: Final = 4096
+_UNKNOWN: Final = object()  # a memo miss, where None is a remembered answer
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 _STATUS_VALUE: Final = {REVOKED: REVOKED, SUSPENDED: SUSPENDED}
@@ -86,9 +87,14 @@ _ALL_PASSED_ONLINE: Final = (*PASSED[:_STATUS], _STATUS_FROM_REGISTRY, PASSED[_R
 
 @dataclass(frozen=True)
 class _SigningKey:
+    """A directory key ready to judge with: its institution, its entry, a ready ``PublicKey``, and
+    what every verdict it vouches for shows (built once: verdicts share them and never edit them)."""
+
     institution: Institution
     entry: KeyEntry
     public_key: PublicKey
+    institution_json: dict[str, str]  # the verdict's ``institution``
+    occupation_names: dict[str, str]  # occupation code → name, from the filed scopes of this code
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,10 @@ class TrustData:
     status_lists_issued_at: Mapping[int, int] = field(default_factory=dict)  # per list, for rollback
     ttl: int | None = None  # the registry's hint: seconds until a refresh is worthwhile
     _keys: dict[bytes, _SigningKey] = field(init=False, repr=False, compare=False, default_factory=dict)
-    _occupations: dict[tuple[str, str], str] = field(
+    _occupations: dict[str, dict[str, str]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _valid_status: dict[int, dict[str, Any]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
     _windows: dict[tuple[bytes, date, str, int, str], tuple[int, Failure] | None] = field(
@@ -122,12 +131,16 @@ class TrustData:
 
     def __post_init__(self) -> None:
         for institution in self.directory.institutions:
+            names = self._occupations.setdefault(institution.code, {})
             for scope in institution.scopes:
-                self._occupations.setdefault((institution.code, scope.occupation_code), scope.occupation_name)
+                names.setdefault(scope.occupation_code, scope.occupation_name)
+        for institution in self.directory.institutions:
+            shown = {"code": institution.code, "name": institution.name}
             for entry in institution.keys:
                 public_key = PublicKey(entry.public_key)
                 if public_key.kid == entry.kid:
-                    self._keys[entry.kid] = _SigningKey(institution, entry, public_key)
+                    names = self._occupations[institution.code]
+                    self._keys[entry.kid] = _SigningKey(institution, entry, public_key, shown, names)
 
     def institution_code(self, kid: bytes) -> str | None:
         """The code of the institution whose directory entry holds the key ``kid``, if any."""
@@ -149,14 +162,20 @@ class TrustData:
             claims.level,
             claims.work_type,
         )
-        return _memoised(self._windows, memo_key, lambda: _window_checks(signing_key, claims))
+        answer = self._windows.get(memo_key, _UNKNOWN)
+        if answer is _UNKNOWN:
+            answer = _remember(self._windows, memo_key, _window_checks(signing_key, claims))
+        return answer  # type: ignore[return-value]
 
     def later_withdrawals(self, signing_key: _SigningKey, today: date) -> tuple[dict[str, str], ...]:
         """``_later_withdrawals`` memoised per (key, day): its answer changes only with the trust data
         (these objects never change) and the day; every offline *valid* asks for it. The verdicts
         share the note dictionaries, as they share the passed checks: nothing edits them in place."""
         memo_key = (signing_key.entry.kid, today)
-        return _memoised(self._later, memo_key, lambda: _later_withdrawals(signing_key, today))
+        answer = self._later.get(memo_key)
+        if answer is None:
+            answer = _remember(self._later, memo_key, _later_withdrawals(signing_key, today))
+        return answer
 
     def offline_passed(self, list_id: int) -> tuple[Check, ...]:
         """Checks (1)–(8) all passed offline; (8) says which status list's time it holds "as of".
@@ -173,6 +192,23 @@ class TrustData:
         answer = self._offline_passed[list_id] = (*PASSED[:_STATUS], status)
         return answer
 
+    def valid_status(self, list_id: int) -> dict[str, Any]:
+        """Check (8)'s finding for an entry the status list ``list_id`` holds VALID: the same for
+        every such credential, so built once per list and shared by the verdicts (which never
+        edit it, as they share the passed checks)."""
+        finding = self._valid_status.get(list_id)
+        if finding is None:
+            finding = self._valid_status[list_id] = {
+                "value": VALID,
+                "source": "status_list",
+                "as_of": self.status_list_time(list_id),
+                "date": None,
+                "reason_category": None,
+                "reason_zh": None,
+                "reason_en": None,
+            }
+        return finding
+
     def status_list_time(self, list_id: int) -> int:
         """When the registry signed a status list (the directory's time if we hold no such list)."""
         return self.status_lists_issued_at.get(list_id, self.directory.issued_at)
@@ -188,14 +224,10 @@ class TrustData:
         return min(self.directory.expires_at, self.status_lists_expire_at)
 
 
-def _memoised(memo: dict[_K, _V], key: _K, compute: Callable[[], _V]) -> _V:
-    """``memo[key]``, computed and kept on first use; the memo is emptied when it holds
-    ``_MEMO_SIZE`` answers, so that it stays small whatever the credentials seen."""
-    try:
-        return memo[key]
-    except KeyError:
-        pass
-    answer = compute()
+def _remember(memo: dict[_K, _V], key: _K, answer: _V) -> _V:
+    """Keep ``answer`` under ``key``; the memo is emptied when it holds ``_MEMO_SIZE`` answers, so
+    that it stays small whatever the credentials seen. (Callers look up first with ``dict.get``: a
+    hit, nearly every verification, then costs no call and no closure.)"""
     if len(memo) >= _MEMO_SIZE:
         memo.clear()
     memo[key] = answer
@@ -262,22 +294,22 @@ def verify(
     # (3) signature
     sign1 = parsed.sign1
     if not signing_key.public_key.verify(sign1.to_be_signed(), sign1.signature):
-        return run.stop(_SIGNATURE, Failure("signature_invalid"), claims, institution, confirmation)
+        return run.stop(_SIGNATURE, Failure("signature_invalid"), claims, signing_key, confirmation)
     if not directory_fresh:
-        return run.stop(_KEY_VALID, Failure("trust_expired"), claims, institution, confirmation)
+        return run.stop(_KEY_VALID, Failure("trust_expired"), claims, signing_key, confirmation)
 
     # (4) key valid, (5) institution active, (6) within scope — all at the issue date, which
     # cannot lie in the future (the registry's calendar, with the tolerated clock skew)
     if claims.issue_date > registry_day(now + clock_skew):
-        return run.stop(_KEY_VALID, Failure("issue_date_future"), claims, institution, confirmation)
+        return run.stop(_KEY_VALID, Failure("issue_date_future"), claims, signing_key, confirmation)
     window = trust.window_verdict(signing_key, claims)
     if window is not None:
-        return run.stop(window[0], window[1], claims, institution, confirmation)
+        return run.stop(window[0], window[1], claims, signing_key, confirmation)
 
     # (7) certificate number consistent with the claims and the institution
     failure = checks.certificate_number(claims, institution)
     if failure is not None:
-        return run.stop(_CERTNO, failure, claims, institution, confirmation)
+        return run.stop(_CERTNO, failure, claims, signing_key, confirmation)
 
     # (8) status. Online, the registry's answer about these exact bytes decides it: it is fresher
     # than any status list, and says since when and why. Offline (or when the registry holds other
@@ -291,13 +323,13 @@ def verify(
     else:
         failure, run.status = _status_list_finding(trust, claims, now, clock_skew)
     if failure is not None:
-        return run.stop(_STATUS, failure, claims, institution, confirmation)
+        return run.stop(_STATUS, failure, claims, signing_key, confirmation)
 
     # (9) online only: the registry published exactly these bytes under this number
     if record_failure is not None:
-        return run.stop(_RECORD, record_failure, claims, institution, confirmation)
+        return run.stop(_RECORD, record_failure, claims, signing_key, confirmation)
     notes = () if is_online else trust.later_withdrawals(signing_key, registry_day(now))
-    return run.valid(claims, institution, confirmation, notes)
+    return run.valid(claims, signing_key, confirmation, notes)
 
 
 def _later_withdrawals(signing_key: _SigningKey, today: date) -> tuple[dict[str, str], ...]:
@@ -345,7 +377,9 @@ def _status_list_finding(
         failure: Failure | None = Failure("trust_expired")
     else:
         failure = checks.status(trust.status_lists, claims)
-    value = VALID if failure is None else _STATUS_VALUE.get(failure.code, "unknown")
+    if failure is None:
+        return None, trust.valid_status(list_id)
+    value = _STATUS_VALUE.get(failure.code, "unknown")
     as_of = trust.status_list_time(list_id)
     return failure, {
         "value": value,
@@ -421,7 +455,7 @@ class _Run:
     def valid(
         self,
         claims: CertificateClaims,
-        institution: Institution,
+        signing_key: _SigningKey,
         confirmation: dict[str, Any] | None,
         notes: tuple[dict[str, str], ...],
     ) -> Verdict:
@@ -441,8 +475,8 @@ class _Run:
             code,
             message,
             passed,
-            self._credential(claims, institution),
-            {"code": institution.code, "name": institution.name},
+            self._credential(claims, signing_key),
+            signing_key.institution_json,
             self.trust_as_of,
             self.trust_age,
             self.mode,
@@ -458,7 +492,7 @@ class _Run:
         step: int,
         failure: Failure,
         claims: CertificateClaims | None,
-        institution: Institution | None,
+        signing_key: _SigningKey | None,
         confirmation: dict[str, Any] | None = None,
     ) -> Verdict:
         """The verdict when check ``step`` failed: earlier ones passed, later ones did not run."""
@@ -471,8 +505,8 @@ class _Run:
             failure.code,
             self._summary(outcome, failure),
             (*earlier, _failed(step, failure), *NOT_RUN_CHECKS[step + 1 : self.steps]),
-            None if claims is None else self._credential(claims, institution),
-            None if institution is None else {"code": institution.code, "name": institution.name},
+            None if claims is None else self._credential(claims, signing_key),
+            None if signing_key is None else signing_key.institution_json,
             self.trust_as_of,
             self.trust_age,
             self.mode,
@@ -496,13 +530,12 @@ class _Run:
             return messages.unrecognized_summary(reason)
         return messages.summary(failure.code, outcome == INDETERMINATE)
 
-    def _credential(self, claims: CertificateClaims, institution: Institution | None) -> dict[str, Any]:
+    @staticmethod
+    def _credential(claims: CertificateClaims, signing_key: _SigningKey | None) -> dict[str, Any]:
         """The claims as JSON (ID masked) with the names a person reads, from the signed directory."""
         credential = claims.to_json()
         credential["occupation_name"] = (
-            None
-            if institution is None or self.trust is None
-            else self.trust._occupations.get((institution.code, claims.occupation_code))
+            None if signing_key is None else signing_key.occupation_names.get(claims.occupation_code)
         )
         credential["level_name_en"] = LEVEL_NAMES_EN[claims.level]
         return credential
