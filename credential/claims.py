@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, TypeGuard
 
 from credential.constants import ID_VISIBLE_SUFFIX, NO_WORK_TYPE, CertificateKey, Claim
@@ -152,7 +153,7 @@ class CertificateClaims:
 
         A code of any other form leaves the number incomplete, which no check accepts.
         """
-        if not _INSTITUTION_CODE_RE.fullmatch(institution_code):
+        if not _is_institution_code(institution_code):
             return self
         # Every field was checked when these claims were built; only the number's prefix changes,
         # so one dictionary copy replaces ``replace``'s per-field construction (verifier hot path).
@@ -179,6 +180,13 @@ class CertificateClaims:
             "issue_date": self.issue_date.isoformat(),
             "status": {"list": self.status_list, "index": self.status_index},
         }
+
+
+@lru_cache(maxsize=1024)
+def _is_institution_code(code: str) -> bool:
+    """``[YS]`` + 12 ASCII digits. Remembered: a verifier asks for every credential, about the few
+    institutions whose keys it sees, and a cache hit costs a third of the match."""
+    return _INSTITUTION_CODE_RE.fullmatch(code) is not None
 
 
 def _integer(body: Mapping[int, Any], key: CertificateKey, low: int, high: int) -> int:
@@ -213,7 +221,12 @@ def _as_written(claims: object) -> CertificateClaims | None:
     if type(claims) is not dict or len(claims) != 1:
         return None
     body = claims.get(_CERTIFICATE)
-    if type(body) is not dict or tuple(body) not in KEY_ORDERS or bool in map(type, body):
+    if type(body) is not dict:
+        return None
+    # Keys in one of the two orders are 1 to 9 ascending; the only bool equal to one of them is
+    # True (== 1), and only in first place, so that place alone needs its type checked.
+    keys = tuple(body)
+    if keys not in KEY_ORDERS or type(keys[0]) is bool:
         return None
     if len(body) == len(_WITH_WORK_TYPE):
         serial, occupation, level, name, id_type, masked, work_type, days, status = body.values()
