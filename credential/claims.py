@@ -41,7 +41,6 @@ _SUFFIX_CHARACTERS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ()-")  # wha
 _WITH_WORK_TYPE = tuple(int(key) for key in CertificateKey)
 KEY_ORDERS = frozenset({_WITH_WORK_TYPE, tuple(k for k in _WITH_WORK_TYPE if k != CertificateKey.WORK_TYPE)})
 _from_ordinal = date.fromordinal
-_TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
 _CERTIFICATE_KEYS = frozenset(_WITH_WORK_TYPE)
 # Members bound once: looking an IntEnum member up on its class costs ~100 ns in Python 3.11 (a
 # global ~10 ns), and decoding reads a dozen per credential.
@@ -332,18 +331,19 @@ def _build(
 ) -> CertificateClaims:
     """The claims from the wire values, already checked (``None`` work type: the key was absent)."""
     issue_date = _from_ordinal(_EPOCH_ORDINAL + days)
-    digits = str(occupation)
+    occupation_code = _OCCUPATION_CODES.get(occupation)
+    if occupation_code is None:
+        occupation_code = _occupation_code(occupation)
     return assemble(
         CertificateClaims,
         {
             # no format specifications: parsing them cost more than the rest of the number
-            "certificate_number": f"{UNKNOWN_INSTITUTION}{_TWO_DIGITS[issue_date.year % 100]}{level}"
-            f"{str(_SERIAL_MAX + 1 + serial)[1:]}",
+            "certificate_number": _NUMBER_HEADS[issue_date.year % 100 * 10 + level]
+            + str(_SERIAL_MAX + 1 + serial)[1:],
             "holder_name": holder_name,
             "id_type": vocabulary.ID_TYPES[id_type - 1],
             "id_masked": assemble(MaskedId, {"length": masked[0], "suffix": masked[1]}),
-            # d-dd-dd-dd: the range checked guarantees seven ASCII digits, the first 1-8
-            "occupation_code": f"{digits[0]}-{digits[1:3]}-{digits[3:5]}-{digits[5:7]}",
+            "occupation_code": occupation_code,
             "level": level,
             "work_type": NO_WORK_TYPE if work_type is None else work_type,
             "issue_date": issue_date,
@@ -351,3 +351,22 @@ def _build(
             "status_index": status[1],
         },
     )
+
+
+# What a decoded number begins with, for each two-digit year and level digit (index year * 10 + level).
+_NUMBER_HEADS = tuple(f"{UNKNOWN_INSTITUTION}{n // 10:02d}{n % 10}" for n in range(1000))
+# Occupation codes as written, by their wire integer: a verifier sees a few hundred occupations, and
+# slicing and joining the digits cost more than looking the answer up.
+_OCCUPATION_CODES: dict[int, str] = {}
+_OCCUPATION_MEMO_SIZE = 4096
+
+
+def _occupation_code(occupation: int) -> str:
+    """``d-dd-dd-dd`` from the wire integer (the range checked guarantees seven ASCII digits, the
+    first 1-8), remembered in ``_OCCUPATION_CODES``, which is emptied when full so it stays small."""
+    digits = str(occupation)
+    code = f"{digits[0]}-{digits[1:3]}-{digits[3:5]}-{digits[5:7]}"
+    if len(_OCCUPATION_CODES) >= _OCCUPATION_MEMO_SIZE:
+        _OCCUPATION_CODES.clear()
+    _OCCUPATION_CODES[occupation] = code
+    return code
