@@ -19,6 +19,7 @@ from typing_extensions import Buffer
 ERROR_CORRECTION = "Q"
 _QUIET_ZONE_MODULES = 4
 _LIGHT_AS_ONE = bytes.maketrans(b"\x00\x01", b"10")  # PNG one-bit grey: 1 is white
+_MODULE_AS_BYTE = bytes.maketrans(b"\x00\x01", b"\xff\x00")  # eight pixels of one module
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_LEVEL = 6
 
@@ -44,18 +45,34 @@ def render_png(text: str, *, scale: int = 8) -> bytes:
     matrix = qr_matrix(text)
     side = len(matrix) + 2 * _QUIET_ZONE_MODULES
     row_bytes = (side * scale + 7) // 8
+    same = (b"\x02" + bytes(row_bytes)) * (scale - 1)  # filter "Up": equal to the pixel row above
+    rows = _whole_byte_rows(matrix) if scale == 8 else _packed_rows(matrix, side, scale, row_bytes)
+    deflate = zlib.compressobj(_PNG_LEVEL, zlib.DEFLATED, 15, 8, zlib.Z_RLE)
+    data = deflate.compress(b"".join(b"\x00" + row + same for row in rows)) + deflate.flush()
+    header = struct.pack(">IIBBBBB", side * scale, side * scale, 1, 0, 0, 0, 0)  # 1-bit grey, no interlace
+    return _PNG_SIGNATURE + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", data) + _png_chunk(b"IEND", b"")
+
+
+def _whole_byte_rows(matrix: tuple[bytes, ...]) -> list[bytes]:
+    """Pixel rows at 8 pixels a module (the size the certificates' PNGs are written at): each module is one
+    whole byte, so a row is one ``translate`` (a quarter of the bit-packing path's time)."""
+    quiet = b"\xff" * _QUIET_ZONE_MODULES
+    light = [b"\xff" * (len(matrix) + 2 * _QUIET_ZONE_MODULES)] * _QUIET_ZONE_MODULES
+    return light + [quiet + row.translate(_MODULE_AS_BYTE) + quiet for row in matrix] + light
+
+
+def _packed_rows(matrix: tuple[bytes, ...], side: int, scale: int, row_bytes: int) -> list[bytes]:
+    """Pixel rows at any scale: each row of modules as binary digits, read as one integer, its bytes spread
+    ``scale`` times by table look-up."""
     quiet, light = b"1" * _QUIET_ZONE_MODULES, [b"1" * side] * _QUIET_ZONE_MODULES
     pad = b"1" * (-side % 8)  # light modules past the edge so that rows are whole bytes; trimmed below
     spread = _spread(scale)
-    same = (b"\x02" + bytes(row_bytes)) * (scale - 1)  # filter "Up": equal to the pixel row above
-    lines = []
-    for row in light + [quiet + r.translate(_LIGHT_AS_ONE) + quiet for r in matrix] + light:
-        packed = int(row + pad, 2).to_bytes((side + len(pad)) // 8, "big")
-        lines.append(b"\x00" + b"".join(map(spread.__getitem__, packed))[:row_bytes] + same)
-    deflate = zlib.compressobj(_PNG_LEVEL, zlib.DEFLATED, 15, 8, zlib.Z_RLE)
-    data = deflate.compress(b"".join(lines)) + deflate.flush()
-    header = struct.pack(">IIBBBBB", side * scale, side * scale, 1, 0, 0, 0, 0)  # 1-bit grey, no interlace
-    return _PNG_SIGNATURE + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", data) + _png_chunk(b"IEND", b"")
+    return [
+        b"".join(map(spread.__getitem__, int(row + pad, 2).to_bytes((side + len(pad)) // 8, "big")))[
+            :row_bytes
+        ]
+        for row in light + [quiet + r.translate(_LIGHT_AS_ONE) + quiet for r in matrix] + light
+    ]
 
 
 @functools.cache
