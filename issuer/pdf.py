@@ -28,7 +28,7 @@ import datetime as dt
 import functools
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -437,7 +437,16 @@ def _stamp(
     """What changes from one certificate to the next: the values, the photo (or its placeholder), the QR."""
     c = _Canvas(font, use, b"F2")
     for i, (_, _, value) in enumerate(view.lines()):
-        _value(c, LINES_Y + i * LINE_STEP, _value_right(i) - VALUE_X, value, view.certificate_number)
+        try:
+            ops, glyphs = _value_ops(font, i, value)
+        except LayoutError as e:
+            raise PdfError(
+                "value_too_long",
+                f"证书 {view.certificate_number} 的“{value}”过长，两行也排不下",
+                f"certificate {view.certificate_number}: “{value}” is too long for two lines",
+            ) from e
+        c.ops.append(ops)
+        use.update(glyphs)
     _photo_ops(c, photo)
     c.ops.append(_qr_ops(qr_text))
     below = verifier_line(qr_text)
@@ -446,21 +455,22 @@ def _stamp(
     return c.bytes()
 
 
-def _value(c: _Canvas, y: float, width_mm: float, value: str, number_: str) -> None:
-    try:
-        fitted = fit(value, width_mm * _K, c.font.width)
-    except LayoutError as e:
-        raise PdfError(
-            "value_too_long",
-            f"证书 {number_} 的“{value}”过长，两行也排不下",
-            f"certificate {number_}: “{value}” is too long for two lines",
-        ) from e
+@functools.lru_cache(maxsize=256)
+def _value_ops(font: PrintFont, index: int, value: str) -> tuple[bytes, Mapping[int, str]]:
+    """The value of labelled line ``index`` as drawn: its text operators and the glyphs they print. Kept,
+    because most lines (ID type, occupation, work type, level, institution, issue date) are the same on every
+    certificate of a batch, and fitting and encoding them again costs more than looking them up."""
+    use = GlyphUse()
+    c = _Canvas(font, use, b"F2")
+    y, width_mm = LINES_Y + index * LINE_STEP, _value_right(index) - VALUE_X
+    fitted = fit(value, width_mm * _K, font.width)
     size_mm = fitted.size / _K
     if len(fitted.lines) == 1:
         c.text(VALUE_X, y + 6.2 - (14 / _K - size_mm) / 2, value, fitted.size)
-        return
-    c.text(VALUE_X, y + 0.3 + size_mm * 0.88, fitted.lines[0], fitted.size)
-    c.text(VALUE_X, y + 0.3 + size_mm * 0.88 + size_mm * 1.18, fitted.lines[1], fitted.size)
+    else:
+        c.text(VALUE_X, y + 0.3 + size_mm * 0.88, fitted.lines[0], fitted.size)
+        c.text(VALUE_X, y + 0.3 + size_mm * 0.88 + size_mm * 1.18, fitted.lines[1], fitted.size)
+    return c.bytes(), use.glyphs
 
 
 def _photo_ops(c: _Canvas, photo: PrintImage | None) -> None:
