@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -98,6 +99,7 @@ class PrintFont:
         self._advances = advances + [advances[-1]] * (count - metrics)
         self._codes: dict[str, tuple[int, bytes]] = {}  # character -> (glyph id, its hex form)
         self._parts: dict[int, list[int]] = {}  # glyph id -> the glyphs it is composed of
+        self._widths: dict[int, bytes] = {}  # glyph id -> its /W entry
 
     def has(self, char: str) -> bool:
         """True when the face maps ``char`` to a glyph."""
@@ -125,7 +127,7 @@ class PrintFont:
     def embed(self, writer: PdfWriter, use: GlyphUse, num: int) -> None:
         """Write the font (object ``num``, a Type0 font) with only the glyphs in ``use``."""
         gids = sorted(self._closure(use.glyphs))
-        program = self._program(set(gids))
+        program = self._program(gids)
         tag = _subset_tag(gids)
         base = b"/" + tag + b"+" + self.name.encode("ascii", "replace").replace(b"?", b"-")
         file_num = writer.add_stream(program, b" /Length1 %d" % len(program))
@@ -137,7 +139,7 @@ class PrintFont:
             + b" /ItalicAngle 0 /Ascent %d /Descent %d /CapHeight %d /StemV 80 /FontFile2 %d 0 R >>"
             % (round(self._ascent * scale), round(self._descent * scale), round(self._cap * scale), file_num)
         )
-        widths = b" ".join(b"%d [%d]" % (g, round(self._advances[g] * scale)) for g in gids)
+        widths = b" ".join(map(self._width_entry, gids))
         cid = writer.add(
             b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont " + base
             + b" /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >>"
@@ -165,19 +167,27 @@ class PrintFont:
             todo.extend(found)
         return seen
 
-    def _program(self, keep: set[int]) -> bytes:
-        """A TrueType file with every glyph id of the face, the ones not in ``keep`` empty."""
+    def _width_entry(self, gid: int) -> bytes:
+        """The glyph's ``/W`` entry (its advance in thousandths of an em), made once per process."""
+        entry = self._widths.get(gid)
+        if entry is None:
+            entry = self._widths[gid] = b"%d [%d]" % (gid, round(self._advances[gid] * (1000 / self.units)))
+        return entry
+
+    def _program(self, keep: list[int]) -> bytes:
+        """A TrueType file with every glyph id of the face, the ones not in ``keep`` (sorted) empty."""
         glyf: list[bytes] = []
         loca: list[int] = []
         offset, last = 0, -1
-        for gid in sorted(keep):  # work in the glyphs kept, not in the face's (a batch's may have thousands)
+        for gid in keep:  # work in the glyphs kept, not in the face's (a batch's may have thousands)
             loca += [offset] * (gid - last)  # the empty glyphs between, and where this one starts
             glyf.append(self._glyphs[gid])
             offset += len(self._glyphs[gid])
             last = gid
         loca += [offset] * (len(self._glyphs) - last)
         tables = dict(self._fixed_tables)
-        tables["loca"] = _table(struct.pack(f">{len(loca)}I", *loca))
+        data = struct.pack(f">{len(loca)}I", *loca)  # whole 32-bit words: the checksum is their sum
+        tables["loca"] = _Table(data, sum(loca) & 0xFFFFFFFF, len(data))
         tables["glyf"] = _table(b"".join(glyf))
         return _sfnt(tables)
 
@@ -259,15 +269,19 @@ def _subset_tag(gids: list[int]) -> bytes:
     return bytes(ord("A") + b % 26 for b in digest[:6])
 
 
+@functools.lru_cache(maxsize=4096)
+def _bfchar(gid: int, text: str) -> bytes:
+    """One ``ToUnicode`` entry, made once per process and glyph (a document maps some forty glyphs, mostly
+    the same ones)."""
+    return b"<%04X> <%s>" % (gid, text.encode("utf-16-be").hex().upper().encode("ascii"))
+
+
 def _to_unicode(glyphs: Mapping[int, str]) -> bytes:
     pairs = sorted(glyphs.items())
     blocks = []
     for start in range(0, len(pairs), _BFCHAR_BLOCK):
         chunk = pairs[start : start + _BFCHAR_BLOCK]
-        lines = b"\n".join(
-            b"<%04X> <%s>" % (gid, text.encode("utf-16-be").hex().upper().encode("ascii"))
-            for gid, text in chunk
-        )
+        lines = b"\n".join(itertools.starmap(_bfchar, chunk))
         blocks.append(b"%d beginbfchar\n" % len(chunk) + lines + b"\nendbfchar")
     return (
         b"/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
