@@ -185,42 +185,44 @@ def _chunks(items: Iterable[RenderItem], size: int) -> Iterator[list[RenderItem]
 
 
 def _render_chunk(chunk: list[RenderItem], out_dir: Path, face: FontFace, wanted: _Wanted) -> _Done:
-    return [_render_one(item, out_dir, face, wanted) for item in chunk]
+    folder = os.fspath(out_dir)
+    return [_render_one(item, out_dir, folder, face, wanted) for item in chunk]
 
 
 def _render_one(
-    item: RenderItem, out_dir: Path, face: FontFace, wanted: _Wanted
+    item: RenderItem, out_dir: Path, folder: str, face: FontFace, wanted: _Wanted
 ) -> tuple[RenderedPaths, PageStamp | None]:
-    """One certificate's files; its page stamp too when the PDF was drawn or ``wanted.stamps``."""
+    """One certificate's files; its page stamp too when the PDF was drawn or ``wanted.stamps``. The files
+    are read and written by their names as text (``folder``, the same place as ``out_dir``): ``pathlib``
+    parses every path it builds, several times a file."""
     number = item.view.certificate_number
+    base = f"{folder}/{number}"
+    written = []
+    cheap = [("txt", (item.qr_text + "\n").encode("ascii")), ("png", render_png(item.qr_text))]
+    if wanted.svg:
+        cheap.append(("svg", render_svg(item.qr_text).encode("utf-8")))
+    for kind, data in cheap:
+        if _read(f"{base}.{kind}") != data:
+            write_atomic(f"{base}.{kind}", data)
+            written.append(kind)
+    photo = None if item.view.photo is None else item.view.photo.source.read(item.view.photo.name)
+    marker = _MARKER + fingerprint(item, photo)
+    stale = marker.encode("ascii") not in (_read(f"{base}.pdf") or b"")
+    stamp = None
+    if stale or wanted.stamps:
+        stamp = stamp_page(item.view, item.qr_text, font=face, photo_bytes=photo)
+        if stale:
+            write_atomic(f"{base}.pdf", certificate_pdf(stamp, keywords=marker))
+            written.append("pdf")
     paths = RenderedPaths(
         number,
         txt=out_dir / f"{number}.txt",
         png=out_dir / f"{number}.png",
         svg=out_dir / f"{number}.svg" if wanted.svg else None,
         pdf=out_dir / f"{number}.pdf",
+        written=tuple(written),
     )
-    written = []
-    cheap = {
-        "txt": (paths.txt, (item.qr_text + "\n").encode("ascii")),
-        "png": (paths.png, render_png(item.qr_text)),
-    }
-    if paths.svg is not None:
-        cheap["svg"] = (paths.svg, render_svg(item.qr_text).encode("utf-8"))
-    for kind, (path, data) in cheap.items():
-        if _read(path) != data:
-            write_atomic(path, data)
-            written.append(kind)
-    photo = None if item.view.photo is None else item.view.photo.source.read(item.view.photo.name)
-    marker = _MARKER + fingerprint(item, photo)
-    stale = marker.encode("ascii") not in (_read(paths.pdf) or b"")
-    stamp = None
-    if stale or wanted.stamps:
-        stamp = stamp_page(item.view, item.qr_text, font=face, photo_bytes=photo)
-        if stale:
-            write_atomic(paths.pdf, certificate_pdf(stamp, keywords=marker))
-            written.append("pdf")
-    return dataclasses.replace(paths, written=tuple(written)), stamp if wanted.stamps else None
+    return paths, stamp if wanted.stamps else None
 
 
 @contextlib.contextmanager
@@ -266,11 +268,13 @@ def fingerprint(item: RenderItem, photo_bytes: bytes | None = None) -> str:
     return h.hexdigest()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder and a rename. With the bare system
     calls (open, write, close, rename), not a buffered file object, which adds an ``fstat``, an ``ioctl`` and
     an ``lseek`` to each of a run's tens of thousands of files."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    target = os.fspath(path)
+    folder, name = os.path.split(target)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")  # noqa: PTH118
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
         try:
@@ -279,20 +283,30 @@ def write_atomic(path: Path, data: bytes) -> None:
                 rest = rest[os.write(fd, rest) :]
         finally:
             os.close(fd)
-        tmp.replace(path)
+        os.replace(tmp, target)  # noqa: PTH105 (names as text, see _render_one)
     except OSError as e:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            os.unlink(tmp)  # noqa: PTH108
         raise RenderError(
-            "output_write_failed", f"无法写入 {path}：{e.strerror}", f"cannot write {path}: {e.strerror}"
+            "output_write_failed", f"无法写入 {target}：{e.strerror}", f"cannot write {target}: {e.strerror}"
         ) from e
 
 
-def _read(path: Path) -> bytes | None:
+def _read(path: str | os.PathLike[str]) -> bytes | None:
+    """The file's bytes, None when it cannot be read (most often: not written yet, one failed ``open``)."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _safe_name(number: str) -> None:
