@@ -20,9 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from fontTools import subset  # type: ignore[import-untyped, unused-ignore]
-from fontTools.pens.cu2quPen import Cu2QuPen  # type: ignore[import-untyped, unused-ignore]
-from fontTools.pens.ttGlyphPen import TTGlyphPen  # type: ignore[import-untyped, unused-ignore]
 from fontTools.ttLib import TTCollection, TTFont, TTLibError, newTable  # type: ignore[import-untyped, unused-ignore]
 
 from common.errors import SkillpassError
@@ -153,6 +150,10 @@ def batch_subset(texts: Iterable[str], *, directory: Path | None = None) -> Font
 
 
 def _write_subset(face: FontFace, chars: list[int], target: Path) -> None:
+    """Cut the subset. fontTools' subsetter is imported here, not with the module: it is half a second of
+    imports, and the render workers, which import this module for ``FontFace``, never cut a subset."""
+    from fontTools import subset  # type: ignore[import-untyped, unused-ignore]
+
     font = TTFont(str(face.path), fontNumber=face.index)
     options = subset.Options()
     options.layout_features = []
@@ -177,6 +178,9 @@ def _cff_to_truetype(font: TTFont) -> None:
     own subset is a copy of slices (``pdffont``); CFF charstrings share subroutines and would need a
     rebuild. The 1-unit conversion error is far below what print resolves.
     """
+    from fontTools.pens.cu2quPen import Cu2QuPen  # type: ignore[import-untyped, unused-ignore]
+    from fontTools.pens.ttGlyphPen import TTGlyphPen  # type: ignore[import-untyped, unused-ignore]
+
     order = font.getGlyphOrder()
     outlines = font.getGlyphSet()
     glyf = newTable("glyf")

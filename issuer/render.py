@@ -164,8 +164,12 @@ def _rendered(
             yield _render_chunk(chunk, out_dir, face, wanted)
         return
     # forkserver, not fork: the issuing process has threads (a console's server), and a child forked while
-    # one of them holds a lock waits on it forever.
+    # one of them holds a lock waits on it forever. The server imports this module (and so the PDF writer,
+    # Pillow, zxing-cpp and fontTools: over half a second of CPU) once, before it forks the first worker, so
+    # the workers start with it imported instead of each importing it again (no effect when the server is
+    # already running).
     context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
         pending: collections.deque[Future[_Done]] = collections.deque()
         for chunk in chunks:
