@@ -25,7 +25,6 @@ import collections
 import contextlib
 import dataclasses
 import hashlib
-import itertools
 import math
 import multiprocessing
 import os
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Final
 
 from common.errors import SkillpassError
+from common.paging import in_pages
 from common.qrimage import render_png, render_svg
 from issuer.fonts import FontFace, batch_subset
 from issuer.pdf import CertificateView, PageStamp, PdfDocument, certificate_pdf, printed_text, stamp_page
@@ -181,8 +181,7 @@ def _rendered(
 
 
 def _chunks(items: Iterable[RenderItem], size: int) -> Iterator[list[RenderItem]]:
-    iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
+    for chunk in in_pages(items, size):
         for item in chunk:
             _safe_name(item.view.certificate_number)
         yield chunk
