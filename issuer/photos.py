@@ -139,6 +139,11 @@ def problem(source: PhotoSource, name: str) -> tuple[str, dict[str, object]] | N
     return None
 
 
+def problems(source: PhotoSource, names: list[str | None]) -> list[tuple[str, dict[str, object]] | None]:
+    """``problem`` for each name (None: no photo named), in a worker process (``roster_validation``)."""
+    return [None if name is None else problem(source, name) for name in names]
+
+
 @dataclass(frozen=True)
 class PrintImage:
     """A photo ready for the PDF: JPEG bytes (DCTDecode) with their pixel size and colour space."""

@@ -26,11 +26,10 @@ import contextlib
 import dataclasses
 import hashlib
 import math
-import multiprocessing
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -40,6 +39,7 @@ from common.paging import in_pages
 from common.qrimage import render_png, render_svg
 from issuer.fonts import FontFace, batch_subset
 from issuer.pdf import CertificateView, PageStamp, PdfDocument, certificate_pdf, printed_text, stamp_page
+from issuer.processes import worker_processes
 from issuer.progress import Progress
 
 RENDER_VERSION: Final = "2"  # 2: template and stamp, 1-inch photo, vector QR
@@ -163,14 +163,7 @@ def _rendered(
         for chunk in chunks:
             yield _render_chunk(chunk, out_dir, face, wanted)
         return
-    # forkserver, not fork: the issuing process has threads (a console's server), and a child forked while
-    # one of them holds a lock waits on it forever. The server imports this module (and so the PDF writer,
-    # Pillow, zxing-cpp and fontTools: over half a second of CPU) once, before it forks the first worker, so
-    # the workers start with it imported instead of each importing it again (no effect when the server is
-    # already running).
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+    with worker_processes(processes) as pool:
         pending: collections.deque[Future[_Done]] = collections.deque()
         for chunk in chunks:
             pending.append(pool.submit(_render_chunk, chunk, out_dir, face, wanted))

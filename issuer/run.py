@@ -299,6 +299,7 @@ class _Run:
                     require_photos=self.request.require_photos,
                     today=self.request.today,
                     progress=progress,
+                    workers=self.request.workers,
                 )
         except FontError as e:
             raise IssueError(e.code, e.message_zh, e.message_en) from e

@@ -12,7 +12,7 @@ from PIL import Image
 
 from issuer.photos import PRINT_SIZE, PhotoError, PhotoSource, open_source, print_image
 from issuer.roster import RosterRow
-from issuer.roster_validation import _PHOTOS_AHEAD, RosterValidator, validate_rows
+from issuer.roster_validation import _PROCESSES_FROM, RosterValidator, validate_rows
 from schemas import resident_id_check_char
 
 ROW = {
@@ -113,18 +113,21 @@ def test_each_refusal_names_its_row(source: PhotoSource) -> None:
     assert "2 MiB" in by_code["photo_too_large"].message_en
 
 
-def test_photos_checked_ahead_give_each_row_its_own_answer(source: PhotoSource) -> None:
-    """``validate_rows`` checks photos on threads, a window of rows ahead: over a roster several windows
-    long, with duplicates among the rows, every row gets what checking it alone gives, in row order."""
-    count = 3 * _PHOTOS_AHEAD + 5
+def test_photos_checked_by_worker_processes_give_each_row_its_own_answer(source: PhotoSource) -> None:
+    """Two worker processes check the photos a chunk of rows ahead: over a roster several chunks long,
+    with duplicates among the rows, every row gets what checking it alone gives, in row order; and a list
+    of rows long enough gets the processes from ``validate_rows`` with the same answer."""
+    count = _PROCESSES_FROM + 7
     roster = [
         RosterRow(n, {**ROW, "id_number": resident_id(n % 150), "photo": NAMES[n % len(NAMES)]})
         for n in range(2, count + 2)
     ]
     alone = RosterValidator(photos=source, require_photos=True)
     expected = [p for row in roster for p in alone.check(row)]
-    assert {p.code for p in expected} >= {"photo_missing", "photo_type", "duplicate_row"}
-    assert validate_rows(roster, photos=source, require_photos=True) == expected
+    assert {p.code for p in expected} >= {"photo_missing", "photo_type", "photo_unreadable", "duplicate_row"}
+    ahead = RosterValidator(photos=source, require_photos=True)
+    assert [p for found in ahead.check_each(roster, workers=2) for p in found] == expected
+    assert validate_rows(roster, photos=source, require_photos=True, workers=2) == expected
 
 
 def test_photo_less_rows_pass_when_the_institution_chose_so(source: PhotoSource) -> None:

@@ -99,7 +99,12 @@ class Workspace:
         try:
             rows = list(read_roster(path))
             problems = validate_rows(
-                rows, scopes=scopes, font_check=font_has_glyphs, photos=PhotoSource(path.parent), today=today
+                rows,
+                scopes=scopes,
+                font_check=font_has_glyphs,
+                photos=PhotoSource(path.parent),
+                today=today,
+                workers=1,  # like its rendering: the console's server starts no processes
             )
         except (RosterError, FontError) as e:
             raise IssueError(e.code, e.message_zh, e.message_en) from e
