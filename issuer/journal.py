@@ -216,9 +216,9 @@ class Journal:
         for a 10,000-row batch), and no more than a page of rows is held."""
         with self._transaction():
             for page in in_pages(decisions, _PAGE_ROWS):
-                marks = ",".join("?" * len(page))
-                query = f"SELECT row, state, certificate FROM rows WHERE row IN ({marks})"  # noqa: S608 (only ?s)
-                before = {r[0]: (r[1], r[2]) for r in self._db.execute(query, [d.row for d in page])}
+                before = {
+                    r[0]: (r[1], r[2]) for r in self._columns("state, certificate", [d.row for d in page])
+                }
                 updates = []
                 for decision in page:
                     if decision.row not in before or before[decision.row][0] in FINAL_STATES:
@@ -237,9 +237,7 @@ class Journal:
         """Record QR texts; a row keeps its first QR text forever (a page of rows read by one query)."""
         with self._transaction():
             for page in in_pages(signed, _PAGE_ROWS):
-                marks = ",".join("?" * len(page))
-                query = f"SELECT row, qr FROM rows WHERE row IN ({marks})"  # noqa: S608 (only ?s)
-                before = dict(self._db.execute(query, [row for row, _ in page]).fetchall())
+                before = dict(self._columns("qr", [row for row, _ in page]))
                 for row, qr in page:
                     if row not in before:
                         raise _unknown_row(row)
@@ -311,6 +309,12 @@ class Journal:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('id_numbers', 'masked')")
         self._db.execute("VACUUM")  # rewrites every page: no freed space keeps an old value
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and the WAL keeps no old page
+
+    def _columns(self, columns: str, rows: Sequence[int]) -> list[tuple[Any, ...]]:
+        """``row`` and ``columns`` (names written here, never input) of a page of rows, by one query."""
+        marks = ",".join("?" * len(rows))
+        query = f"SELECT row, {columns} FROM rows WHERE row IN ({marks})"  # noqa: S608 (only names and ?s)
+        return self._db.execute(query, rows).fetchall()
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)

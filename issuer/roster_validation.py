@@ -6,7 +6,7 @@ assessment date, duplicates within the file, characters the print font cannot sh
 in the future. The registry repeats the schema and scope checks on review; doing them here first means the
 clerk fixes the spreadsheet once, with a full list, instead of learning of one problem per upload.
 
-Speed: the photo check is most of a row's time, so photos are read and decoded ahead on threads
+Speed: the photo check is most of a row's time, so a long roster's photos are checked by worker processes
 (``RosterValidator.check_each``); ``schemas`` judges a valid row's structure field by field, remembering the
 values that passed.
 """
