@@ -10,9 +10,15 @@ same modules here.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 
 _PRELOAD = ["issuer.render", "issuer.photos"]
+
+
+def worker_count(requested: int | None) -> int:
+    """How many workers a pool gets: ``requested`` (``--workers``), else one per core."""
+    return max(1, requested or os.cpu_count() or 1)
 
 
 def worker_processes(count: int) -> ProcessPoolExecutor:

@@ -39,7 +39,7 @@ from common.paging import in_pages
 from common.qrimage import render_png, render_svg
 from issuer.fonts import FontFace, batch_subset
 from issuer.pdf import CertificateView, PageStamp, PdfDocument, certificate_pdf, printed_text, stamp_page
-from issuer.processes import worker_processes
+from issuer.processes import worker_count, worker_processes
 from issuer.progress import Progress
 
 RENDER_VERSION: Final = "2"  # 2: template and stamp, 1-inch photo, vector QR
@@ -156,7 +156,7 @@ def _rendered(
 ) -> Iterator[_Done]:
     """Each chunk's results, in the order of ``items`` (the print file's page order). At most two chunks per
     worker are queued ahead of the one being read, so neither the items nor the stamps pile up."""
-    processes = max(1, workers or os.cpu_count() or 1)
+    processes = worker_count(workers)
     size = max(1, min(_MAX_CHUNK, math.ceil(count / (processes * 4))))
     chunks = _chunks(items, size)
     if processes == 1 or count <= size:

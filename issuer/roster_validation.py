@@ -16,7 +16,6 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import functools
-import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from credential.directory import Scope
 from issuer.photos import PhotoSource
 from issuer.photos import problem as photo_problem
 from issuer.photos import problems as photo_problems
-from issuer.processes import worker_processes
+from issuer.processes import worker_count, worker_processes
 from issuer.progress import Progress
 from issuer.roster import RosterRow
 from schemas import Issue, validate_roster_row
@@ -334,7 +333,7 @@ def validate_rows(
         scopes=scopes, font_check=font_check, photos=photos, require_photos=require_photos, today=today
     )
     many = isinstance(rows, Sized) and len(rows) >= _PROCESSES_FROM
-    processes = max(1, workers or os.cpu_count() or 1) if many else 1
+    processes = worker_count(workers) if many else 1
     problems: list[RowProblem] = []
     for found in validator.check_each(rows, workers=processes):
         problems.extend(found)
