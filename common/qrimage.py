@@ -178,13 +178,7 @@ _MASK_DIFFERENCES: dict[int, tuple[int, ...]] = {}
 
 def _symbol(text: str, mask: int) -> tuple[bytes, int]:
     """The symbol under ``mask``, one byte a module (0 dark, 255 light), and its side in modules."""
-    try:
-        barcode = zxingcpp.create_barcode(
-            text, zxingcpp.BarcodeFormat.QRCode, ec_level=ERROR_CORRECTION, data_mask=mask
-        )
-    except (ValueError, RuntimeError) as e:
-        raise QrImageError(f"cannot encode this text as a QR code: {e}") from e
-    bitmap = barcode.to_image(scale=1, add_quiet_zones=False)
+    bitmap = _encoded(text, data_mask=mask).to_image(scale=1, add_quiet_zones=False)
     return bytes(memoryview(cast(Buffer, bitmap))), bitmap.shape[0]
 
 
@@ -279,7 +273,14 @@ def _read_code(result: zxingcpp.Barcode) -> ReadCode:
 @functools.lru_cache(maxsize=16)
 def _barcode(text: str) -> zxingcpp.Barcode:
     """zxing-cpp's own symbol, its mask chosen by zint (``render_image``, ``qr_version``); cached."""
+    return _encoded(text)
+
+
+def _encoded(text: str, **options: int) -> zxingcpp.Barcode:
+    """``text`` as a QR code at level Q (``options``: zxing-cpp's, e.g. ``data_mask``)."""
     try:
-        return zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=ERROR_CORRECTION)
+        return zxingcpp.create_barcode(
+            text, zxingcpp.BarcodeFormat.QRCode, ec_level=ERROR_CORRECTION, **options
+        )
     except (ValueError, RuntimeError) as e:
         raise QrImageError(f"cannot encode this text as a QR code: {e}") from e
