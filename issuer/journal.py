@@ -36,6 +36,14 @@ _PAGE_ROWS = 500  # rows read at a time by ``each_row``
 _SELECT_ROWS = "SELECT row, roster_row, fields, state, certificate, qr, files, code, reason FROM rows"
 _PAGE_AFTER = _SELECT_ROWS + " WHERE row > ? ORDER BY row LIMIT ?"
 _ONE_ROW = _SELECT_ROWS + " WHERE row = ?"
+_MASK_ID_NUMBERS = (
+    "UPDATE rows SET fields = json_set(fields, '$.id_number', masked_id(json_extract(fields, '$.id_number')))"
+)
+# What a report says of each row, its JSON columns read by SQLite (``RowSummary``).
+_SUMMARY_PAGE_AFTER = (
+    "SELECT row, roster_row, state, code, reason, json_extract(fields, '$.holder_name'),"
+    " json_extract(certificate, '$.certificate_number'), files FROM rows WHERE row > ? ORDER BY row LIMIT ?"
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -93,6 +101,20 @@ class JournalRow:
 
 
 @dataclass(frozen=True)
+class RowSummary:
+    """A row as the manifest names it: where it stands and why, its holder, number and files."""
+
+    row: int
+    roster_row: int
+    state: str
+    code: str | None
+    reason: str | None
+    holder_name: str
+    certificate_number: str | None
+    files: dict[str, str] | None
+
+
+@dataclass(frozen=True)
 class Decision:
     """The registry's verdict on a row: state, certificate document once approved, and why not."""
 
@@ -122,6 +144,7 @@ class Journal:
             db = sqlite3.connect(path, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
+            db.create_function("masked_id", 1, _masked_id, deterministic=True)
             db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as e:
             raise JournalError(
@@ -196,12 +219,23 @@ class Journal:
         """Every row in batch order, read ``page`` rows at a time, so that a stage's memory does not grow with
         the roster. Rows may be written between two rows handed out: each page is read whole, and the next
         one starts after the last row number seen."""
+        return map(_journal_row, self._paged(_PAGE_AFTER, page))
+
+    def each_summary(self) -> Iterator[RowSummary]:
+        """Every row as a report names it (``RowSummary``), in batch order, a page at a time. SQLite reads the
+        holder's name and the certificate number out of the JSON columns: a manifest decodes none of them."""
+        for r in self._paged(_SUMMARY_PAGE_AFTER, _PAGE_ROWS):
+            files = None if r[7] is None else _object(r[7])
+            yield RowSummary(r[0], r[1], r[2], r[3], r[4], str(r[5] or ""), r[6], files)
+
+    def _paged(self, query: str, page: int) -> Iterator[tuple[Any, ...]]:
+        """The rows ``query`` (``... WHERE row > ? ORDER BY row LIMIT ?``) selects, ``page`` at a time."""
         last = 0
         while True:
-            found = self._db.execute(_PAGE_AFTER, (last, page)).fetchall()
+            found = self._db.execute(query, (last, page)).fetchall()
             if not found:
                 return
-            yield from map(_journal_row, found)
+            yield from found
             last = found[-1][0]
 
     def _row(self, row: int) -> JournalRow | None:
@@ -300,12 +334,8 @@ class Journal:
         """
         if self.meta("id_numbers") == "masked":
             return
-        with self._transaction():
-            for page in in_pages(self.each_row(), _PAGE_ROWS):
-                self._db.executemany(
-                    "UPDATE rows SET fields = ? WHERE row = ?",
-                    [(_masked_fields(r.fields), r.row) for r in page],
-                )
+        with self._transaction():  # one statement: SQLite edits each row's JSON, Python only masks
+            self._db.execute(_MASK_ID_NUMBERS)
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('id_numbers', 'masked')")
         self._db.execute("VACUUM")  # rewrites every page: no freed space keeps an old value
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and the WAL keeps no old page
@@ -320,9 +350,9 @@ class Journal:
         return _Transaction(self._db)
 
 
-def _masked_fields(fields: Mapping[str, Any]) -> str:
-    masked = MaskedId.of(str(fields.get("id_number", ""))).display()
-    return _dump({**fields, "id_number": masked})
+def _masked_id(value: object) -> str:
+    """``masked_id`` in the journal's SQL: an ID number as printed (missing or null: empty)."""
+    return MaskedId.of("" if value is None else str(value)).display()
 
 
 def _journal_row(r: tuple[Any, ...]) -> JournalRow:

@@ -39,7 +39,7 @@ from credential.directory import KeyEntry, Scope
 from issuer import journal as jn
 from issuer.client import RegistryClient, RegistryError, RegistryUnavailableError, parse_scopes
 from issuer.fonts import FontError, batch_subset, font_has_glyphs
-from issuer.journal import Decision, Journal, JournalRow
+from issuer.journal import Decision, Journal, JournalRow, RowSummary
 from issuer.manifest import (
     CSV_NAME,
     INVALID,
@@ -537,7 +537,7 @@ class _Run:
     # 6. Manifest -----------------------------------------------------------------------------
 
     def _finish(self, journal: Journal, *, rewrite: bool) -> Exit:
-        manifest = build_manifest(journal.each_row(), self.batch_id, self.code, journal.meta("batch_pdf"))
+        manifest = build_manifest(journal.each_summary(), self.batch_id, self.code, journal.meta("batch_pdf"))
         out = self.request.out_dir
         if rewrite or not (out / JSON_NAME).exists():
             write_manifest(manifest, out)
@@ -691,21 +691,20 @@ def sign_row(row: JournalRow, institution_code: str, signer: Signer) -> str:
 
 
 def build_manifest(
-    rows: Iterable[JournalRow], batch_id: str, institution_code: str, batch_pdf: str | None
+    rows: Iterable[RowSummary], batch_id: str, institution_code: str, batch_pdf: str | None
 ) -> Manifest:
     """The manifest of a run, from its journal alone."""
     return Manifest(batch_id, institution_code, [_entry(r) for r in rows], batch_pdf)
 
 
-def _entry(row: JournalRow) -> ManifestEntry:
-    certificate = row.certificate or {}
+def _entry(row: RowSummary) -> ManifestEntry:
     state = {jn.PUBLISHED: PUBLISHED, jn.INVALID: INVALID, jn.REJECTED: REJECTED}.get(row.state)
     if state is None:
         state = REJECTED if row.code else PENDING
     return ManifestEntry(
         row=row.roster_row,
-        holder_name=str(row.fields.get("holder_name", "")),
-        certificate_number=certificate.get("certificate_number"),
+        holder_name=row.holder_name,
+        certificate_number=row.certificate_number,
         state=state,
         code=row.code,
         reason=row.reason,
