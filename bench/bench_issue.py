@@ -2,8 +2,9 @@
 ~360 dpi, from a folder), through the real ``skillpass issue`` pipeline against a registry on loopback (SQLite
 in a temporary directory, served by its own process).
 
-Reports the time of each stage — validate, submit + review, sign + encode, PDFs and QR files (with the
-combined batch PDF; rendered rows are published as they come), the rest of publication, manifest —
+Reports the time of each stage — validate, submit + review, signing with PDFs and QR files (with the
+combined batch PDF: each page of rows is signed while the pages before it are drawn, and rendered rows are
+published as they come), the rest of publication, manifest —
 certificates per second end to end (issue 15: >= 300/s for 10,000 rows on 2 cores), and the issuance rate (validate + sign + encode, no images; numbering is the registry's)
 against raw PyNaCl signing measured in the same run (target >= 25 %). Beside the wall clock, each stage's CPU
 time per certificate (issuing processes and registry; sampled from /proc), which a loaded, shared machine
@@ -165,8 +166,7 @@ def _bench(tmp: Path, rows: int, workers: int | None, *, brief: bool) -> Peaks:
             stage(
                 "submit+review", lambda: _submit_and_review(run, journal, url, tokens["reviewer"], rows_read)
             )
-            stage("sign+encode", lambda: run._sign(journal))
-            stage("PDFs, QR files, batch PDF; publishing", lambda: run._render(journal))
+            stage(_SIGN_AND_RENDER, lambda: run._sign_and_render(journal))
             stage("publish what rendering left", lambda: run._publish(journal))
             stage("manifest", lambda: run._finish(journal, rewrite=True))
             cpu = tuple(after - before for after, before in zip(processes.cpu(), cpu_before, strict=True))
@@ -200,6 +200,7 @@ def _measured(step: Callable[[], object], processes: _Sampler) -> Stage:
 
 # Not a stage of the pipeline (the render stage writes the QR image too): what it costs alone, one process.
 _QR_ALONE = "QR image alone (PNG, 1 process)"
+_SIGN_AND_RENDER = "sign; PDFs, QR files, batch PDF; publishing"
 
 
 def _require_all_published(rows: Iterable[Any], expected: int) -> None:

@@ -224,8 +224,8 @@ def _render_one(
 @contextlib.contextmanager
 def _print_file(path: Path | None, face: FontFace) -> Iterator[PdfDocument | None]:
     """The batch print file being written under a temporary name, renamed into place when every page is
-    in (None when none is wanted). It is always written whole: ``run`` asks for it until its journal
-    records it, and the same pages make the same bytes."""
+    in (None when none is wanted; no file when no page came). It is always written whole: ``run`` asks for
+    it until its journal records it, and the same pages make the same bytes."""
     if path is None:
         yield None
         return
@@ -234,6 +234,8 @@ def _print_file(path: Path | None, face: FontFace) -> Iterator[PdfDocument | Non
         with tmp.open("wb") as out:
             book = PdfDocument(out, face)
             yield book
+            if book.created is None:  # no page came (every row refused when signed): no print file
+                return
             book.close()
         tmp.replace(path)
     except OSError as e:

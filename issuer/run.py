@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import ctypes
+import dataclasses
 import hashlib
 import os
 import secrets
@@ -238,8 +239,7 @@ class _Run:
                 self._validate_and_submit(journal)
             if not self._reviewed(journal):
                 return Exit.WAITING
-            self._sign(journal)
-            self._render(journal)
+            self._sign_and_render(journal)
             self._publish(journal)
             return self._finish(journal, rewrite=True)
 
@@ -341,47 +341,108 @@ class _Run:
                 time.sleep(self.request.poll_interval)
                 batch = self.client.batch(self.batch_id)
 
-    # 3. Signing ------------------------------------------------------------------------------
+    # 3. Signing and rendering ----------------------------------------------------------------
 
-    def _sign(self, journal: Journal) -> None:
-        """Sign every approved row not yet signed, recording the QR texts every ``_SIGN_COMMIT_EVERY`` rows.
-        Two passes over the journal (the issue dates the key must cover, then the signing), each holding
-        one page of rows, so that memory stays flat in the roster's size."""
-        count, issue_dates = 0, set()
-        for row in _to_sign(journal):
-            count += 1
-            if row.certificate:
-                issue_dates.add(row.certificate["issue_date"])
-        if not count:
+    def _sign_and_render(self, journal: Journal) -> None:
+        """Sign the approved rows and draw every certificate's files, signing each page of rows just
+        ahead of the render workers.
+
+        Signing runs in this process and rendering on the pool; one after the other, a large batch's
+        signing (0.3 ms a row) left one core idle for seconds. Now a page of rows is signed, its QR texts
+        recorded in the journal, and then handed to the workers while the next page is signed. A row is
+        still drawn and published only from its recorded QR text, which is final once recorded. When
+        the print file is still wanted, every signed row goes through the pool so that its page exists;
+        rows whose files are already written are only compared, not redone. Two passes over the journal,
+        a page of rows at a time: the plan (``_plan``), then the work."""
+        wants_batch = journal.meta("batch_pdf") is None
+        plan = self._plan(journal, wants_batch)
+        if not plan.count:
             return
-        signer = self._signer()
-        self._require_registered(signer, issue_dates)
-        signed: list[tuple[JournalRow, str]] = []
-        refused: list[tuple[int, str, str]] = []
-        with Progress("签名 sign", total=count, unit="certificates") as progress:
-            for number, row in enumerate(_to_sign(journal), start=1):
-                try:
-                    signed.append((row, sign_row(row, self.code, signer)))
-                except _RowRefusedError as e:
-                    refused.append((row.row, e.code, e.reason))
-                progress.advance()
-                crash_point("sign", number)
-                if len(signed) >= _SIGN_COMMIT_EVERY:
-                    self._record_signed(journal, signed)
-                    signed.clear()
-        self._record_signed(journal, signed)
-        journal.record_publish_refused(refused)
-        crash_point("signed")
+        signing = _Signing(self, journal, plan.to_sign) if plan.to_sign else None
+        if signing is not None:
+            self._require_registered(signing.signer, plan.issue_dates)
+        out = self.request.out_dir
+        # Rows handed to rendering whose files are not yet recorded, oldest first.
+        taken: collections.deque[JournalRow] = collections.deque()
 
-    def _record_signed(self, journal: Journal, signed: list[tuple[JournalRow, str]]) -> None:
-        """Record QR texts; a row the registry already published (by a run whose journal is not this one)
-        keeps its QR text only if it is byte for byte the published credential."""
-        ours: list[tuple[int, str]] = []
-        foreign: list[tuple[int, str]] = []
+        def items() -> Iterator[RenderItem]:
+            for page in in_pages(journal.each_row(), _SIGN_COMMIT_EVERY):
+                for row, document in self._page(page, signing, wants_batch):
+                    taken.append(row)
+                    yield self._item(document, row.qr or "")
+
+        journal.set_meta(_RENDERING, _STARTED)  # rows may be published from here on, before all are drawn
+        try:
+            face = batch_subset(["".join(sorted(plan.characters))])
+            with (
+                Progress("签名并出图 sign and render", total=plan.count, unit="certificates") as progress,
+                _EarlyPublication(self, journal) as publication,
+            ):
+                if signing is not None:
+                    signing.progress = progress
+                rendered = render_each(
+                    items(),
+                    plan.count,
+                    out / CERTIFICATES_DIR,
+                    face,
+                    workers=self.request.workers,
+                    progress=progress,
+                    batch_pdf=out / BATCH_PDF if wants_batch else None,
+                    svg=self.request.svg,
+                )
+                drawn = 0
+                for page in in_pages(rendered, _RECORD_FILES_EVERY):
+                    done = [(taken.popleft(), paths) for paths in page]
+                    journal.record_files((r.row, _relative_files(p)) for r, p in done if r.files is None)
+                    publication.add(r for r, _ in done)
+                    drawn += len(done)
+        except (RenderError, PdfError, FontError, PhotoError) as e:
+            raise IssueError(e.code, e.message_zh, e.message_en) from e
+        crash_point("rendered")
+        if wants_batch and drawn:  # none when every row was refused as it was signed
+            journal.set_meta("batch_pdf", BATCH_PDF)
+        journal.set_meta(_RENDERING, _DONE)
+
+    def _plan(self, journal: Journal, wants_batch: bool) -> _Plan:
+        """What the stage will do, read before it starts: the batch font subset must hold every character
+        of every page before the first is drawn, and the key must be valid on every issue date before the
+        first row is signed. A row whose certificate cannot become a view is counted, to be refused when
+        it is signed."""
+        plan = _Plan()
+        for row in journal.each_row():
+            if not _draws(row, wants_batch):
+                continue
+            plan.count += 1
+            document = certificate_document(row, self.code)
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                plan.characters.update(printed_text(self._view(document)))
+            if _signs(row):
+                plan.to_sign += 1
+                if _is_iso_date(document.get("issue_date")):
+                    plan.issue_dates.add(str(document["issue_date"]))
+        plan.characters.update((self.request.verifier_url or "").lower())  # the line under a URL-form QR
+        return plan
+
+    def _page(
+        self, page: Sequence[JournalRow], signing: _Signing | None, wants_batch: bool
+    ) -> list[tuple[JournalRow, dict[str, Any]]]:
+        """The rows of a page to draw, each with its certificate document, the rows not yet signed signed
+        and recorded (those refused are left out)."""
+        drawn = [(row, certificate_document(row, self.code)) for row in page if _draws(row, wants_batch)]
+        return drawn if signing is None else signing.sign(drawn)
+
+    def _record_signed(self, journal: Journal, signed: list[tuple[JournalRow, str]]) -> list[JournalRow]:
+        """Record QR texts, and return the rows as they now stand. A row the registry already published (by
+        a run whose journal is not this one) keeps its QR text only if it is byte for byte the published
+        credential."""
+        ours: list[JournalRow] = []
+        foreign: list[int] = []
         for row, qr in signed:
-            published = row.state == jn.PUBLISHED
-            (foreign if published and not self._is_published(row, qr) else ours).append((row.row, qr))
-        journal.record_signed(ours)
+            if row.state == jn.PUBLISHED and not self._is_published(row, qr):
+                foreign.append(row.row)
+            else:
+                ours.append(dataclasses.replace(row, qr=qr))
+        journal.record_signed((row.row, row.qr or "") for row in ours)
         journal.record_rejected(
             (
                 row,
@@ -389,8 +450,9 @@ class _Run:
                 "登记系统已发布了该证书的另一份电子证书（另一次运行）：请使用那次运行的文件 / the registry already "
                 "publishes another credential for this certificate (from another run): use that run's files",
             )
-            for row, _ in foreign
+            for row in foreign
         )
+        return ours
 
     def _is_published(self, row: JournalRow, qr: str) -> bool:
         number = (row.certificate or {}).get("certificate_number", "")
@@ -425,66 +487,9 @@ class _Run:
                 "revoked): sign with the key that was valid then",
             )
 
-    # 4. Rendering ----------------------------------------------------------------------------
-
-    def _render(self, journal: Journal) -> None:
-        """Each certificate's files on the process pool, and the batch print file from the same stamped pages
-        (one batch font subset for both). When the print file is still wanted, every signed row goes through
-        the pool, so that its page exists; rows whose files are already written are only compared, not redone.
-        Two passes over the journal (the characters printed, then the rendering), a page of rows at a time."""
-        wants_batch = journal.meta("batch_pdf") is None
-
-        def chosen() -> Iterator[JournalRow]:
-            return (r for r in journal.each_row() if r.qr is not None and (wants_batch or r.files is None))
-
-        count, characters = 0, set[str]()
-        for row in chosen():
-            item = self._item(row)
-            characters.update(printed_text(item.view, item.qr_text))
-            count += 1
-        if not count:
-            return
-        out = self.request.out_dir
-        # Rows handed to rendering whose files are not yet recorded, oldest first.
-        taken: collections.deque[JournalRow] = collections.deque()
-
-        def items() -> Iterator[RenderItem]:
-            for row in chosen():
-                taken.append(row)
-                yield self._item(row)
-
-        journal.set_meta(_RENDERING, _STARTED)  # rows may be published from here on, before all are drawn
-        try:
-            face = batch_subset(["".join(sorted(characters))])
-            with (
-                Progress("出图 render", total=count, unit="certificates") as progress,
-                _EarlyPublication(self, journal) as publication,
-            ):
-                rendered = render_each(
-                    items(),
-                    count,
-                    out / CERTIFICATES_DIR,
-                    face,
-                    workers=self.request.workers,
-                    progress=progress,
-                    batch_pdf=out / BATCH_PDF if wants_batch else None,
-                    svg=self.request.svg,
-                )
-                for page in in_pages(rendered, _RECORD_FILES_EVERY):
-                    done = [(taken.popleft(), paths) for paths in page]
-                    journal.record_files((r.row, _relative_files(p)) for r, p in done if r.files is None)
-                    publication.add(r for r, _ in done)
-        except (RenderError, PdfError, FontError, PhotoError) as e:
-            raise IssueError(e.code, e.message_zh, e.message_en) from e
-        crash_point("rendered")
-        if wants_batch:
-            journal.set_meta("batch_pdf", BATCH_PDF)
-        journal.set_meta(_RENDERING, _DONE)
-
-    def _item(self, row: JournalRow) -> RenderItem:
-        document = certificate_document(row, self.code)
+    def _view(self, document: Mapping[str, Any]) -> CertificateView:
         photo = document.get("photo")
-        view = CertificateView(
+        return CertificateView(
             holder_name=document["holder_name"],
             id_type=document["id_type"],
             id_number_display=document["id_number"],
@@ -498,12 +503,13 @@ class _Run:
             photo=None if photo is None else PhotoRef(self.photos, str(photo)),
             seal=self.request.seal,
         )
-        qr = row.qr or ""
+
+    def _item(self, document: Mapping[str, Any], qr: str) -> RenderItem:
         if qr and self.request.verifier_url is not None:
             qr = url_form(qr, self.request.verifier_url)  # the same signed bytes, opened by any camera
-        return RenderItem(view, qr)
+        return RenderItem(self._view(document), qr)
 
-    # 5. Publication --------------------------------------------------------------------------
+    # 4. Publication --------------------------------------------------------------------------
 
     def _publish(self, journal: Journal) -> None:
         """Publish the signed rows that rendering did not publish already (``_EarlyPublication``)
@@ -534,7 +540,7 @@ class _Run:
         journal.record_published(published)
         journal.record_publish_refused(refused)
 
-    # 6. Manifest -----------------------------------------------------------------------------
+    # 5. Manifest -----------------------------------------------------------------------------
 
     def _finish(self, journal: Journal, *, rewrite: bool) -> Exit:
         manifest = build_manifest(journal.each_summary(), self.batch_id, self.code, journal.meta("batch_pdf"))
@@ -649,9 +655,73 @@ def _release_freed_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)
 
 
-def _to_sign(journal: Journal) -> Iterator[JournalRow]:
-    """Approved rows (or rows another run published) with no QR text yet."""
-    return (r for r in journal.each_row() if r.state in (jn.APPROVED, jn.PUBLISHED) and r.qr is None)
+def _signs(row: JournalRow) -> bool:
+    """An approved row (or a row another run published) with no QR text yet."""
+    return row.qr is None and row.state in (jn.APPROVED, jn.PUBLISHED)
+
+
+def _draws(row: JournalRow, wants_batch: bool) -> bool:
+    """A row ``_sign_and_render`` draws: one it signs, or one signed before whose files are not written
+    yet or whose page the print file still wants."""
+    return _signs(row) or (row.qr is not None and (wants_batch or row.files is None))
+
+
+def _is_iso_date(value: object) -> bool:
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class _Plan:
+    """What ``_sign_and_render`` will do: how many rows it draws and the characters they print, how many
+    of them it signs first and the issue dates the key must be valid on."""
+
+    count: int = 0
+    to_sign: int = 0
+    characters: set[str] = field(default_factory=set)
+    issue_dates: set[str] = field(default_factory=set)
+
+
+class _Signing:
+    """The signing half of ``_sign_and_render``: the key, opened once, and how many rows are signed so far
+    (the ``sign:N`` crash points count them; ``signed`` comes once the last is recorded)."""
+
+    def __init__(self, run: _Run, journal: Journal, total: int) -> None:
+        self.signer = run._signer()
+        self.progress: Progress | None = None
+        self._run = run
+        self._journal = journal
+        self._total = total
+        self._done = 0
+
+    def sign(self, drawn: list[tuple[JournalRow, dict[str, Any]]]) -> list[tuple[JournalRow, dict[str, Any]]]:
+        """``drawn`` with its unsigned rows signed and their QR texts recorded; a row refused, or published
+        elsewhere, is recorded as such and left out (and counted as done)."""
+        signed, refused = [], []
+        for row, document in drawn:
+            if not _signs(row):
+                continue
+            try:
+                signed.append((row, sign_document(document, self.signer)))
+            except _RowRefusedError as e:
+                refused.append((row.row, e.code, e.reason))
+            self._done += 1
+            crash_point("sign", self._done)
+        if not signed and not refused:
+            return drawn
+        now = {row.row: row for row in self._run._record_signed(self._journal, signed)}
+        self._journal.record_publish_refused(refused)
+        if self._done == self._total:
+            crash_point("signed")
+        kept = [
+            (now.get(row.row, row), document) for row, document in drawn if not _signs(row) or row.row in now
+        ]
+        if self.progress is not None:
+            self.progress.advance(len(drawn) - len(kept))
+        return kept
 
 
 def certificate_document(row: JournalRow, institution_code: str) -> dict[str, Any]:
@@ -679,7 +749,11 @@ def sign_row(row: JournalRow, institution_code: str, signer: Signer) -> str:
     claims with the approved row. Running ``validate_certificate`` again would cost about six
     signatures' worth of time per certificate (bench/bench_issue.py) and find nothing new.
     """
-    document = certificate_document(row, institution_code)
+    return sign_document(certificate_document(row, institution_code), signer)
+
+
+def sign_document(document: Mapping[str, Any], signer: Signer) -> str:
+    """``sign_row`` for a row's certificate document (``certificate_document``)."""
     try:  # first: the number's rule reads the issue date, which becoming claims proved to be a date
         claims = CertificateClaims.from_certificate(document)
     except (KeyError, TypeError, ValueError) as e:

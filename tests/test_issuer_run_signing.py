@@ -112,3 +112,34 @@ def test_a_resumed_run_signs_only_the_rows_not_yet_signed(tmp_path: Path) -> Non
         _reviewed(world, fresh, tmp_path / "fresh")
         assert _issue(world, fresh, tmp_path / "fresh") == 0
         assert CountingSigner.signatures == 3
+
+
+def test_each_page_of_rows_is_signed_while_the_pages_before_it_are_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signing runs ahead of rendering by a page: a page of rows is signed, recorded and handed to the
+    renderer before the next page is signed. Rendering in this process (``--workers 1``) with pages of
+    two rows, the rows of the first page have their PDFs by the time the last row is signed; a run that
+    signed every row before drawing any (as this one once did) finds no PDF at any signature."""
+    monkeypatch.setattr(issuer.run, "_SIGN_COMMIT_EVERY", 2)
+    out = tmp_path / "out"
+    drawn_at_each_signature: list[int] = []
+
+    class Watching(CountingSigner):
+        def sign(self, message: bytes) -> bytes:
+            drawn_at_each_signature.append(len(list((out / "certificates").glob("*.pdf"))))
+            return super().sign(message)
+
+    read = read_private_key
+    monkeypatch.setattr(
+        issuer.run, "read_private_key", lambda path, phrase: Watching(read(path, phrase).seed_for_storage())
+    )
+    with registry_world(f"sqlite:///{tmp_path / 'r.sqlite3'}", tmp_path) as world:
+        roster = write_roster(tmp_path / "roster.csv", roster_rows(5))
+        _reviewed(world, roster, out)
+        assert _issue(world, roster, out, "--workers", "1") == 0
+    assert len(drawn_at_each_signature) == 5
+    assert drawn_at_each_signature[:2] == [0, 0]
+    assert drawn_at_each_signature[-1] >= 2
+    manifest = read_manifest_json(out)
+    assert [r["state"] for r in manifest["rows"]] == ["published"] * 5
