@@ -20,6 +20,7 @@ from datetime import date
 from typing import Any
 
 import httpx
+import orjson
 
 from common.errors import SkillpassError
 from credential.constants import DEFAULT_LIMITS
@@ -226,7 +227,9 @@ class RegistryClient:
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                response = self._http.request(method, path, json=body, params=params)
+                response = self._http.request(
+                    method, path, content=_json(body), headers=_headers(body), params=params
+                )
             except httpx.TransportError as e:
                 if last:
                     raise _unreachable(self.base_url, str(e)) from e
@@ -280,10 +283,20 @@ def _content(response: httpx.Response) -> object:
     return response.content if response.is_success else _answer(response)
 
 
+def _json(body: Mapping[str, Any] | None) -> bytes | None:
+    """A request body as JSON, by orjson: a 10,000-row submission is 2-3 MB, which ``json`` takes ten times
+    as long to write."""
+    return None if body is None else orjson.dumps(body)
+
+
+def _headers(body: Mapping[str, Any] | None) -> dict[str, str] | None:
+    return None if body is None else {"content-type": "application/json"}
+
+
 def _answer(response: httpx.Response) -> object:
     if response.is_success:
         try:
-            return response.json()
+            return orjson.loads(response.content)  # a 10,000-row batch report is read three times a run
         except ValueError as e:
             raise _malformed(f"{response.request.url.path} answer") from e
     code, zh, en, details = _error_body(response)

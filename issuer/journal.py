@@ -12,13 +12,14 @@ credentials.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from common.errors import SkillpassError
 from common.paging import in_pages
@@ -86,7 +87,7 @@ class JournalRow:
     @functools.cached_property
     def fields(self) -> dict[str, Any]:
         """The roster row's values, as submitted."""
-        decoded: dict[str, Any] = json.loads(self.fields_json)
+        decoded: dict[str, Any] = orjson.loads(self.fields_json)
         return decoded
 
     @functools.cached_property
@@ -370,7 +371,7 @@ def _journal_row(r: tuple[Any, ...]) -> JournalRow:
 
 
 def _object(text: str) -> dict[str, Any]:
-    decoded: dict[str, Any] = json.loads(text)
+    decoded: dict[str, Any] = orjson.loads(text)
     return decoded
 
 
@@ -398,7 +399,7 @@ def _require_same_number(row: int, stored: str | None, certificate: Mapping[str,
     """``stored``: the row's certificate as the journal holds it (JSON), if any."""
     if stored is None:
         return
-    old, new = json.loads(stored).get("certificate_number"), certificate.get("certificate_number")
+    old, new = orjson.loads(stored).get("certificate_number"), certificate.get("certificate_number")
     if old != new:
         raise JournalError(
             "journal_number_changed",
@@ -413,4 +414,6 @@ def _unknown_row(row: int) -> JournalError:
 
 
 def _dump(value: Mapping[str, Any]) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """A JSON column: compact, keys sorted, by orjson (a tenth of ``json.dumps``'s time; a 10,000-row batch
+    writes each row's fields, certificate and files once)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
