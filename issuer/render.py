@@ -24,6 +24,8 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import errno
+import functools
 import hashlib
 import math
 import os
@@ -267,27 +269,79 @@ def fingerprint(item: RenderItem, photo_bytes: bytes | None = None) -> str:
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename. With the bare system
-    calls (open, write, close, rename), not a buffered file object, which adds an ``fstat``, an ``ioctl`` and
-    an ``lseek`` to each of a run's tens of thousands of files."""
+    """Write ``data`` to ``path`` so that the name never shows a partial file, with the bare system calls
+    (open, write, close, link or rename): a buffered file object adds an ``fstat``, an ``ioctl`` and an
+    ``lseek`` to each of a run's tens of thousands of files.
+
+    A new file is written unnamed (``O_TMPFILE``) and linked under its name once whole: a run killed
+    meanwhile leaves nothing behind, and the file costs a third less system time than one written under a
+    temporary name and renamed into place (ext4: 73 against 48 µs). An existing file is still replaced by
+    a rename, and so is any file where the file system has no unnamed files."""
     target = os.fspath(path)
-    folder, name = os.path.split(target)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")  # noqa: PTH118
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
-        try:
-            rest = memoryview(data)
-            while rest:
-                rest = rest[os.write(fd, rest) :]
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)  # noqa: PTH105 (names as text, see _render_one)
+        if not _link_new(target, data):
+            _rename_into_place(target, data)
     except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)  # noqa: PTH108
         raise RenderError(
             "output_write_failed", f"无法写入 {target}：{e.strerror}", f"cannot write {target}: {e.strerror}"
         ) from e
+
+
+def _link_new(target: str, data: bytes) -> bool:
+    """``target`` written as a new, unnamed file and then linked under its name; False, and nothing
+    written, when the name exists or unnamed files cannot be made or linked here."""
+    if not _O_TMPFILE:
+        return False
+    folder = os.path.split(target)[0] or "."
+    try:
+        fd = os.open(folder, os.O_WRONLY | _O_TMPFILE | os.O_CLOEXEC, 0o666)
+    except OSError as e:
+        if e.errno in _NO_UNNAMED_FILES:
+            return False
+        raise
+    try:
+        _write_all(fd, data)
+        # Linked by its /proc name, followed (``linkat``'s AT_SYMLINK_FOLLOW): needs no privilege.
+        os.link(f"/proc/self/fd/{fd}", target, src_dir_fd=_root(), follow_symlinks=True)
+    except (FileExistsError, FileNotFoundError):  # the name is taken; or there is no /proc
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+def _rename_into_place(target: str, data: bytes) -> None:
+    folder, name = os.path.split(target)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")  # noqa: PTH118 (names as text, see _render_one)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)  # noqa: PTH105
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)  # noqa: PTH108
+        raise
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    rest = memoryview(data)
+    while rest:
+        rest = rest[os.write(fd, rest) :]
+
+
+_O_TMPFILE: Final = getattr(os, "O_TMPFILE", 0)  # Linux only
+#: What ``open`` answers where a file system (or an old kernel) makes no unnamed files.
+_NO_UNNAMED_FILES: Final = frozenset({errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL})
+
+
+@functools.cache
+def _root() -> int:
+    """A descriptor of ``/``: passing one makes ``os.link`` call ``linkat``, which can follow the /proc link
+    (the path given is absolute, so the descriptor itself is never used to look anything up)."""
+    return os.open("/", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
 
 
 def _read(path: str | os.PathLike[str]) -> bytes | None:

@@ -14,7 +14,7 @@ from PIL import Image
 
 from common.qrimage import read_texts
 from credential import encode
-from issuer import fonts
+from issuer import fonts, render
 from issuer.pdf import CertificateView
 from issuer.progress import Progress
 from issuer.render import RenderError, RenderItem, render_outputs
@@ -147,3 +147,26 @@ def test_batch_pdf_of_rows_already_rendered_has_every_page(items: list[RenderIte
         "Pages:           4"
         in subprocess.run(["pdfinfo", str(batch)], check=True, capture_output=True).stdout.decode()
     )
+
+
+@pytest.mark.parametrize("unnamed_files", [True, False])
+def test_files_are_created_and_replaced_whole_with_or_without_unnamed_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unnamed_files: bool
+) -> None:
+    """A new file is linked from an unnamed one where the file system allows (here it does); an existing
+    one is replaced by a rename; either way no temporary name is left, and a folder that is not there is
+    a clear error."""
+    if not unnamed_files:
+        monkeypatch.setattr(render, "_O_TMPFILE", 0)
+    target = tmp_path / "a.txt"
+    assert render._link_new(str(tmp_path / "probe"), b"") is unnamed_files
+    (tmp_path / "probe").unlink(missing_ok=True)
+    render.write_atomic(target, b"first")
+    assert target.read_bytes() == b"first"
+    assert render._link_new(str(target), b"other") is False  # the name is taken: nothing written
+    render.write_atomic(target, b"second")
+    assert target.read_bytes() == b"second"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+    with pytest.raises(RenderError) as refused:
+        render.write_atomic(tmp_path / "missing" / "b.txt", b"x")
+    assert refused.value.code == "output_write_failed"
