@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -180,10 +181,12 @@ _FLAT_OBJECT_KEYWORDS: Final = frozenset(
 
 @dataclass(frozen=True)
 class _Gate:
-    """A flat object schema taken apart: its required and allowed keys, one compiled validator per key."""
+    """A flat object schema taken apart: its required and allowed keys, one compiled validator per key,
+    and for a plain string property (``_plain_string``) a direct check instead."""
 
     required: frozenset[str]
     fields: Mapping[str, Any]
+    plain: Mapping[str, Callable[[object], bool]]
 
 
 @functools.cache
@@ -197,11 +200,10 @@ def _gate(name: str) -> _Gate | None:
     ):
         return None
     checker = FormatChecker(formats=["date"])
-    fields = {
-        key: _StrictValidator(_inlined(sub, schema), format_checker=checker)
-        for key, sub in schema.get("properties", {}).items()
-    }
-    return _Gate(frozenset(schema.get("required", ())), fields)
+    subschemas = {key: _inlined(sub, schema) for key, sub in schema.get("properties", {}).items()}
+    fields = {key: _StrictValidator(sub, format_checker=checker) for key, sub in subschemas.items()}
+    plain = {key: check for key, sub in subschemas.items() if (check := _plain_string(sub)) is not None}
+    return _Gate(frozenset(schema.get("required", ())), fields, plain)
 
 
 def _passes_by_field(name: str, doc: object) -> bool:
@@ -211,8 +213,12 @@ def _passes_by_field(name: str, doc: object) -> bool:
         return False
     if not gate.required <= doc.keys() or not doc.keys() <= gate.fields.keys():
         return False
+    plain = gate.plain
     try:
-        return all(_value_passes(name, key, type(value).__name__, value) for key, value in doc.items())
+        return all(
+            plain[key](value) if key in plain else _value_passes(name, key, type(value).__name__, value)
+            for key, value in doc.items()
+        )
     except TypeError:  # an unhashable value (a list or an object): judged without remembering
         return all(gate.fields[key].is_valid(value) for key, value in doc.items())
 
@@ -223,3 +229,35 @@ def _value_passes(name: str, key: str, kind: str, value: object) -> bool:
     gate = _gate(name)
     assert gate is not None
     return bool(gate.fields[key].is_valid(value))
+
+
+# Remembering a verdict pays for values that repeat (codes, levels, dates), not for those nearly every row
+# has its own (a name, an ID number, a photo's file name): those missed the memo, and jsonschema took
+# ~30 us each. A subschema of these keywords alone is a plain string check, written here as jsonschema
+# reads the keywords: a ``str``, ``len`` in code points, ``re.search`` for the pattern, equality for enum.
+_PLAIN_STRING_KEYWORDS: Final = frozenset(
+    {"type", "minLength", "maxLength", "pattern", "enum"}
+    | {"title", "description", "examples", "x-error-code"}  # no effect on validation
+)
+
+
+def _plain_string(sub: Any) -> Callable[[object], bool] | None:
+    """A direct check equal to ``sub`` when it is a plain string subschema, else None."""
+    if not isinstance(sub, dict) or not set(sub) <= _PLAIN_STRING_KEYWORDS or sub.get("type") != "string":
+        return None
+    shortest, longest = sub.get("minLength", 0), sub.get("maxLength")
+    pattern = re.compile(sub["pattern"]) if "pattern" in sub else None
+    allowed = frozenset(sub["enum"]) if "enum" in sub else None
+    if not all(isinstance(v, str) for v in allowed or ()):
+        return None
+
+    def check(value: object) -> bool:
+        return (
+            isinstance(value, str)
+            and shortest <= len(value)
+            and (longest is None or len(value) <= longest)
+            and (pattern is None or pattern.search(value) is not None)
+            and (allowed is None or value in allowed)
+        )
+
+    return check

@@ -109,3 +109,30 @@ def test_the_gate_remembers_values_by_type_too(changes: dict[str, Any]) -> None:
     assert schema_structure.structural_issues("roster_row", doc) == schema_structure._every_issue(
         "roster_row", doc
     )
+
+
+_EDGES = ["", "a", "王" * 24, "王" * 25, "𠮷" * 14, "𠮷" * 15, "x" * 255, "x" * 256, "居民身份证", "护照 ",
+          "6-31-01-03", "6-31-01-03\n", "6-31-01-0", "Y000011000001", "Y0000110000012", "0001", "11", "000001",
+          "91350100M000100Y43", "91350100I000100Y43", 3, 3.0, True, None, ["x"], {"x": 1}]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", _NAMES)
+def test_a_plain_string_property_is_checked_directly_as_jsonschema_checks_it(name: str) -> None:
+    """Names, ID numbers, photos' file names (a value nearly every row has its own) are judged by a direct
+    check, not remembered: at lengths on either side of each limit, in characters beyond the BMP, against
+    each pattern (``$`` before a final newline, as ``re.search`` reads it) and each enum, and for values
+    that are not strings, it answers as the property's own validator does."""
+    gate = schema_structure._gate(name)
+    assert gate is not None
+    assert {"holder_name", "id_number"} <= gate.plain.keys() or name == "institution"
+    for key, check in gate.plain.items():
+        for value in _EDGES:
+            assert check(value) == gate.fields[key].is_valid(value), (name, key, value)
+
+
+@given(st.sampled_from(_NAMES), st.text(max_size=64))
+def test_plain_string_checks_agree_with_jsonschema_on_any_text(name: str, text: str) -> None:
+    gate = schema_structure._gate(name)
+    assert gate is not None
+    for key, check in gate.plain.items():
+        assert check(text) == gate.fields[key].is_valid(text), (name, key, text)
