@@ -54,6 +54,7 @@ from issuer.manifest import (
 )
 from issuer.pdf import CertificateView, PdfError, printed_text
 from issuer.photos import PhotoError, PhotoRef, PhotoSource, open_source
+from issuer.processes import start_early
 from issuer.progress import Progress
 from issuer.render import RenderedPaths, RenderError, RenderItem, render_each
 from issuer.report import format_report, write_report_csv
@@ -71,6 +72,9 @@ REPORT_CSV = "report.csv"
 REVIEWED = "reviewed"
 _SIGN_COMMIT_EVERY = 500
 _RECORD_FILES_EVERY = 500  # rendered rows whose files are recorded in one transaction
+# A roster of this size (about 300 rows) or more has its photos checked and its certificates drawn by worker
+# processes: their server is started before the roster is read or the rendering planned (``start_early``).
+_WORKERS_EARLY_FROM = 32 * 1024
 _RENDERING, _STARTED, _DONE = "rendering", "started", "done"  # journal meta: the render stage's progress
 _CERTIFICATE_FIELDS = frozenset(
     (
@@ -281,11 +285,18 @@ class _Run:
         _release_freed_memory()
 
     def _read_rows(self) -> list[RosterRow]:
+        self._start_workers_early()
         try:
             with Progress("读取 read", unit="rows") as progress:
                 return list(read_roster(self.request.roster, progress=progress))
         except RosterError as e:
             raise IssueError(e.code, e.message_zh, e.message_en) from e
+
+    def _start_workers_early(self) -> None:
+        """For a roster long enough to be checked and drawn by worker processes, start their server now, so
+        that it is ready when the first pool is (``processes.start_early``)."""
+        if len(self.roster_bytes) >= _WORKERS_EARLY_FROM:
+            start_early()
 
     def _require_valid(self, rows: Sequence[RosterRow], scopes: Sequence[Scope] | None) -> None:
         """Validate every row; on any problem print the report, write ``report.csv`` and stop."""
@@ -354,6 +365,7 @@ class _Run:
         the print file is still wanted, every signed row goes through the pool so that its page exists;
         rows whose files are already written are only compared, not redone. Two passes over the journal,
         a page of rows at a time: the plan (``_plan``), then the work."""
+        self._start_workers_early()
         wants_batch = journal.meta("batch_pdf") is None
         plan = self._plan(journal, wants_batch)
         if not plan.count:
