@@ -187,9 +187,10 @@ def _orientation(image: Image.Image) -> int:
 
 
 def _check_decodes(image: Image.Image) -> None:
-    """Decode the picture cheaply (JPEG at 1/8 scale), so a truncated file is refused before signing."""
+    """Decode the picture cheaply (JPEG at 1/8 scale), so a truncated file is refused before signing. (A side
+    under 8 px asks for at least 1 px: Pillow's ``draft`` divides by the size asked.)"""
     if image.format == "JPEG":
-        image.draft(image.mode, (image.width // 8, image.height // 8))
+        image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
     image.load()
 
 
