@@ -1,20 +1,308 @@
-"""Photos read by the fast header reader (``issuer.photos``) get exactly the answer Pillow's path gives."""
+"""The photo header reader (``issuer.photos._read_jpeg``) answers only when Pillow's path would give the same
+answer: for ``problem`` and ``print_image``, over generated JPEGs and PNGs of every common kind, cut at many
+offsets, with bytes after the end, altered bytes and hand-made EXIF. Each answer is compared with the one the
+same function gives when the reader is switched off (Pillow's path alone); and the common kinds must be
+answered by the reader, or these comparisons would prove nothing."""
 
 from __future__ import annotations
 
 import io
+import struct
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
-from PIL import Image
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
 
 from issuer import photos
+
+Outcome = tuple[str, object]
+
+
+def photo(
+    size: tuple[int, int] = (300, 420),
+    *,
+    mode: str = "RGB",
+    kind: str = "JPEG",
+    orientation: int | None = None,
+    **options: object,
+) -> bytes:
+    """A portrait-like picture (smooth background, a face, shoulders), encoded as asked."""
+    image = Image.new("RGB", size, (236, 238, 240))
+    draw = ImageDraw.Draw(image)
+    w, h = size
+    draw.ellipse((w // 4, h // 8, 3 * w // 4, h // 2), fill=(225, 190, 160))
+    draw.rectangle((w // 8, 3 * h // 5, 7 * w // 8, h), fill=(40, 60, 120))
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[0x010F] = "Camera maker"
+        exif[0x0112] = orientation
+        exif[0x011A] = 300.0
+        exif[0x0128] = 2
+        options["exif"] = exif.tobytes()
+    out = io.BytesIO()
+    image.convert(mode).save(out, format=kind, **options)
+    return out.getvalue()
+
+
+@contextmanager
+def pillow_only() -> Iterator[None]:
+    """Pillow's path alone: the header reader never vouches."""
+    with mock.patch.object(photos, "_read_jpeg", lambda data, *, whole: None):
+        yield
+
+
+def outcome(call: Callable[[], object]) -> Outcome:
+    """What a call returns, or the type of what it raises (Pillow's warnings silenced, as in production)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return "returns", call()
+        except Exception as e:  # an exception is an answer to compare
+            return "raises", type(e).__name__
+
+
+def answers(data: bytes, folder: Path) -> tuple[Outcome, Outcome]:
+    """(``problem``, ``print_image``) of these bytes as a photo file."""
+    (folder / "p").write_bytes(data)
+    source = photos.PhotoSource(folder)
+    return outcome(lambda: photos.problem(source, "p")), outcome(lambda: photos.print_image(data))
+
+
+def assert_same(data: bytes, folder: Path) -> None:
+    fast = answers(data, folder)
+    with pillow_only():
+        slow = answers(data, folder)
+    assert fast == slow
+
+
+def vouched(data: bytes) -> bool:
+    return photos._read_jpeg(data, whole=True) is not None
+
+
+JPEG_KINDS = [
+    pytest.param(
+        mode,
+        progressive,
+        subsampling,
+        id=f"{mode}-{'progressive' if progressive else 'baseline'}-{subsampling}",
+    )
+    for mode in ("RGB", "L")
+    for progressive in (False, True)
+    for subsampling in (0, 1, 2)
+    if mode == "RGB" or subsampling == 0
+]
+
+
+@pytest.mark.parametrize(("mode", "progressive", "subsampling"), JPEG_KINDS)
+@pytest.mark.parametrize("orientation", [None, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+def test_common_jpegs_are_answered_by_the_reader_as_pillow_answers(
+    tmp_path: Path, mode: str, progressive: bool, subsampling: int, orientation: int | None
+) -> None:
+    for size in ((300, 420), (420, 300), (295, 413), (294, 500), (600, 600)):
+        data = photo(
+            size, mode=mode, orientation=orientation, progressive=progressive, subsampling=subsampling
+        )
+        assert vouched(data), size
+        assert_same(data, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"optimize": True},
+        {"quality": 95, "dpi": (300, 300)},
+        {"restart_marker_blocks": 4},
+        {"restart_marker_rows": 1, "progressive": True},
+        {"comment": b"studio 7"},
+        {"icc_profile": b"\0" * 300},
+        {"qtables": "web_high"},
+    ],
+)
+def test_encoder_options_are_answered_by_the_reader_as_pillow_answers(
+    tmp_path: Path, options: dict[str, object]
+) -> None:
+    for orientation in (None, 1, 6):
+        data = photo(orientation=orientation, **options)
+        assert vouched(data), options
+        assert_same(data, tmp_path)
+
+
+def test_a_large_jpeg_is_reduced_whichever_path_reads_it(tmp_path: Path) -> None:
+    for size in ((1201, 1600), (1000, 1681), (1200, 1680)):
+        assert_same(photo(size), tmp_path)
+
+
+def cmyk_jpeg() -> bytes:
+    return photo(mode="CMYK")
+
+
+def mpo() -> bytes:
+    frames = [Image.new("RGB", (300, 420), colour) for colour in ("red", "blue")]
+    out = io.BytesIO()
+    frames[0].save(out, format="MPO", save_all=True, append_images=frames[1:])
+    return out.getvalue()
+
+
+def xmp_orientation() -> bytes:
+    xmp = b'<x:xmpmeta><rdf:Description tiff:Orientation="6"/></x:xmpmeta>'
+    return photo((420, 300), xmp=xmp)
+
+
+def twelve_bit_like() -> bytes:
+    data = bytearray(photo())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 4] = 12
+    return bytes(data)
+
+
+UNUSUAL: dict[str, Callable[[], bytes]] = {
+    "cmyk": cmyk_jpeg,
+    "mpo": mpo,
+    "xmp orientation": xmp_orientation,
+    "12-bit": twelve_bit_like,
+    "trailing bytes": lambda: photo() + b"trailing",
+    "trailing jpeg": lambda: photo() + photo(),
+    "no eoi": lambda: photo()[:-2],
+    "eoi appended to a cut file": lambda: photo()[:3000] + b"\xff\xd9",
+    "two exif segments": lambda: photo(orientation=6)[:2] + photo(orientation=1)[2:],
+    "wrong magic": lambda: b"\x89PNX" + photo()[4:],
+    "tiny": lambda: photo((4, 4)),
+    "gif": lambda: photo(kind="GIF"),
+    "webp": lambda: photo(kind="WEBP"),
+    "empty": lambda: b"",
+    "soi only": lambda: b"\xff\xd8\xff",
+}
+
+
+@pytest.mark.parametrize("name", UNUSUAL)
+def test_unusual_files_get_pillows_answer(tmp_path: Path, name: str) -> None:
+    assert_same(UNUSUAL[name](), tmp_path)
+
+
+@pytest.mark.parametrize("name", ["cmyk", "mpo", "xmp orientation", "12-bit", "trailing bytes", "no eoi"])
+def test_the_reader_leaves_unusual_files_to_pillow(name: str) -> None:
+    assert not vouched(UNUSUAL[name]())
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "P", "1", "I;16"])
+def test_pngs_get_pillows_answer(tmp_path: Path, mode: str) -> None:
+    for size in ((300, 420), (420, 300), (200, 300)):
+        data = photo(size, mode=mode, kind="PNG")
+        assert_same(data, tmp_path)
+        assert_same(data[: len(data) // 2], tmp_path)
+
+
+def base_jpegs() -> list[bytes]:
+    return [
+        photo(orientation=6),
+        photo(progressive=True, orientation=1, subsampling=2),
+        photo(mode="L", restart_marker_blocks=2),
+    ]
+
+
+@pytest.mark.parametrize("base", range(3))
+def test_a_jpeg_cut_anywhere_gets_pillows_answer(tmp_path: Path, base: int) -> None:
+    data = base_jpegs()[base]
+    header = data.index(b"\xff\xda") + 20
+    offsets = {*range(0, header + 40), *range(header, len(data), 97), *range(len(data) - 40, len(data) + 1)}
+    for offset in sorted(offsets):
+        assert_same(data[:offset], tmp_path)
+    assert vouched(data)
+
+
+SLOW_FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@SLOW_FUZZ
+@given(
+    base=st.integers(0, 2),
+    changes=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), min_size=1, max_size=3),
+    in_header=st.booleans(),
+)
+def test_altered_bytes_get_pillows_answer(
+    tmp_path_factory: pytest.TempPathFactory, base: int, changes: list[tuple[float, int]], in_header: bool
+) -> None:
+    """Bytes of the header (or anywhere) set to other values: the reader vouches only where Pillow agrees."""
+    data = bytearray(BASES[base])
+    reach = data.index(b"\xff\xda") + 14 if in_header else len(data)
+    for where, value in changes:
+        data[int(where * (reach - 1))] = value
+    assert_same(bytes(data), tmp_path_factory.mktemp("altered"))
+
+
+@SLOW_FUZZ
+@given(
+    base=st.integers(0, 2),
+    where=st.floats(0, 1),
+    inserted=st.binary(max_size=4),
+    removed=st.integers(0, 4),
+)
+def test_inserted_and_removed_bytes_get_pillows_answer(
+    tmp_path_factory: pytest.TempPathFactory, base: int, where: float, inserted: bytes, removed: int
+) -> None:
+    data = BASES[base]
+    at = int(where * (data.index(b"\xff\xda") + 14))
+    assert_same(data[:at] + inserted + data[at + removed :], tmp_path_factory.mktemp("spliced"))
+
+
+TIFF_ENTRY = st.tuples(
+    st.sampled_from([0x0112, 0x0112, 0x011A, 0x0128, 0x010F, 0x8769, 0x9999]),
+    st.integers(0, 18),
+    st.sampled_from([0, 1, 1, 1, 2, 4, 100, 2**31]),
+    st.integers(0, 2**32 - 1),
+)
+
+
+@SLOW_FUZZ
+@given(
+    big_endian=st.booleans(),
+    entries=st.lists(TIFF_ENTRY, max_size=5),
+    ifd_offset=st.sampled_from([8, 8, 8, 0, 4, 9, 200, 2**31]),
+    padding=st.integers(0, 64),
+    wide=st.booleans(),
+)
+def test_hand_made_exif_gets_pillows_answer(
+    tmp_path_factory: pytest.TempPathFactory,
+    big_endian: bool,
+    entries: list[tuple[int, int, int, int]],
+    ifd_offset: int,
+    padding: int,
+    wide: bool,
+) -> None:
+    """EXIF with odd types, counts, offsets and duplicated tags, in either byte order."""
+    order = ">" if big_endian else "<"
+    tiff = (b"MM\0*" if big_endian else b"II*\0") + struct.pack(order + "I", ifd_offset)
+    tiff += struct.pack(order + "H", len(entries))
+    for tag, kind, count, value in entries:
+        tiff += struct.pack(order + "HHII", tag, kind, count, value)
+    tiff += b"\0" * 4 + bytes(range(padding))
+    size = (420, 300) if wide else (300, 420)
+    assert_same(photo(size, exif=b"Exif\0\0" + tiff), tmp_path_factory.mktemp("exif"))
+
+
+BASES = base_jpegs()
+
+
+def test_these_tests_fail_when_the_reader_ignores_orientation(tmp_path: Path) -> None:
+    """The comparisons above can see a wrong reader: one that ignores EXIF orientation differs here."""
+    data = photo((420, 300), orientation=6)
+    real = photos._exif_orientation
+    ignored = mock.patch.object(photos, "_exif_orientation", lambda tiff: 1 if real(tiff) else None)
+    with ignored, pytest.raises(AssertionError):
+        assert_same(data, tmp_path)
 
 
 def test_a_jpeg_under_8_px_a_side_is_too_small_not_a_crash(tmp_path: Path) -> None:
     """Pillow's ``draft`` divided by zero when asked for 1/8 of a side under 8 px."""
     for size in ((5, 600), (600, 5), (1, 1)):
-        out = io.BytesIO()
-        Image.new("RGB", size).save(out, format="JPEG")
-        (tmp_path / "tiny.jpg").write_bytes(out.getvalue())
-        found = photos.problem(photos.PhotoSource(tmp_path), "tiny.jpg")
-        assert found is not None and found[0] == "photo_too_small", size
+        (tmp_path / "tiny.jpg").write_bytes(photo(size))
+        for reader in (mock.patch.object(photos, "_read_jpeg", photos._read_jpeg), pillow_only()):
+            with reader:
+                found = photos.problem(photos.PhotoSource(tmp_path), "tiny.jpg")
+            assert found is not None and found[0] == "photo_too_small", size
