@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -125,7 +126,7 @@ def test_common_jpegs_are_answered_by_the_reader_as_pillow_answers(
     ],
 )
 def test_encoder_options_are_answered_by_the_reader_as_pillow_answers(
-    tmp_path: Path, options: dict[str, object]
+    tmp_path: Path, options: dict[str, Any]
 ) -> None:
     for orientation in (None, 1, 6):
         data = photo(orientation=orientation, **options)
