@@ -6,6 +6,7 @@ answered by the reader, or these comparisons would prove nothing."""
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import warnings
@@ -162,6 +163,20 @@ def twelve_bit_like() -> bytes:
     return bytes(data)
 
 
+def short_jfif(data: bytes) -> bytes:
+    """The JFIF segment cut to its name (Pillow reads a version after it)."""
+    assert data[2:4] == b"\xff\xe0"
+    return data[:2] + b"\xff\xe0\x00\x07JFIF\x00" + data[4 + int.from_bytes(data[4:6], "big") :]
+
+
+def two_exif_segments(data: bytes) -> bytes:
+    """A second EXIF segment (orientation 1) after the first (Pillow appends it to the first)."""
+    second = exif("<", [(0x0112, 3, 1, struct.pack("<HH", 1, 0))])
+    segment = b"\xff\xe1" + (len(second) + 2).to_bytes(2, "big") + second
+    after = segments(data, 0xE1)[0] + 2 + int.from_bytes(data[segments(data, 0xE1)[0] + 2 :][:2], "big")
+    return data[:after] + segment + data[after:]
+
+
 UNUSUAL: dict[str, Callable[[], bytes]] = {
     "cmyk": cmyk_jpeg,
     "mpo": mpo,
@@ -171,7 +186,8 @@ UNUSUAL: dict[str, Callable[[], bytes]] = {
     "trailing jpeg": lambda: photo() + photo(),
     "no eoi": lambda: photo()[:-2],
     "eoi appended to a cut file": lambda: photo()[:3000] + b"\xff\xd9",
-    "two exif segments": lambda: photo(orientation=6)[:2] + photo(orientation=1)[2:],
+    "two exif segments": lambda: two_exif_segments(photo((420, 300), orientation=6)),
+    "short jfif": lambda: short_jfif(photo()),
     "wrong magic": lambda: b"\x89PNX" + photo()[4:],
     "tiny": lambda: photo((4, 4)),
     "gif": lambda: photo(kind="GIF"),
@@ -252,39 +268,137 @@ def test_inserted_and_removed_bytes_get_pillows_answer(
     assert_same(data[:at] + inserted + data[at + removed :], tmp_path_factory.mktemp("spliced"))
 
 
-TIFF_ENTRY = st.tuples(
-    st.sampled_from([0x0112, 0x0112, 0x011A, 0x0128, 0x010F, 0x8769, 0x9999]),
-    st.integers(0, 18),
-    st.sampled_from([0, 1, 1, 1, 2, 4, 100, 2**31]),
-    st.integers(0, 2**32 - 1),
-)
+def tiff_value(order: str) -> st.SearchStrategy[bytes]:
+    """An entry's 4-byte value field: a small number as a SHORT or a LONG would hold it, or any bytes."""
+    small = st.integers(0, 9)
+    return st.one_of(
+        small.map(lambda v: struct.pack(order + "HH", v, 0)),
+        small.map(lambda v: struct.pack(order + "I", v)),
+        st.binary(min_size=4, max_size=4),
+    )
+
+
+def tiff_entries(order: str) -> st.SearchStrategy[list[tuple[int, int, int, bytes]]]:
+    entry = st.tuples(
+        st.sampled_from([0x0112, 0x0112, 0x011A, 0x0128, 0x010F, 0x8769, 0x9999]),
+        st.sampled_from([3, 3, 4, 5, 2, 0, 14, 16, 17]),
+        st.sampled_from([0, 1, 1, 1, 2, 4, 100, 2**31]),
+        tiff_value(order),
+    )
+    return st.lists(entry, max_size=5)
+
+
+def exif(order: str, entries: list[tuple[int, int, int, bytes]], *, ifd: int = 8, padding: int = 0) -> bytes:
+    """An EXIF segment's body: a TIFF header, one IFD of these entries, and ``padding`` more bytes."""
+    tiff = (b"MM\0*" if order == ">" else b"II*\0") + struct.pack(order + "IH", ifd, len(entries))
+    for tag, kind, count, value in entries:
+        tiff += struct.pack(order + "HHI", tag, kind, count) + value
+    return b"Exif\0\0" + tiff + b"\0" * 4 + bytes(range(padding))
 
 
 @SLOW_FUZZ
 @given(
+    data=st.data(),
     big_endian=st.booleans(),
-    entries=st.lists(TIFF_ENTRY, max_size=5),
     ifd_offset=st.sampled_from([8, 8, 8, 0, 4, 9, 200, 2**31]),
     padding=st.integers(0, 64),
     wide=st.booleans(),
 )
 def test_hand_made_exif_gets_pillows_answer(
     tmp_path_factory: pytest.TempPathFactory,
+    data: st.DataObject,
     big_endian: bool,
-    entries: list[tuple[int, int, int, int]],
     ifd_offset: int,
     padding: int,
     wide: bool,
 ) -> None:
     """EXIF with odd types, counts, offsets and duplicated tags, in either byte order."""
     order = ">" if big_endian else "<"
-    tiff = (b"MM\0*" if big_endian else b"II*\0") + struct.pack(order + "I", ifd_offset)
-    tiff += struct.pack(order + "H", len(entries))
-    for tag, kind, count, value in entries:
-        tiff += struct.pack(order + "HHII", tag, kind, count, value)
-    tiff += b"\0" * 4 + bytes(range(padding))
+    body = exif(order, data.draw(tiff_entries(order)), ifd=ifd_offset, padding=padding)
     size = (420, 300) if wide else (300, 420)
-    assert_same(photo(size, exif=b"Exif\0\0" + tiff), tmp_path_factory.mktemp("exif"))
+    assert_same(photo(size, exif=body), tmp_path_factory.mktemp("exif"))
+
+
+ROTATED = struct.pack(">HH", 6, 0)
+ODD_EXIF = {
+    "orientation as a long": [(0x0112, 4, 1, struct.pack(">I", 6))],
+    "orientation twice": [(0x0112, 3, 1, struct.pack(">HH", 1, 0)), (0x0112, 3, 1, ROTATED)],
+    "data beyond the segment first": [(0x010F, 2, 100, struct.pack(">I", 5000)), (0x0112, 3, 1, ROTATED)],
+    "unknown type first": [(0x010F, 14, 1, b"\0" * 4), (0x0112, 3, 1, ROTATED)],
+    "resolution as a short": [(0x011A, 3, 1, ROTATED), (0x0112, 3, 1, ROTATED)],
+    "orientation counted twice": [(0x0112, 3, 2, struct.pack(">HH", 6, 6))],
+}
+
+
+@pytest.mark.parametrize("name", ODD_EXIF)
+def test_exif_pillow_reads_its_own_way_gets_pillows_answer(tmp_path: Path, name: str) -> None:
+    for size in ((420, 300), (300, 420)):
+        assert_same(photo(size, exif=exif(">", ODD_EXIF[name], padding=8)), tmp_path)
+
+
+def segments(data: bytes, marker: int) -> list[int]:
+    """Where each segment with this marker starts, before the first scan."""
+    found, pos = [], 2
+    while data[pos + 1] != 0xDA:
+        if data[pos + 1] == marker:
+            found.append(pos)
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return found
+
+
+def overfull_huffman(data: bytes, table: int) -> bytes:
+    """Two codes of length 1 (taken from the longest lengths), the all-ones code then in use."""
+    edited = bytearray(data)
+    start = segments(data, 0xC4)[table] + 5
+    counts = edited[start : start + 16]
+    need = 2 - counts[0]
+    for length in range(15, 0, -1):
+        taken = min(need, counts[length])
+        counts[length] -= taken
+        need -= taken
+    counts[0] = 2
+    edited[start : start + 16] = counts
+    return bytes(edited)
+
+
+def first_symbol(data: bytes, table: int, value: int) -> bytes:
+    edited = bytearray(data)
+    edited[segments(data, 0xC4)[table] + 21] = value
+    return bytes(edited)
+
+
+def sof_byte(data: bytes, offset: int, value: int) -> bytes:
+    edited = bytearray(data)
+    edited[segments(data, 0xC0)[0] + offset] = value
+    return bytes(edited)
+
+
+def longer_scan_header(data: bytes) -> bytes:
+    """The scan header with its last three bytes (0, 63, 0 in a baseline scan) said twice."""
+    sos = data.index(b"\xff\xda")
+    end = sos + 2 + int.from_bytes(data[sos + 2 : sos + 4], "big")
+    assert data[end - 3 : end] == b"\x00\x3f\x00"
+    longer = (end - sos + 1).to_bytes(2, "big")
+    return data[: sos + 2] + longer + data[sos + 4 : end] + b"\x00\x3f\x00" + data[end:]
+
+
+BAD_HEADERS: dict[str, Callable[[bytes], bytes]] = {
+    **{f"overfull huffman table {n}": functools.partial(overfull_huffman, table=n) for n in range(4)},
+    **{f"symbol 200 in table {n}": functools.partial(first_symbol, table=n, value=200) for n in range(4)},
+    "quantisation table 4": lambda d: sof_byte(d, 12, 4),
+    "quantisation table 2, undefined": lambda d: sof_byte(d, 15, 2),
+    "sampling 3x1": lambda d: sof_byte(d, 11, 0x31),
+    "chroma 2x2": lambda d: sof_byte(d, 14, 0x22),
+    "duplicate component": lambda d: sof_byte(d, 13, d[segments(d, 0xC0)[0] + 10]),
+    "zero height": lambda d: sof_byte(sof_byte(d, 5, 0), 6, 0),
+    "scan header longer than its components": lambda d: longer_scan_header(d),
+}
+
+
+@pytest.mark.parametrize("name", BAD_HEADERS)
+def test_tables_libjpeg_refuses_get_pillows_answer(tmp_path: Path, name: str) -> None:
+    """Huffman tables libjpeg stops on (a full code tree, a DC symbol over 15), odd frames."""
+    assert_same(BAD_HEADERS[name](photo()), tmp_path)
 
 
 BASES = base_jpegs()
