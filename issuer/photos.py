@@ -404,7 +404,6 @@ class _JpegReader:
                 or (count == 3 and sampling[0] in _LUMA_SAMPLING and sampling[1:] == b"\x11\x11")
             )
             and len(set(ids)) == count
-            and max(tables) < 4
             and 0 < width * height <= (Image.MAX_IMAGE_PIXELS or 0)
         )
         self.frame = _Frame(width, height, dict(zip(ids, tables, strict=True)), progressive)
