@@ -323,7 +323,9 @@ ROTATED = struct.pack(">HH", 6, 0)
 ODD_EXIF = {
     "orientation as a long": [(0x0112, 4, 1, struct.pack(">I", 6))],
     "orientation twice": [(0x0112, 3, 1, struct.pack(">HH", 1, 0)), (0x0112, 3, 1, ROTATED)],
-    "data beyond the segment first": [(0x010F, 2, 100, struct.pack(">I", 5000)), (0x0112, 3, 1, ROTATED)],
+    # Pillow stops reading the IFD at data it cannot read, and skips data larger than the whole EXIF
+    "data beyond the segment first": [(0x010F, 2, 8, struct.pack(">I", 5000)), (0x0112, 3, 1, ROTATED)],
+    "data larger than the exif first": [(0x010F, 2, 100, struct.pack(">I", 8)), (0x0112, 3, 1, ROTATED)],
     "unknown type first": [(0x010F, 14, 1, b"\0" * 4), (0x0112, 3, 1, ROTATED)],
     "resolution as a short": [(0x011A, 3, 1, ROTATED), (0x0112, 3, 1, ROTATED)],
     "orientation counted twice": [(0x0112, 3, 2, struct.pack(">HH", 6, 6))],
