@@ -233,7 +233,7 @@ def test_a_jpeg_cut_anywhere_gets_pillows_answer(tmp_path: Path, base: int) -> N
     assert vouched(data)
 
 
-SLOW_FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+SLOW_FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 @SLOW_FUZZ
