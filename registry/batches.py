@@ -23,7 +23,7 @@ from registry.clock import Now
 from registry.errors import RegistryError
 from registry.institutions import load_institution, require_active
 from registry.problems import issues_json, problem
-from registry.schema import batches, institutions, rows
+from registry.schema import batches, rows
 from registry.tokens import ADMIN, Principal
 from schemas import validate_roster_row
 
@@ -279,36 +279,6 @@ def certificate_json(row: Any, institution_code: str, institution_name: str) -> 
         institution_name=institution_name,
     )
     return document
-
-
-def batch_json(conn: Connection, batch: Row[Any]) -> dict[str, Any]:
-    """The batch report: every row's state, problems, decision and certificate."""
-    name = conn.execute(
-        select(institutions.c.name).where(institutions.c.code == batch.institution_code)
-    ).scalar_one()
-    found = conn.execute(select(rows).where(rows.c.batch_pk == batch.id).order_by(rows.c.row_no)).all()
-    report = []
-    for row in found:
-        item: dict[str, Any] = {"row": row.row_no, "state": row.state, "problems": _problems(row.problems)}
-        if row.reason is not None:
-            item["reason"] = row.reason
-        if row.certificate_number is not None:
-            item["certificate"] = certificate_json(row, batch.institution_code, name)
-            item["certificate_status"] = row.status
-        report.append(item)
-    return {
-        "batch_id": batch.batch_id,
-        "institution_code": batch.institution_code,
-        "state": batch.state,
-        "submitted_at": batch.submitted_at,
-        "rows": report,
-    }
-
-
-def _problems(stored: str) -> list[Any]:
-    """A row's stored findings; most rows have none, and a report of 10,000 rows is read three times
-    in one issuance (after submission, after review, by the issuer), so "[]" is not parsed each time."""
-    return [] if stored == "[]" else list(json.loads(stored))
 
 
 def pending_rows(conn: Connection, batch_pk: int) -> int:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from common.cli_support import report_error
 from keys import Signer
-from registry import approval, batches
+from registry import approval, batch_report, batches
 from registry.batches import SUBMITTED
 from registry.clock import Now
 from registry.console import accounts
@@ -150,7 +150,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _report(conn: Connection, args: argparse.Namespace) -> dict[str, Any]:
-    return batches.batch_json(conn, batches.find_batch(conn, args.batch_id, _READER, args.institution))
+    return batch_report.batch_json(conn, batches.find_batch(conn, args.batch_id, _READER, args.institution))
 
 
 def _print_report(report: dict[str, Any], as_json: bool) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from common.http import FastJSONResponse
-from registry import approval, batches, certificates, publication
+from registry import approval, batch_report, batches, certificates, publication
 from registry.deps import CallerDep, RegistryDep, require_institution, require_reviewer, require_role
 from registry.errors import RegistryError
 from registry.issued import issued_json, issued_rows
@@ -26,7 +26,7 @@ def _report(reg: RegistryDep, batch_id: str, who: CallerDep, institution_code: s
     times: after submission, after review and when the issuer takes the decisions)."""
     with reg.db.read() as conn:
         return FastJSONResponse(
-            batches.batch_json(conn, batches.find_batch(conn, batch_id, who, institution_code))
+            batch_report.batch_json(conn, batches.find_batch(conn, batch_id, who, institution_code))
         )
 
 
