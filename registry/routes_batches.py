@@ -11,6 +11,7 @@ from common.http import FastJSONResponse
 from registry import approval, batch_report, batches, certificates, publication
 from registry.deps import CallerDep, RegistryDep, require_institution, require_reviewer, require_role
 from registry.errors import RegistryError
+from registry.gcpause import collector_paused
 from registry.issued import issued_json, issued_rows
 from registry.json_body import CheckedJsonRoute
 from registry.models import BatchIn, CertificateStatusIn, PublishIn, ReviewIn
@@ -23,8 +24,9 @@ InstitutionQuery = Annotated[str | None, Query(pattern=r"^[YS]\d{12}$")]
 def _report(reg: RegistryDep, batch_id: str, who: CallerDep, institution_code: str | None) -> Response:
     """The batch report, encoded here: as a returned dict, FastAPI would validate and re-serialise every
     row against the ``dict`` return type (~0.1 s for 10,000 rows, and an issuance reads the report three
-    times: after submission, after review and when the issuer takes the decisions)."""
-    with reg.db.read() as conn:
+    times: after submission, after review and when the issuer takes the decisions). Built with the
+    collector paused (``registry.gcpause``)."""
+    with collector_paused(), reg.db.read() as conn:
         return FastJSONResponse(
             batch_report.batch_json(conn, batches.find_batch(conn, batch_id, who, institution_code))
         )
@@ -69,7 +71,7 @@ def review(
         approval.review_batch(conn, batch, payload, who, reg.settings, now)
         return str(batch.institution_code)
 
-    with reg.in_flight.slot(who.token_id):
+    with reg.in_flight.slot(who.token_id), collector_paused():
         code = reg.db.write(work)
     return _report(reg, batch_id, who, code)
 
