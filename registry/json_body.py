@@ -12,6 +12,7 @@ NUL check in ``registry.boundary``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -53,6 +54,14 @@ def unstorable_error(value: object) -> RegistryError | None:
     return None
 
 
+def _plainly_storable(body: bytes) -> bool:
+    """Whether no string of this body can hold a NUL or a lone surrogate, seen from its bytes alone: a
+    UTF-8 body (no BOM: the parser would take UTF-16 or UTF-32 otherwise) has neither without a
+    ``\\u`` escape or the lead byte 0xED of an encoded surrogate (which the parser lets through);
+    a raw NUL is not JSON. Walking the parsed value of a 10,000-row batch cost ~0.1 s of CPU."""
+    return json.detect_encoding(body) == "utf-8" and b"\\u" not in body and b"\xed" not in body
+
+
 def _is_large(request: Request) -> bool:
     """A body of a batch's size (by its declared length)."""
     length = request.headers.get("content-length", "")
@@ -86,7 +95,8 @@ class CheckedJsonRoute(APIRoute):
 
 
 async def _check(request: Request) -> None:
-    if not await request.body():
+    body = await request.body()
+    if not body or _plainly_storable(body):
         return
     try:
         value = await request.json()  # cached on the request: FastAPI does not parse it again
