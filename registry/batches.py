@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Row, func, select
 
 from credential.claims import CertificateClaims, MaskedId
 from credential.directory import ACTIVE, Institution
+from registry import bulk
 from registry.audit import Digests, append_event, canonical_json
 from registry.clock import Now
 from registry.errors import RegistryError
@@ -41,18 +42,18 @@ def holder_key(id_digest: str, occupation_code: str, level: int) -> tuple[str, s
     return (id_digest, occupation_code, level)
 
 
+_CERTIFIED_SQL = (  # {fixed}: the certified states; {values}: holder digests (bulk.select_in binds both)
+    "SELECT id_digest, occupation_code, level FROM rows"  # noqa: S608 (constants; every value is bound)
+    f" WHERE state IN ({{fixed}}) AND status <> '{REVOKED}' AND id_digest IN ({{values}})"
+)
+
+
 def certified_keys(conn: Connection, keys: Iterable[tuple[str, str, int]]) -> set[tuple[str, str, int]]:
-    """Which of ``keys`` already have an approved or published, unrevoked certificate."""
+    """Which of ``keys`` already have an approved or published, unrevoked certificate (one look-up by
+    holder digest per ``bulk.IN_CHUNK`` keys, at the driver level: a batch asks for 10,000)."""
     wanted = set(keys)
-    digests = sorted({k[0] for k in wanted})
-    found: set[tuple[str, str, int]] = set()
-    for start in range(0, len(digests), 500):
-        chunk = digests[start : start + 500]
-        query = select(rows.c.id_digest, rows.c.occupation_code, rows.c.level).where(
-            rows.c.id_digest.in_(chunk), rows.c.state.in_(CERTIFIED_STATES), rows.c.status != REVOKED
-        )
-        found.update((r.id_digest, r.occupation_code, r.level) for r in conn.execute(query))
-    return found & wanted
+    found = bulk.select_in(conn, _CERTIFIED_SQL, CERTIFIED_STATES, (k[0] for k in wanted))
+    return {(str(d), str(o), int(lv)) for d, o, lv in found} & wanted
 
 
 def _text(row: dict[str, Any], key: str) -> str:
@@ -91,6 +92,9 @@ def _row_values(raw: object, digests: Digests) -> dict[str, Any]:
     }
 
 
+_SCOPE_MEMBERS = ("occupation_code", "level", "work_type", "occupation_name", "assessment_date")
+
+
 def _scope_problems(values: dict[str, Any], institution: Institution) -> list[dict[str, Any]]:
     day: date = values["assessment_date"]
     found = []
@@ -105,8 +109,11 @@ def _scope_problems(values: dict[str, Any], institution: Institution) -> list[di
 
 
 def _check_rows(raw_rows: list[Any], institution: Institution, digests: Digests) -> list[CheckedRow]:
-    """Schema and scope findings per row: the costly part, done without holding the write lock."""
+    """Schema and scope findings per row: the costly part, done without holding the write lock. The
+    scope findings depend only on the occupation, level, work type and day, which most rows of a batch
+    share: each combination is checked once."""
     checked: list[CheckedRow] = []
+    scope_findings: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for raw in raw_rows:
         values = _row_values(raw, digests)
         if not isinstance(raw, dict):
@@ -114,7 +121,11 @@ def _check_rows(raw_rows: list[Any], institution: Institution, digests: Digests)
         else:
             found = issues_json(validate_roster_row(raw))
             if not found:
-                found = _scope_problems(values, institution)
+                key = tuple(values[k] for k in _SCOPE_MEMBERS)
+                known = scope_findings.get(key)
+                if known is None:
+                    known = scope_findings[key] = _scope_problems(values, institution)
+                found = list(known)
         checked.append((values, found))
     return checked
 
@@ -207,20 +218,7 @@ def store_batch(
         )
         .returning(batches.c.id)
     ).scalar_one()
-    conn.execute(
-        rows.insert(),
-        [
-            {
-                **values,
-                "batch_pk": batch_pk,
-                "row_no": number,
-                "state": INVALID if found else PENDING,
-                "problems": json.dumps(found, ensure_ascii=False),
-                "status": "valid",
-            }
-            for number, (values, found) in enumerate(checked, start=1)
-        ],
-    )
+    _insert_rows(conn, batch_pk, checked)
     append_event(
         conn,
         time=now.unix,
@@ -235,6 +233,26 @@ def store_batch(
         },
     )
     return int(batch_pk)
+
+
+_STORED_COLUMNS = [rows.c.batch_pk, rows.c.row_no, rows.c.state, rows.c.problems, rows.c.status]
+
+
+def _insert_rows(conn: Connection, batch_pk: int, checked: list[CheckedRow]) -> None:
+    """Every row of a new batch in one executemany (``registry.bulk``)."""
+    if not checked:
+        return
+    value_columns = [rows.c[name] for name in checked[0][0]]  # _row_values' members, always the same
+    values = [
+        (batch_pk, number, INVALID if found else PENDING, stored_json(found), "valid", *values.values())
+        for number, (values, found) in enumerate(checked, start=1)
+    ]
+    bulk.insert_many(conn, rows, [*_STORED_COLUMNS, *value_columns], values)
+
+
+def stored_json(found: list[dict[str, Any]]) -> str:
+    """A row's findings as stored ("[]" for most rows, written without asking the encoder)."""
+    return json.dumps(found, ensure_ascii=False) if found else "[]"
 
 
 def find_batch(
