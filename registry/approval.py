@@ -9,15 +9,15 @@ serialised (``db.Database.write``); the unique constraints are the second line o
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from credential.directory import ACTIVE, Institution
+from registry import bulk
 from registry.audit import Digests, append_event
 from registry.batches import (
     APPROVED,
@@ -28,6 +28,7 @@ from registry.batches import (
     certified_keys,
     holder_key,
     pending_rows,
+    stored_json,
 )
 from registry.clock import Now
 from registry.errors import RegistryError
@@ -39,6 +40,26 @@ from registry.supervision import require_record_before_approval
 from registry.tokens import Principal
 
 _MAX_SERIAL = 999_999
+# What review reads of each row (not the stored credential nor the texts it does not check).
+_REVIEWED_COLUMNS = (
+    rows.c.id,
+    rows.c.row_no,
+    rows.c.state,
+    rows.c.id_digest,
+    rows.c.occupation_code,
+    rows.c.level,
+    rows.c.work_type,
+)
+_REJECTED = (rows.c.state, rows.c.reason)
+_INVALID = (rows.c.state, rows.c.problems)
+_NUMBERED = (
+    rows.c.certificate_number,
+    rows.c.issue_date,
+    rows.c.status_list,
+    rows.c.status_index,
+    rows.c.state,
+)
+_ALLOCATED = (status_allocations.c.list_id, status_allocations.c.idx)
 _RANDOM = secrets.SystemRandom()
 
 
@@ -49,7 +70,8 @@ def review_batch(
 
     Nothing pending and "approve all valid" asked: nothing happens, and no event is appended, so a
     replayed request is harmless (explicit decisions on rows no longer pending are 409)."""
-    found = {r.row_no: r for r in conn.execute(select(rows).where(rows.c.batch_pk == batch.id))}
+    query = select(*_REVIEWED_COLUMNS).where(rows.c.batch_pk == batch.id)
+    found = {r.row_no: r for r in conn.execute(query).all()}
     decisions = _decisions(body, found)
     if not decisions:
         return  # a replayed "approve all valid" finds nothing pending: it changes and logs nothing
@@ -59,14 +81,12 @@ def review_batch(
         require_record_before_approval(conn, batch.institution_code, batch.batch_id)
     institution = load_institution(conn, batch.institution_code)
     approvable, invalid = _recheck(conn, to_approve, institution, now)
-    for row, reason in rejected:
-        conn.execute(update(rows).where(rows.c.id == row.id).values(state=REJECTED, reason=reason))
-    for row, found_problems in invalid:
-        conn.execute(
-            update(rows)
-            .where(rows.c.id == row.id)
-            .values(state=INVALID, problems=json.dumps(found_problems, ensure_ascii=False))
-        )
+    bulk.update_many(
+        conn, rows, rows.c.id, _REJECTED, [(REJECTED, reason, row.id) for row, reason in rejected]
+    )
+    bulk.update_many(
+        conn, rows, rows.c.id, _INVALID, [(INVALID, stored_json(ps), row.id) for row, ps in invalid]
+    )
     approved = _approve(conn, approvable, batch.institution_code, settings, now)
     if pending_rows(conn, batch.id) == 0:
         conn.execute(update(batches).where(batches.c.id == batch.id).values(state=REVIEWED))
@@ -112,12 +132,16 @@ def _recheck(
         conn, (holder_key(r.id_digest, r.occupation_code, r.level) for r in candidates)
     )
     active = institution.status_on(today) == ACTIVE
+    in_scope: dict[tuple[str, int, str], bool] = {}  # most rows share their occupation, level and work type
     approvable, invalid = [], []
     for row in candidates:
         found = []
         if not active:
             found.append(problem("/assessment_date", "institution_not_active_at_issue"))
-        if institution.scope_for(row.occupation_code, row.level, row.work_type, today) is None:
+        scope = (row.occupation_code, row.level, row.work_type)
+        if scope not in in_scope:
+            in_scope[scope] = institution.scope_for(*scope, today) is not None
+        if not in_scope[scope]:
             found.append(problem("/occupation_code", "out_of_scope_at_issue"))
         if holder_key(row.id_digest, row.occupation_code, row.level) in certified:
             found.append(problem("/id_number", "duplicate_certified"))
@@ -143,35 +167,20 @@ def _approve(
         for offset, row in enumerate(by_level[level]):
             numbers[row.id] = f"{institution_code}{year2:02d}{level}{first + offset:06d}"
     indices = allocate_indices(conn, len(approvable), settings)
-    params = [
-        {
-            "_id": row.id,
-            "certificate_number": numbers[row.id],
-            "issue_date": now.today,
-            "status_list": list_id,
-            "status_index": index,
-            "state": APPROVED,
-        }
-        for row, (list_id, index) in zip(approvable, indices, strict=True)
-    ]
-    conn.execute(
-        update(rows)
-        .where(rows.c.id == bindparam("_id"))
-        .values(
-            certificate_number=bindparam("certificate_number"),
-            issue_date=bindparam("issue_date"),
-            status_list=bindparam("status_list"),
-            status_index=bindparam("status_index"),
-            state=bindparam("state"),
-        ),
-        params,
+    today = now.today
+    bulk.update_many(
+        conn,
+        rows,
+        rows.c.id,
+        _NUMBERED,
+        [
+            (numbers[row.id], today, list_id, index, APPROVED, row.id)
+            for row, (list_id, index) in zip(approvable, indices, strict=True)
+        ],
     )
     # The occupation code is public (it is on every query answer) and lets anyone recount the
     # statistics by occupation from the log (registry.recount).
-    return [
-        [p_row.row_no, p["certificate_number"], p_row.occupation_code]
-        for p_row, p in zip(approvable, params, strict=True)
-    ]
+    return [[row.row_no, numbers[row.id], row.occupation_code] for row in approvable]
 
 
 def allocate_serials(conn: Connection, institution_code: str, year2: int, level: int, count: int) -> int:
@@ -202,7 +211,7 @@ def allocate_indices(conn: Connection, count: int, settings: Settings) -> list[t
         list_id, room = _open_list(conn, settings)
         take = min(room, count - len(result))
         chosen = _random_unused(conn, list_id, take, settings.status_list_size)
-        conn.execute(status_allocations.insert(), [{"list_id": list_id, "idx": i} for i in chosen])
+        bulk.insert_many(conn, status_allocations, _ALLOCATED, [(list_id, i) for i in chosen])
         conn.execute(
             update(status_lists)
             .where(status_lists.c.id == list_id)
@@ -222,20 +231,13 @@ def _open_list(conn: Connection, settings: Settings) -> tuple[int, int]:
     return list_id, settings.status_list_fill
 
 
+_TAKEN_SQL = "SELECT idx FROM status_allocations WHERE list_id = {fixed} AND idx IN ({values})"
+
+
 def _random_unused(conn: Connection, list_id: int, count: int, size: int) -> list[int]:
     chosen: set[int] = set()
     while len(chosen) < count:
         candidates = set(_RANDOM.sample(range(size), count - len(chosen))) - chosen
-        taken: set[int] = set()
-        ordered = sorted(candidates)
-        for start in range(0, len(ordered), 900):
-            chunk = ordered[start : start + 900]
-            taken.update(
-                conn.execute(
-                    select(status_allocations.c.idx).where(
-                        status_allocations.c.list_id == list_id, status_allocations.c.idx.in_(chunk)
-                    )
-                ).scalars()
-            )
+        taken = {int(i) for (i,) in bulk.select_in(conn, _TAKEN_SQL, (list_id,), candidates)}
         chosen |= candidates - taken
     return sorted(chosen, key=lambda _: _RANDOM.random())

@@ -45,7 +45,8 @@ def batch_json(conn: Connection, batch: Row[Any]) -> dict[str, Any]:
     """The batch report: every row's state, problems, decision and certificate."""
     code = batch.institution_code
     name = conn.execute(select(institutions.c.name).where(institutions.c.code == code)).scalar_one()
-    found = conn.execute(select(*_COLUMNS).where(rows.c.batch_pk == batch.id).order_by(rows.c.row_no))
+    query = select(*_COLUMNS).where(rows.c.batch_pk == batch.id).order_by(rows.c.row_no)
+    found = conn.execute(query).all()  # fetched at once: iterating would fetch row by row
     report = _Report(code, name)
     return {
         "batch_id": batch.batch_id,
