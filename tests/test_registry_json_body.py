@@ -17,7 +17,8 @@ _WALKED = [
     '{"a": "\ud800"}'.encode("utf-16-le", "surrogatepass"),
     '{"a": "x"}'.encode("utf-16"),
     b'\xef\xbb\xbf{"a": "x"}',
-    b'{"a": "\\\\u0041"}',  # an escaped backslash: walked, though harmless
+    b'{"a": "\\uDBFF\\uDFFF"}',  # a pair: walked, though storable
+    b'{"a": "\\\\u0000"}',  # an escaped backslash: walked, though harmless
 ]
 
 
@@ -26,12 +27,18 @@ def test_a_body_that_could_hold_an_unstorable_string_is_walked(body: bytes) -> N
     assert not _plainly_storable(body)
 
 
-def test_what_it_lets_through_is_storable() -> None:
+def test_escaped_neighbours_of_the_surrogates_are_not_taken_for_them() -> None:
+    body = json.dumps({"a": "\ud7ff\ue000\u0001"}).encode()  # \\ud7ff, \\ue000, \\u0001 escapes
+    assert _plainly_storable(body)
+    assert unstorable_error(json.loads(body)) is None
+
+
+def test_a_body_without_surrogates_or_nul_is_not_walked() -> None:
     body = json.dumps(
-        {"rows": [{"holder_name": "张三丰", "level": 3, "a": ["欧阳明月", None]}]}, ensure_ascii=False
+        {"rows": [{"holder_name": "张三丰", "a": ["欧阳明月\u0001", None]}]}, ensure_ascii=False
     )
     assert _plainly_storable(body.encode())
-    assert unstorable_error(json.loads(body)) is None
+    assert _plainly_storable(json.dumps(json.loads(body)).encode())
 
 
 def test_the_walked_bodies_that_hold_one_are_refused() -> None:
