@@ -60,7 +60,6 @@ _NUMBERED = (
     rows.c.state,
 )
 _ALLOCATED = (status_allocations.c.list_id, status_allocations.c.idx)
-_RANDOM = secrets.SystemRandom()
 
 
 def review_batch(
@@ -235,9 +234,21 @@ _TAKEN_SQL = "SELECT idx FROM status_allocations WHERE list_id = {fixed} AND idx
 
 
 def _random_unused(conn: Connection, list_id: int, count: int, size: int) -> list[int]:
-    chosen: set[int] = set()
+    """``count`` distinct indices of list ``list_id`` that no certificate holds, in random order.
+
+    Indices are drawn one after another from the operating system's CSPRNG, each uniform below ``size``,
+    and a draw already made or already taken is dropped: the survivors, in the order drawn, are a uniform
+    random sequence of distinct free indices (so no shuffle is needed). The draws come eight bytes each
+    from one ``token_bytes`` call (SystemRandom's ``sample`` and a shuffle asked the OS twice an index);
+    the modulo's bias is below ``size`` / 2**64."""
+    chosen: dict[int, None] = {}  # insertion-ordered: the order drawn
     while len(chosen) < count:
-        candidates = set(_RANDOM.sample(range(size), count - len(chosen))) - chosen
-        taken = {int(i) for (i,) in bulk.select_in(conn, _TAKEN_SQL, (list_id,), candidates)}
-        chosen |= candidates - taken
-    return sorted(chosen, key=lambda _: _RANDOM.random())
+        drawn = [i for i in dict.fromkeys(_draw(count - len(chosen), size)) if i not in chosen]
+        taken = {int(i) for (i,) in bulk.select_in(conn, _TAKEN_SQL, (list_id,), drawn)}
+        chosen.update((i, None) for i in drawn if i not in taken)
+    return list(chosen)
+
+
+def _draw(count: int, size: int) -> list[int]:
+    data = secrets.token_bytes(8 * count)
+    return [int.from_bytes(data[i : i + 8], "little") % size for i in range(0, len(data), 8)]
