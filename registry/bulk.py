@@ -31,8 +31,8 @@ def insert_many(
     """``INSERT`` one row per tuple of ``values`` (in the order of ``columns``), in one executemany."""
     if not values:
         return
-    names = ", ".join(c.name for c in columns)
-    sql = f"INSERT INTO {table.name} ({names}) VALUES ({placeholders(conn, len(columns))})"  # noqa: S608
+    names = ", ".join(_quoted(conn, c.name) for c in columns)
+    sql = f"INSERT INTO {_quoted(conn, table.name)} ({names}) VALUES ({placeholders(conn, len(columns))})"  # noqa: S608
     conn.exec_driver_sql(sql, _converted(conn, columns, values))
 
 
@@ -47,8 +47,8 @@ def update_many(
     if not values:
         return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    assignments = ", ".join(f"{c.name} = {mark}" for c in columns)
-    sql = f"UPDATE {table.name} SET {assignments} WHERE {key.name} = {mark}"  # noqa: S608
+    assignments = ", ".join(f"{_quoted(conn, c.name)} = {mark}" for c in columns)
+    sql = f"UPDATE {_quoted(conn, table.name)} SET {assignments} WHERE {_quoted(conn, key.name)} = {mark}"  # noqa: S608
     conn.exec_driver_sql(sql, _converted(conn, [*columns, key], values))
 
 
@@ -65,6 +65,11 @@ def select_in(
         statement = sql.format(fixed=fixed_marks, values=placeholders(conn, len(chunk)))
         found.extend(tuple(r) for r in conn.exec_driver_sql(statement, (*fixed, *chunk)).fetchall())
     return found
+
+
+def _quoted(conn: Connection, name: str) -> str:
+    """A table's or column's name as SQLAlchemy writes it (quoted only if the dialect needs it)."""
+    return str(conn.dialect.identifier_preparer.quote(name))
 
 
 def _converted(
