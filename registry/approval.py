@@ -50,6 +50,7 @@ _REVIEWED_COLUMNS = (
     rows.c.level,
     rows.c.work_type,
 )
+_HOLDER = slice(3, 6)  # id_digest, occupation_code, level in _REVIEWED_COLUMNS
 _REJECTED = (rows.c.state, rows.c.reason)
 _INVALID = (rows.c.state, rows.c.problems)
 _NUMBERED = (
@@ -127,22 +128,22 @@ def _recheck(
     """Issue-day checks: the certificate is dated today, so scope and status must hold today, and
     no other batch may have certified the same holder, occupation and level in the meantime."""
     today = now.today
-    certified = certified_keys(
-        conn, (holder_key(r.id_digest, r.occupation_code, r.level) for r in candidates)
-    )
+    # Each row's columns read once (a result row's attribute costs a look-up by name).
+    checked = [(row, holder_key(*row[_HOLDER]), row.work_type) for row in candidates]
+    certified = certified_keys(conn, (key for _, key, _ in checked))
     active = institution.status_on(today) == ACTIVE
     in_scope: dict[tuple[str, int, str], bool] = {}  # most rows share their occupation, level and work type
     approvable, invalid = [], []
-    for row in candidates:
+    for row, key, work_type in checked:
         found = []
         if not active:
             found.append(problem("/assessment_date", "institution_not_active_at_issue"))
-        scope = (row.occupation_code, row.level, row.work_type)
+        scope = (key[1], key[2], work_type)
         if scope not in in_scope:
             in_scope[scope] = institution.scope_for(*scope, today) is not None
         if not in_scope[scope]:
             found.append(problem("/occupation_code", "out_of_scope_at_issue"))
-        if holder_key(row.id_digest, row.occupation_code, row.level) in certified:
+        if key in certified:
             found.append(problem("/id_number", "duplicate_certified"))
         if found:
             invalid.append((row, found))

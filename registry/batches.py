@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, select
 
 from credential.claims import CertificateClaims, MaskedId
+from credential.constants import ID_VISIBLE_SUFFIX
 from credential.directory import ACTIVE, Institution
 from registry import bulk
 from registry.audit import Digests, append_event, canonical_json
@@ -56,9 +57,15 @@ def certified_keys(conn: Connection, keys: Iterable[tuple[str, str, int]]) -> se
     return {(str(d), str(o), int(lv)) for d, o, lv in found} & wanted
 
 
-def _text(row: dict[str, Any], key: str) -> str:
-    value = row.get(key)
-    return value if isinstance(value, str) else ""
+_TEXT_MEMBERS = (
+    "holder_name",
+    "id_type",
+    "id_number",
+    "occupation_code",
+    "occupation_name",
+    "work_type",
+    "assessment_date",
+)
 
 
 def _fitting(value: str, limit: int) -> str:
@@ -68,24 +75,23 @@ def _fitting(value: str, limit: int) -> str:
 def _row_values(raw: object, digests: Digests) -> dict[str, Any]:
     """Columns for a row as submitted (also for invalid rows: wrong types become empty values)."""
     row = raw if isinstance(raw, dict) else {}
-    id_number = _text(row, "id_number").strip().upper()
+    text = {key: value for key in _TEXT_MEMBERS if isinstance(value := row.get(key), str)}
+    id_number = text.get("id_number", "").strip().upper()
     level = row.get("level")
-    assessment = _text(row, "assessment_date")
     try:
-        assessment_date: date | None = date.fromisoformat(assessment)
+        assessment_date: date | None = date.fromisoformat(text.get("assessment_date", ""))
     except ValueError:
         assessment_date = None
-    masked = MaskedId.of(id_number)
     return {
-        "holder_name": _text(row, "holder_name"),
-        "id_type": _text(row, "id_type"),
+        "holder_name": text.get("holder_name", ""),
+        "id_type": text.get("id_type", ""),
         "id_digest": digests.id_number(id_number),
-        "id_length": masked.length,
-        "id_suffix": masked.suffix,
+        "id_length": len(id_number),  # MaskedId.of
+        "id_suffix": id_number[-ID_VISIBLE_SUFFIX:],
         # An invalid row keeps what fits its column: PostgreSQL refuses an over-long value (a 500).
-        "occupation_code": _fitting(_text(row, "occupation_code"), _OCCUPATION_CODE_MAX),
-        "occupation_name": _text(row, "occupation_name"),
-        "work_type": _text(row, "work_type"),
+        "occupation_code": _fitting(text.get("occupation_code", ""), _OCCUPATION_CODE_MAX),
+        "occupation_name": text.get("occupation_name", ""),
+        "work_type": text.get("work_type", ""),
         # Only a level the schema accepts is stored: a huge integer would overflow the column.
         "level": level if type(level) is int and _MIN_LEVEL <= level <= _MAX_LEVEL else 0,
         "assessment_date": assessment_date,
