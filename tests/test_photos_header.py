@@ -1,4 +1,4 @@
-"""The photo header reader (``issuer.photos._read_jpeg``) answers only when Pillow's path would give the same
+"""The photo header reader (``issuer.jpeg_header.read_jpeg``) answers only when Pillow's path would give the same
 answer: for ``problem`` and ``print_image``, over generated JPEGs and PNGs of every common kind, cut at many
 offsets, with bytes after the end, altered bytes and hand-made EXIF. Each answer is compared with the one the
 same function gives when the reader is switched off (Pillow's path alone); and the common kinds must be
@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from issuer import photos
+from issuer import jpeg_header, photos
 
 Outcome = tuple[str, object]
 
@@ -55,7 +55,7 @@ def photo(
 @contextmanager
 def pillow_only() -> Iterator[None]:
     """Pillow's path alone: the header reader never vouches."""
-    with mock.patch.object(photos, "_read_jpeg", lambda data, *, whole: None):
+    with mock.patch.object(photos, "read_jpeg", lambda data, *, whole: None):
         yield
 
 
@@ -84,7 +84,7 @@ def assert_same(data: bytes, folder: Path) -> None:
 
 
 def vouched(data: bytes) -> bool:
-    return photos._read_jpeg(data, whole=True) is not None
+    return jpeg_header.read_jpeg(data, whole=True) is not None
 
 
 JPEG_KINDS = [
@@ -409,8 +409,8 @@ BASES = base_jpegs()
 def test_these_tests_fail_when_the_reader_ignores_orientation(tmp_path: Path) -> None:
     """The comparisons above can see a wrong reader: one that ignores EXIF orientation differs here."""
     data = photo((420, 300), orientation=6)
-    real = photos._exif_orientation
-    ignored = mock.patch.object(photos, "_exif_orientation", lambda tiff: 1 if real(tiff) else None)
+    real = jpeg_header.exif_orientation
+    ignored = mock.patch.object(jpeg_header, "exif_orientation", lambda tiff: 1 if real(tiff) else None)
     with ignored, pytest.raises(AssertionError):
         assert_same(data, tmp_path)
 
@@ -419,7 +419,7 @@ def test_a_jpeg_under_8_px_a_side_is_too_small_not_a_crash(tmp_path: Path) -> No
     """Pillow's ``draft`` divided by zero when asked for 1/8 of a side under 8 px."""
     for size in ((5, 600), (600, 5), (1, 1)):
         (tmp_path / "tiny.jpg").write_bytes(photo(size))
-        for reader in (mock.patch.object(photos, "_read_jpeg", photos._read_jpeg), pillow_only()):
+        for reader in (mock.patch.object(photos, "read_jpeg", jpeg_header.read_jpeg), pillow_only()):
             with reader:
                 found = photos.problem(photos.PhotoSource(tmp_path), "tiny.jpg")
             assert found is not None and found[0] == "photo_too_small", size
