@@ -5,6 +5,7 @@ for the pure-Python ``qrcode``; see docs/decisions.md)."""
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 import re
 import struct
@@ -108,38 +109,46 @@ def dark_runs(text: str, template: str, offset: int = 0) -> str:
     meet (the shapes' union is the same).
 
     Why chunks: a code of version 10 has some 800 runs, and finding them one by one in Python costs more
-    than encoding the code. Here every step runs in C: each row of modules, padded to whole chunks, becomes
-    one binary numeral, read as an integer and written in hexadecimal, so each hex digit is one chunk's
-    pattern; a table, built once per code size and template, holds the commands of each of the 16 patterns
-    at each chunk's place, and they are joined by one ``map``.
+    than encoding the code. Here every step runs in C: each row of modules, padded to whole chunks and one
+    more, becomes one binary numeral, read as an integer and written in hexadecimal, so each hex digit is one
+    chunk's pattern; a table holds the commands of each of the 16 patterns at each chunk's column, with the
+    row left as a placeholder, and the extra chunk ends the row. One ``map`` joins the commands, the rows are
+    split apart and each gets its number. The table is one row's (a few hundred strings, not one per chunk
+    of the code: that table's megabyte fell out of the processor's caches between certificates, and joining
+    from it cost ten times its work, 0.4 ms).
     """
     matrix = qr_matrix(text)
-    table = _chunk_commands(len(matrix), template, offset)
-    pad = b"\x00" * (-len(matrix) % _CHUNK)
+    columns, rows = _chunk_commands(len(matrix), template, offset)
+    pad = b"\x00" * (-len(matrix) % _CHUNK + _CHUNK)
     digits = (pad.join(matrix) + pad).translate(_AS_BINARY_DIGIT)
     patterns = f"{int(digits, 2):0{len(digits) // _CHUNK}x}".encode("ascii").translate(_HEX_VALUE)
-    return "".join(map(operator.getitem, table, patterns))
+    joined = "".join(map(operator.getitem, itertools.cycle(columns), patterns))
+    return "".join(map(str.replace, joined.split(_ROW_END), itertools.repeat(_ROW), rows))
 
 
 _CHUNK = 4
 _AS_BINARY_DIGIT = bytes.maketrans(b"\x00\x01", b"01")
 _HEX_VALUE = bytes.maketrans(b"0123456789abcdef", bytes(range(16)))
+_ROW = "\x00"  # where a command's row number goes, until its row is known
+_ROW_END = "\x01"  # the commands of the chunk past each row's end (all light): the row ends there
 
 
 @functools.lru_cache(maxsize=8)
-def _chunk_commands(side: int, template: str, offset: int) -> tuple[tuple[str, ...], ...]:
-    """For each four-module chunk of a code ``side`` modules wide (row by row), the commands drawing each
-    of its 16 patterns (the chunk's leftmost module is the pattern's highest bit)."""
-    per_row = -(-side // _CHUNK)
+def _chunk_commands(
+    side: int, template: str, offset: int
+) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
+    """For each four-module chunk of a row of a code ``side`` modules wide, the commands drawing each of its
+    16 patterns (the chunk's leftmost module is the pattern's highest bit) with the row as ``_ROW``, then the
+    row's end; and each row's number as written."""
     patterns = [[(m.start(), m.end() - m.start()) for m in re.finditer("1+", f"{p:04b}")] for p in range(16)]
-    return tuple(
+    columns = tuple(
         tuple(
-            "".join(template.format(x=offset + c * _CHUNK + start, y=offset + y, w=w) for start, w in runs)
+            "".join(template.format(x=offset + c * _CHUNK + start, y=_ROW, w=w) for start, w in runs)
             for runs in patterns
         )
-        for y in range(side)
-        for c in range(per_row)
+        for c in range(-(-side // _CHUNK))
     )
+    return (*columns, (_ROW_END,) * 16), tuple(str(offset + y) for y in range(side))
 
 
 @functools.lru_cache(maxsize=16)

@@ -96,3 +96,24 @@ def test_url_form_is_written_in_mixed_segments() -> None:
     assert qrimage.qr_version(url) == _qrcode_version(mixed)
     assert qrimage.qr_version(url) < _qrcode_version([(url, qrcode.util.MODE_8BIT_BYTE)])
     assert qrimage.read_texts(Image.open(io.BytesIO(qrimage.render_png(url)))) == [url]
+
+
+def _runs_one_by_one(text: str, offset: int) -> list[tuple[int, int, int]]:
+    """The dark runs of each row's four-module chunks, found module by module (slow, plainly right)."""
+    matrix = qrimage.qr_matrix(text)
+    runs = []
+    for y, row in enumerate(matrix):
+        for start in range(0, len(row), 4):
+            for m in re.finditer(b"\x01+", row[start : start + 4]):
+                runs.append((offset + start + m.start(), offset + y, m.end() - m.start()))
+    return runs
+
+
+def test_dark_runs_are_each_rows_chunk_runs_in_order_at_every_size() -> None:
+    """``dark_runs`` joins one row's table for every row and splits the rows apart again: at every size and
+    offset it gives exactly the runs found module by module, in order."""
+    for text in ("SP2:ABC", "SP2:" + "7" * 60, "SP2:" + "Q" * 201, "x" * 300, "SP2:" + "Z" * 700):
+        for offset in (0, 4, 11):
+            drawn = qrimage.dark_runs(text, "{x},{y},{w};", offset)
+            found = [tuple(int(v) for v in run.split(",")) for run in drawn.split(";")[:-1]]
+            assert found == _runs_one_by_one(text, offset), (text, offset)
