@@ -280,7 +280,7 @@ def _checksum(padded: bytes) -> int:
 
 
 def _subset_tag(gids: list[int]) -> bytes:
-    digest = hashlib.sha256(b",".join(b"%d" % g for g in gids)).digest()
+    digest = hashlib.sha256(",".join(map(str, gids)).encode("ascii")).digest()
     return bytes(ord("A") + b % 26 for b in digest[:6])
 
 
