@@ -49,7 +49,8 @@ def render_png(text: str, *, scale: int = 8) -> bytes:
     same = (b"\x02" + bytes(row_bytes)) * (scale - 1)  # filter "Up": equal to the pixel row above
     rows = _whole_byte_rows(matrix) if scale == 8 else _packed_rows(matrix, side, scale, row_bytes)
     deflate = zlib.compressobj(_PNG_LEVEL, zlib.DEFLATED, 15, 8, zlib.Z_RLE)
-    data = deflate.compress(b"".join(b"\x00" + row + same for row in rows)) + deflate.flush()
+    # Each row behind filter "None" and followed by its repeats: one join with those between the rows.
+    data = deflate.compress(b"".join((b"\x00", (same + b"\x00").join(rows), same))) + deflate.flush()
     header = struct.pack(">IIBBBBB", side * scale, side * scale, 1, 0, 0, 0, 0)  # 1-bit grey, no interlace
     return _PNG_SIGNATURE + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", data) + _png_chunk(b"IEND", b"")
 
