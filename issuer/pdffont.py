@@ -98,7 +98,7 @@ class PrintFont:
         advances = [struct.unpack_from(">H", hmtx, 4 * i)[0] for i in range(metrics)]
         self._advances = advances + [advances[-1]] * (count - metrics)
         self._codes: dict[str, tuple[int, bytes]] = {}  # character -> (glyph id, its hex form)
-        self._parts: dict[int, list[int]] = {}  # glyph id -> the glyphs it is composed of
+        self._closures: dict[int, frozenset[int]] = {0: self._walk(0)}  # glyph id -> it and its components
         self._widths: dict[int, bytes] = {}  # glyph id -> its /W entry
         self._sums: dict[int, tuple[int, ...]] = {}  # glyph id -> its part of the glyf checksum, by place
 
@@ -154,19 +154,25 @@ class PrintFont:
         )
 
     def _closure(self, gids: Iterable[int]) -> set[int]:
-        """The glyphs plus every component glyph they are built from (composite glyphs), and .notdef; each
-        glyph's components parsed once per process (``_parts``)."""
-        todo, seen, parts = [0, *gids], set(), self._parts
+        """The glyphs plus every component glyph they are built from (composite glyphs), and .notdef. Each
+        glyph's own closure is found once per process (``_closures``), so a document's is one union in C
+        over glyphs nearly all seen before, not a walk through their components."""
+        closures = self._closures
+        wanted = set(gids)
+        for gid in wanted - closures.keys():
+            closures[gid] = self._walk(gid)
+        return set().union(closures[0], *map(closures.__getitem__, wanted))
+
+    def _walk(self, first: int) -> frozenset[int]:
+        """``first`` and every glyph it is built from, through nested components (none past the face)."""
+        todo, seen = [first], set()
         while todo:
             gid = todo.pop()
             if gid in seen or gid >= len(self._glyphs):
                 continue
             seen.add(gid)
-            found = parts.get(gid)
-            if found is None:
-                found = parts[gid] = _components(self._glyphs[gid])
-            todo.extend(found)
-        return seen
+            todo.extend(_components(self._glyphs[gid]))
+        return frozenset(seen)
 
     def _width_entry(self, gid: int) -> bytes:
         """The glyph's ``/W`` entry (its advance in thousandths of an em), made once per process."""

@@ -53,3 +53,19 @@ def test_glyf_checksum_holds_for_glyphs_of_any_length_at_any_place(font: PrintFo
         checksum, data = _directory(font._program(keep))["glyf"]
         assert data == b"".join(font._glyphs[g] for g in keep)
         assert checksum == _word_sum(data)
+
+
+def _composite(*parts: int) -> bytes:
+    """A composite glyph of ``parts`` (byte offsets, no scale), as the ``glyf`` table stores one."""
+    records = [
+        struct.pack(">HHbb", 0x0020 if i < len(parts) - 1 else 0, gid, 0, 0) for i, gid in enumerate(parts)
+    ]
+    return struct.pack(">h4h", -1, 0, 0, 100, 100) + b"".join(records)
+
+
+def test_closure_takes_nested_components_and_notdef(font: PrintFont) -> None:
+    font._glyphs[5] = _composite(7, 9)
+    font._glyphs[9] = _composite(11)
+    font._closures = {0: font._walk(0)}
+    assert font._closure({5, 2}) == {0, 2, 5, 7, 9, 11}
+    assert font._closure({9, len(font._glyphs) + 3}) == {0, 9, 11}  # a glyph past the face is left out
