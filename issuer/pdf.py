@@ -31,14 +31,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Final
 
 from common.errors import SkillpassError
 from common.qrimage import QrImageError, dark_runs, qr_matrix
 from issuer.fonts import FontError, FontFace, batch_subset, cjk_font, missing_glyphs
 from issuer.layout import LayoutError, fit
 from issuer.pdffont import GlyphUse, PrintFont, print_font
-from issuer.pdfwriter import PdfWriter, Prefix, deflate, number, pdf_string
+from issuer.pdfwriter import Parts, PdfWriter, Prefix, Sink, deflate, number, pdf_string
 from issuer.photos import PhotoError, PhotoRef, PrintImage, print_image
 from issuer.seal import SealError, load_seal
 from schemas.vocabulary import LEVEL_NAMES
@@ -178,8 +178,8 @@ def stamp_page(
 
 
 def certificate_pdf(stamp: PageStamp, *, keywords: str = "") -> bytes:
-    """One stamped page as a PDF file of its own."""
-    out = io.BytesIO()
+    """One stamped page as a PDF file of its own (its pieces joined once, ``pdfwriter.Parts``)."""
+    out = Parts()
     document = PdfDocument(out, stamp.font, keywords=keywords, created=stamp.issue_date)
     document.page(stamp)
     document.close()
@@ -197,7 +197,7 @@ def render_batch_pdf(
 
 
 def write_pdf(
-    out: BinaryIO, pages: Iterable[PageStamp], *, keywords: str = "", created: dt.date | None = None
+    out: Sink, pages: Iterable[PageStamp], *, keywords: str = "", created: dt.date | None = None
 ) -> int:
     """Write one page per stamp to ``out`` as they come (memory flat in the batch size); returns the page
     count. Every stamp must come from the same font. ``created`` (the document date) defaults to the first
@@ -232,7 +232,7 @@ class PdfDocument:
     """
 
     def __init__(
-        self, out: BinaryIO, face: FontFace, *, keywords: str = "", created: dt.date | None = None
+        self, out: Sink, face: FontFace, *, keywords: str = "", created: dt.date | None = None
     ) -> None:
         self.face = face
         self.font = _face(face)

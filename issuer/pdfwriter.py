@@ -14,7 +14,7 @@ import io
 import re
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO, Final
+from typing import Final, Protocol
 
 _HEADER: Final = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
 #: Level 1: a page's stream is mostly the QR's rectangles, which level 1 packs within a third of level 6's
@@ -45,6 +45,30 @@ def number(value: float) -> bytes:
     return b"0" if text in ("", "-0") else text.encode("ascii")
 
 
+class Sink(Protocol):
+    """Where a writer's bytes go: a binary file, ``io.BytesIO`` or ``Parts``."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
+class Parts:
+    """A file made in memory, kept as the pieces written and joined once (``getvalue``): ``io.BytesIO``
+    copies its whole buffer each time it grows, and a certificate's file grows through a dozen writes, the
+    photo's among them."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes, /) -> int:
+        """Keep ``data`` (not copied: the writer hands over bytes it never changes)."""
+        self._parts.append(data)
+        return len(data)
+
+    def getvalue(self) -> bytes:
+        """Everything written, as one ``bytes``."""
+        return b"".join(self._parts)
+
+
 @dataclass(frozen=True)
 class Prefix:
     """The first objects of a file, written once and copied to the start of every file that shares them
@@ -59,7 +83,7 @@ class PdfWriter:
     """Objects written as they come; ``reserve`` hands out a number before its object is written, so pages
     can name a font that is written last (the batch file's font holds the glyphs of every page)."""
 
-    def __init__(self, out: BinaryIO, *, header: bool = True) -> None:
+    def __init__(self, out: Sink, *, header: bool = True) -> None:
         self._out = out
         self._offsets: dict[int, int] = {}
         self._next = 1
@@ -68,7 +92,7 @@ class PdfWriter:
             self._write(_HEADER)
 
     @classmethod
-    def resume(cls, out: BinaryIO, prefix: Prefix) -> PdfWriter:
+    def resume(cls, out: Sink, prefix: Prefix) -> PdfWriter:
         """A writer whose file starts with ``prefix`` (copied, not rebuilt)."""
         writer = cls(out, header=False)
         writer._write(prefix.data)
@@ -121,4 +145,4 @@ class PdfWriter:
         self._position += len(data)
 
 
-__all__ = ["PdfWriter", "Prefix", "deflate", "number", "pdf_string"]
+__all__ = ["Parts", "PdfWriter", "Prefix", "Sink", "deflate", "number", "pdf_string"]
