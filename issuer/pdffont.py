@@ -30,6 +30,7 @@ _COMPONENT_SCALE: Final = 0x0008
 _COMPONENT_XY_SCALE: Final = 0x0040
 _COMPONENT_2X2: Final = 0x0080
 _BFCHAR_BLOCK: Final = 100
+_WORD: Final = struct.Struct(">I")
 
 
 @dataclass
@@ -183,23 +184,33 @@ class PrintFont:
 
     def _program(self, keep: list[int]) -> bytes:
         """A TrueType file with every glyph id of the face, the ones not in ``keep`` (sorted) empty."""
-        glyf: list[bytes] = []
-        loca: list[int] = []
-        offset, last, checksum = 0, -1, 0
-        for gid in keep:  # work in the glyphs kept, not in the face's (a batch's may have thousands)
-            loca += [offset] * (gid - last)  # the empty glyphs between, and where this one starts
-            glyph = self._glyphs[gid]
-            glyf.append(glyph)
-            checksum += self._glyph_sums(gid)[offset % 4]
-            offset += len(glyph)
-            last = gid
-        loca += [offset] * (len(self._glyphs) - last)
-        glyf.append(bytes(-offset % 4))
         tables = dict(self._fixed_tables)
-        data = struct.pack(f">{len(loca)}I", *loca)  # whole 32-bit words: the checksum is their sum
-        tables["loca"] = _Table(data, sum(loca) & 0xFFFFFFFF, len(data))
-        tables["glyf"] = _Table(b"".join(glyf), checksum & 0xFFFFFFFF, offset)
+        tables["loca"], tables["glyf"] = self._loca_glyf(keep)
         return _sfnt(tables)
+
+    def _loca_glyf(self, keep: list[int]) -> tuple[_Table, _Table]:
+        """The ``loca`` and ``glyf`` tables keeping only ``keep``, made in steps of the glyphs kept, not of
+        the face's (a batch of ten thousand names has a face of some three thousand glyphs): each stretch of
+        equal offsets (the empty glyphs before a kept one, and where it starts) is one 32-bit word repeated,
+        and each table's checksum is summed as it grows (``loca``: each offset times its count; ``glyf``:
+        each glyph's share, ``_glyph_sums``)."""
+        glyf: list[bytes] = []
+        loca: list[bytes] = []
+        offset, last, glyf_sum, loca_sum = 0, -1, 0, 0
+        for gid in (*keep, len(self._glyphs)):  # the face's end closes the last stretch
+            loca.append(_WORD.pack(offset) * (gid - last))
+            loca_sum += offset * (gid - last)
+            if gid < len(self._glyphs):
+                glyph = self._glyphs[gid]
+                glyf.append(glyph)
+                glyf_sum += self._glyph_sums(gid)[offset % 4]
+                offset += len(glyph)
+                last = gid
+        glyf.append(bytes(-offset % 4))
+        data = b"".join(loca)
+        return _Table(data, loca_sum & 0xFFFFFFFF, len(data)), _Table(
+            b"".join(glyf), glyf_sum & 0xFFFFFFFF, offset
+        )
 
     def _glyph_sums(self, gid: int) -> tuple[int, ...]:
         """What the glyph adds to the ``glyf`` table's checksum when it starts 0, 1, 2 or 3 bytes into a

@@ -44,15 +44,22 @@ def test_every_table_checksum_is_the_sum_of_its_words(font: PrintFont) -> None:
 
 
 def test_glyf_checksum_holds_for_glyphs_of_any_length_at_any_place(font: PrintFont) -> None:
-    """Glyphs of odd lengths start at every place in a word, so each adds its sum at that place."""
+    """Glyphs of odd lengths start at every place in a word, so each adds its sum at that place; ``loca``
+    points at each kept glyph and gives every other glyph no outline."""
     rng = random.Random(4)
     font._glyphs = [rng.randbytes(rng.randrange(0, 90)) for _ in font._glyphs]
     font._sums.clear()
     for _ in range(20):
         keep = sorted(rng.sample(range(len(font._glyphs)), rng.randrange(1, len(font._glyphs))))
-        checksum, data = _directory(font._program(keep))["glyf"]
+        tables = _directory(font._program(keep))
+        checksum, data = tables["glyf"]
         assert data == b"".join(font._glyphs[g] for g in keep)
         assert checksum == _word_sum(data)
+        assert tables["loca"][0] == _word_sum(tables["loca"][1])
+        offsets = struct.unpack(f">{len(font._glyphs) + 1}I", tables["loca"][1])
+        kept = set(keep)
+        for gid, glyph in enumerate(font._glyphs):  # each glyph where loca says, the others empty
+            assert data[offsets[gid] : offsets[gid + 1]] == (glyph if gid in kept else b"")
 
 
 def _composite(*parts: int) -> bytes:
