@@ -238,15 +238,16 @@ def _penalty(lines: int, side: int) -> int:
     as a mask with the differing places taken out, avoiding Python's slower negative integers."""
     runs_of_five, finder_like, blocks = _penalty_masks(side)
     a = lines
-    differ = a ^ (a >> 1)  # a module and the next one in its line differ
+    a1 = a >> 1  # each module's neighbour, shifted once for the three rules that look at it
+    differ = a ^ a1  # a module and the next one in its line differ
     change2 = differ | (differ >> 1)
     changes4 = change2 | (change2 >> 2)  # a change among four neighbouring pairs, i.e. five modules
     five = runs_of_five ^ (runs_of_five & changes4)
     score = five.bit_count() + 2 * (five ^ (five & (five << 1))).bit_count()  # a run of n: n - 4 windows, + 2
     pattern = a & (a >> 2) & (a >> 3) & (a >> 4) & (a >> 6) & finder_like
     if pattern:
-        pattern ^= pattern & ((a >> 1) | (a >> 5))
-        dark2 = a | (a >> 1)
+        pattern ^= pattern & (a1 | (a >> 5))
+        dark2 = a | a1
         dark4 = dark2 | (dark2 >> 2)  # some dark module among four
         score += 40 * (pattern ^ (pattern & (dark4 << 4) & (dark4 >> 7))).bit_count()
     width = side + 2 * _PAD
