@@ -24,7 +24,7 @@ SMOKE_RUNS: list[tuple[list[str], int]] = [
     (["bench_verify.py", "--rounds", "1"], 3),
     (["bench_print.py", "--pages", "5"], 2),
     (["bench_bulk.py", "--count", "3"], 2),
-    (["bench_issue.py", "--rows", "40", "--compare-rows", "20"], 16),
+    (["bench_issue.py", "--rows", "40", "--compare-rows", "20"], 15),  # signing is one stage with rendering
     (["bench_registry.py", "--certificates", "300", "--batch-rows", "100"], 14),
     (["bench_statistics.py", "--certificates", "1000", "--requests", "10"], 6),
     (["soak.py", "--seconds", "3", "--baseline-seconds", "2"], 6),
