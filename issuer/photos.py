@@ -206,20 +206,22 @@ def _passes_through(image: Image.Image, size: int) -> bool:
     return (
         image.format == "JPEG"
         and image.mode in ("RGB", "L")
-        and size <= _PASS_THROUGH_BYTES
-        and image.width <= _PASS_THROUGH_PIXELS[0]
-        and image.height <= _PASS_THROUGH_PIXELS[1]
-        and _orientation(image) in (0, 1)
+        and _small_and_upright(size, image.width, image.height, _orientation(image))
     )
 
 
 def _header_passes_through(header: Jpeg, size: int) -> bool:
     """``_passes_through`` asked of what the header reader learnt (its JPEGs are always RGB or grey)."""
+    return _small_and_upright(size, header.width, header.height, header.orientation)
+
+
+def _small_and_upright(size: int, width: int, height: int, orientation: int) -> bool:
+    """Small enough to embed as it is, and needing no turn (``orientation`` as ``_orientation`` reads it)."""
     return (
         size <= _PASS_THROUGH_BYTES
-        and header.width <= _PASS_THROUGH_PIXELS[0]
-        and header.height <= _PASS_THROUGH_PIXELS[1]
-        and header.orientation == 1
+        and width <= _PASS_THROUGH_PIXELS[0]
+        and height <= _PASS_THROUGH_PIXELS[1]
+        and orientation == 1
     )
 
 
