@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, Row, select
 
+from credential import MaskedId
 from registry.schema import institutions, rows
 from schemas.vocabulary import LEVEL_NAMES
 
@@ -87,7 +88,7 @@ class _Report:
             "certificate_number": number,
             "holder_name": holder_name,
             "id_type": id_type,
-            "id_number_masked": "*" * (id_length - len(id_suffix)) + id_suffix,
+            "id_number_masked": MaskedId(id_length, id_suffix).display(),
             "occupation_code": occupation_code,
             "level": level,
             "level_name": LEVEL_NAMES[level],
